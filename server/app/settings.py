@@ -1,0 +1,100 @@
+"""Server settings: where data lives, who may connect, and the limits on what they send.
+
+One frozen dataclass built by `serve` (from the command line) or by tests; a few
+fields can be overridden from `TORCHCANVAS_*` environment variables so that an
+operator can tune limits without code. Defaults are the safe ones: loopback
+only, no token needed there, one training run at a time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `create_app` needs; tests build one per temp data dir."""
+
+    data_dir: Path
+    # Extra Host names (besides loopback) the server answers to, e.g. a LAN name.
+    allowed_hosts: tuple[str, ...] = ()
+    # None: no token needed (loopback bind). Set by `serve` for non-loopback binds.
+    token: str | None = None
+    max_running: int = 1
+    retry_after_s: int = 10
+    # Request bodies: JSON everywhere, except the multipart dataset upload.
+    max_body_bytes: int = 4 * MiB
+    max_upload_bytes: int = 200 * MiB
+    # Zip uploads (image folders).
+    max_zip_entries: int = 20_000
+    max_unzipped_bytes: int = 1024 * MiB
+    max_zip_ratio: int = 200
+    max_image_pixels: int = 4096 * 4096
+    # CSV uploads.
+    max_csv_rows: int = 1_000_000
+    max_csv_columns: int = 1_000
+    # Websocket viewers.
+    viewer_queue: int = 4096
+    max_client_message: int = 4096
+    max_client_messages_per_s: int = 20
+    # Events are written to SQLite at most this often (or on a status event).
+    flush_interval_s: float = 0.25
+    flush_max_events: int = 1000
+    templates_dir: Path = field(default_factory=lambda: REPO_ROOT / "templates")
+    static_dir: Path = field(default_factory=lambda: REPO_ROOT / "static")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "torchcanvas.sqlite3"
+
+    def host_names(self) -> set[str]:
+        """Host header values (without port) that requests may carry."""
+        return {h.lower() for h in (*LOOPBACK_HOSTS, *self.allowed_hosts)}
+
+    def with_env(self, env: dict[str, str] | None = None) -> Settings:
+        """Apply `TORCHCANVAS_*` overrides (documented in the README)."""
+        env = os.environ if env is None else env
+        changes: dict[str, object] = {}
+        if v := env.get("TORCHCANVAS_MAX_RUNNING"):
+            changes["max_running"] = max(1, int(v))
+        if v := env.get("TORCHCANVAS_MAX_UPLOAD_MB"):
+            changes["max_upload_bytes"] = int(float(v) * MiB)
+        if v := env.get("TORCHCANVAS_MAX_BODY_MB"):
+            changes["max_body_bytes"] = int(float(v) * MiB)
+        if v := env.get("TORCHCANVAS_ALLOWED_HOSTS"):
+            extra = tuple(h.strip() for h in v.split(",") if h.strip())
+            changes["allowed_hosts"] = (*self.allowed_hosts, *extra)
+        if self.token is not None and (v := env.get("TORCHCANVAS_TOKEN")):
+            changes["token"] = v
+        return replace(self, **changes)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (names resolve to loopback too)."""
+    h = host.strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,88 @@
+"""The shapes every dataset is handed around in: its description, its loaded data, its error.
+
+`DatasetInfo` is what the validator and the browser need to know about a
+dataset before any data is read (shapes, classes, what the last layer must
+emit); `LoadedData` is what the trainer gets; `DatasetError` is the one error
+any of this raises, with a message meant for the person who picked the dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+TASKS = ("classification", "binary", "regression")
+KINDS = ("2d", "tabular", "image")
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be described or loaded; `param` names the parameter at fault."""
+
+    def __init__(self, message: str, param: str | None = None):
+        self.param = param
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What is known about a dataset with given params, without its training data."""
+
+    name: str
+    task: str  # one of TASKS
+    kind: str  # one of KINDS
+    input_shape: tuple[int, ...]  # one sample, no batch dimension
+    num_classes: int | None  # None for regression; 2 for binary
+    class_names: list[str]
+    feature_names: list[str]
+    output_width: int  # classes for classification, 1 for binary, target width for regression
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able copy (tuples become lists)."""
+        return {
+            "name": self.name,
+            "task": self.task,
+            "kind": self.kind,
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "feature_names": list(self.feature_names),
+            "output_width": self.output_width,
+            "description": self.description,
+        }
+
+
+@dataclass
+class LoadedData:
+    """A dataset split into training and validation parts.
+
+    Either the four tensors are set (the set fits in memory and is batched by
+    indexing: features float32, labels int64 for classification and binary,
+    targets float32 `(N, k)` for regression) or `train_set`/`val_set` are
+    `torch.utils.data.Dataset`s meant for a `DataLoader` with workers.
+    """
+
+    info: DatasetInfo
+    x_train: torch.Tensor | None = None
+    y_train: torch.Tensor | None = None
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+    train_set: Dataset | None = None
+    val_set: Dataset | None = None
+    # How regression targets were scaled (target = (raw - mean) / std), so a
+    # caller can report errors in the original unit; None where not scaled.
+    target_mean: list[float] | None = None
+    target_std: list[float] | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.x_train is not None
+
+    def __len__(self) -> int:
+        """Training plus validation samples."""
+        if self.in_memory:
+            return len(self.x_train) + len(self.x_val)
+        return len(self.train_set) + len(self.val_set)

@@ -1,0 +1,473 @@
+"""Validation and shape inference: is this graph a network, and what flows where?
+
+`analyze_graph` walks the graph once, in topological order, and returns an
+`Analysis`: every node's output shape, resolved constructor arguments (inferred
+sizes filled in), parameter count, errors and warnings, plus the graph-level
+facts the compiler and exporter build on. `validate_graph` returns just the
+public `Validation` report that the CLI prints and the API serves.
+
+Parameter counts come from building each layer on PyTorch's `meta` device, so a
+`Linear(10**6, 10**6)` is counted, and refused, without allocating a byte.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import torch
+from pydantic import BaseModel, Field
+
+from server.catalog import (
+    LAYERS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULERS,
+    ParamError,
+    Shape,
+    ShapeError,
+    check_params,
+    fmt,
+)
+from server.graph import Graph, GraphFormatError, parse_graph
+
+# -- the public report ---------------------------------------------------------
+
+
+class Issue(BaseModel):
+    """One error or warning. `node` names the node; `component` names loss,
+    optimizer, scheduler, data or training when the issue lies there."""
+
+    node: str | None = None
+    param: str | None = None
+    component: str | None = None
+    message: str
+
+
+class NodeReport(BaseModel):
+    output_shape: list[int] | None = None
+    params: int = 0
+    errors: list[Issue] = Field(default_factory=list)
+    warnings: list[Issue] = Field(default_factory=list)
+    inferred: dict[str, Any] = Field(default_factory=dict)
+
+
+class Validation(BaseModel):
+    valid: bool
+    nodes: dict[str, NodeReport] = Field(default_factory=dict)
+    errors: list[Issue] = Field(default_factory=list, description="Errors not tied to one node")
+    warnings: list[Issue] = Field(default_factory=list)
+    total_params: int = 0
+    output: str | None = None
+
+    def all_errors(self) -> list[Issue]:
+        """Graph-level errors followed by every node's, in node order."""
+        return self.errors + [e for r in self.nodes.values() for e in r.errors]
+
+    def all_warnings(self) -> list[Issue]:
+        return self.warnings + [w for r in self.nodes.values() for w in r.warnings]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_nodes: int = 500
+    max_params: int = 50_000_000
+
+
+class InvalidGraph(ValueError):
+    """Raised by the compiler and exporter; carries the full report."""
+
+    def __init__(self, validation: Validation):
+        self.validation = validation
+        errors = validation.all_errors()
+        first = errors[0] if errors else Issue(message="invalid graph")
+        where = f"{first.node}: " if first.node else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{where}{first.message}{more}")
+
+
+# -- the analysis --------------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    graph: Graph | None
+    validation: Validation
+    order: list[str] = field(default_factory=list)
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    consumers: dict[str, list[str]] = field(default_factory=dict)
+    input_id: str | None = None
+    output_id: str | None = None
+    dataset: Any = None  # server.datasets.DatasetInfo when graph.data names one
+
+    @property
+    def valid(self) -> bool:
+        return self.validation.valid
+
+
+def validate_graph(graph: Graph | dict, limits: Limits | None = None) -> Validation:
+    """The public report for a graph (or a dict that may not even be a graph)."""
+    return analyze_graph(graph, limits).validation
+
+
+def require_valid(graph: Graph | dict, limits: Limits | None = None) -> Analysis:
+    """Analyze, raising `InvalidGraph` unless the graph is valid."""
+    analysis = analyze_graph(graph, limits)
+    if not analysis.valid:
+        raise InvalidGraph(analysis.validation)
+    return analysis
+
+
+def analyze_graph(graph: Graph | dict, limits: Limits | None = None) -> Analysis:
+    limits = limits or Limits()
+    try:
+        g = parse_graph(graph)
+    except GraphFormatError as exc:
+        report = Validation(valid=False, errors=[Issue(**e) for e in exc.errors])
+        return Analysis(graph=None, validation=report)
+    return _Analyzer(g, limits).run()
+
+
+class _Analyzer:
+    def __init__(self, graph: Graph, limits: Limits):
+        self.g = graph
+        self.limits = limits
+        self.report = Validation(valid=False)
+        self.a = Analysis(graph=graph, validation=self.report)
+        self.nodes = {}  # id -> Node (first of duplicates)
+        self.params: dict[str, dict[str, Any]] = {}
+
+    # errors and warnings
+    def error(self, message: str, node: str | None = None, param: str | None = None,
+              component: str | None = None) -> None:
+        issue = Issue(node=node, param=param, component=component, message=message)
+        if node is not None and node in self.report.nodes:
+            self.report.nodes[node].errors.append(issue)
+        else:
+            self.report.errors.append(issue)
+
+    def warn(self, message: str, node: str | None = None, param: str | None = None,
+             component: str | None = None) -> None:
+        issue = Issue(node=node, param=param, component=component, message=message)
+        if node is not None and node in self.report.nodes:
+            self.report.nodes[node].warnings.append(issue)
+        else:
+            self.report.warnings.append(issue)
+
+    def run(self) -> Analysis:
+        g = self.g
+        if len(g.nodes) > self.limits.max_nodes:
+            self.error(f"the graph has {len(g.nodes)} nodes, more than the limit of "
+                       f"{self.limits.max_nodes}")
+            return self.a
+        for n in g.nodes:
+            if n.id in self.nodes:
+                self.error(f"duplicate node id {n.id!r}", node=n.id)
+                continue
+            self.nodes[n.id] = n
+            self.report.nodes[n.id] = NodeReport()
+        self._load_dataset()
+        self._check_types_and_inputs()
+        self._order()
+        self._find_output()
+        self._check_params()
+        self._infer_shapes()
+        self._check_components()
+        if self.report.total_params > self.limits.max_params:
+            self.error(f"the network has {self.report.total_params:,} parameters, more than the "
+                       f"limit of {self.limits.max_params:,}")
+        self._lint()
+        self.report.output = self.a.output_id
+        self.report.valid = not self.report.all_errors()
+        return self.a
+
+    def _load_dataset(self) -> None:
+        if self.g.data is None:
+            return
+        try:
+            from server.datasets import DatasetError, describe_dataset
+        except ImportError:  # pragma: no cover - the datasets package is part of the product
+            return
+        try:
+            self.a.dataset = describe_dataset(self.g.data.dataset, self.g.data.params)
+        except DatasetError as exc:
+            self.error(str(exc), component="data")
+
+    def _check_types_and_inputs(self) -> None:
+        inputs = []
+        for n in self.nodes.values():
+            spec = LAYERS.get(n.type)
+            if spec is None:
+                close = difflib.get_close_matches(n.type, LAYERS, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.error(f"unknown layer type {n.type!r}{hint}", node=n.id)
+                continue
+            if n.type == "Input":
+                inputs.append(n.id)
+            lo, hi = spec.arity
+            count = len(n.inputs)
+            if count < lo or (hi is not None and count > hi):
+                want = (f"exactly {lo}" if lo == hi else
+                        f"at least {lo}" if hi is None else f"{lo} to {hi}")
+                plural = "s" if (hi or lo) != 1 else ""
+                self.error(f"{n.type} takes {want} input{plural}, got {count}",
+                           node=n.id, param="inputs")
+            for src in n.inputs:
+                if src not in self.nodes:
+                    self.error(f"input {src!r} is not a node in this graph", node=n.id,
+                               param="inputs")
+            if len(set(n.inputs)) != len(n.inputs) and n.type != "Add":
+                self.error("the same input is connected twice", node=n.id, param="inputs")
+        if not inputs:
+            self.error("the graph has no Input node")
+        for extra in inputs[1:]:
+            self.error("only one Input node is supported", node=extra)
+        self.a.input_id = inputs[0] if inputs else None
+
+    def _order(self) -> None:
+        """Kahn's algorithm; ties broken by the order of `nodes` so names are stable."""
+        index = {nid: i for i, nid in enumerate(self.nodes)}
+        preds = {nid: [s for s in n.inputs if s in self.nodes] for nid, n in self.nodes.items()}
+        consumers: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for nid, ps in preds.items():
+            for p in ps:
+                consumers[p].append(nid)
+        waiting = {nid: len(ps) for nid, ps in preds.items()}
+        ready = [(index[n], n) for n, w in waiting.items() if w == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, nid = heapq.heappop(ready)
+            order.append(nid)
+            for c in consumers[nid]:
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    heapq.heappush(ready, (index[c], c))
+        for nid in self.nodes:
+            if waiting[nid] > 0:
+                self.error("this node is part of a cycle", node=nid, param="inputs")
+        self.a.order = order
+        self.a.consumers = consumers
+
+    def _find_output(self) -> None:
+        out = self.g.output
+        if out is not None:
+            if out not in self.nodes:
+                self.error(f"output {out!r} is not a node in this graph")
+                return
+        else:
+            sinks = [nid for nid, cs in self.a.consumers.items() if not cs]
+            if len(sinks) != 1:
+                names = ", ".join(repr(s) for s in sinks) or "none"
+                self.error(f"cannot tell which node is the output (nodes without consumers: "
+                           f"{names}); set the graph's `output`")
+                return
+            out = sinks[0]
+        self.a.output_id = out
+        # Every node must contribute to the output; walk back from it.
+        seen, stack = {out}, [out]
+        while stack:
+            for src in self.nodes[stack.pop()].inputs:
+                if src in self.nodes and src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+        for nid in self.nodes:
+            if nid not in seen:
+                self.error(f"this node does not reach the output {out!r}", node=nid)
+
+    def _check_params(self) -> None:
+        for nid, n in self.nodes.items():
+            spec = LAYERS.get(n.type)
+            if spec is None:
+                continue
+            checked = check_params(spec.params, n.params)
+            for err in checked.errors:
+                self.error(str(err), node=nid, param=err.param)
+            self.params[nid] = checked.values
+
+    def _infer_shapes(self) -> None:
+        report = self.report
+        for nid in self.a.order:
+            n = self.nodes[nid]
+            spec = LAYERS.get(n.type)
+            if spec is None or report.nodes[nid].errors:
+                continue
+            ins = [self.a.shapes.get(s) for s in n.inputs]
+            if any(s is None for s in ins):
+                continue  # an upstream problem is already reported there
+            p = dict(self.params[nid])
+            if n.type == "Input":
+                p["shape"] = self._input_shape(nid, p.get("shape"))
+                if p["shape"] is None:
+                    continue
+            if spec.infer is not None:
+                for name, value in spec.infer(ins, p).items():
+                    given = p.get(name)
+                    if given is not None and _norm(given) != _norm(value):
+                        self.error(f"{name} is {_show(given)} but the incoming tensor "
+                                   f"{fmt(ins[0])} gives {_show(value)}", node=nid, param=name)
+                    p[name] = value
+                    report.nodes[nid].inferred[name] = _show_json(value)
+            try:
+                shape = spec.rule(ins, p)
+            except ShapeError as exc:
+                self.error(str(exc), node=nid, param=exc.param)
+                continue
+            if report.nodes[nid].errors:
+                continue
+            self.a.shapes[nid] = tuple(shape)
+            self.a.resolved[nid] = p
+            report.nodes[nid].output_shape = list(shape)
+            try:
+                count = count_parameters(n.type, _freeze(p))
+            except (RuntimeError, ValueError, TypeError) as exc:
+                self.error(f"PyTorch refuses these arguments: {exc}", node=nid)
+                continue
+            report.nodes[nid].params = count
+            report.total_params += count
+
+    def _input_shape(self, nid: str, given: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        ds = self.a.dataset
+        if ds is not None:
+            ds_shape = tuple(ds.input_shape)
+            if given is not None and tuple(given) != ds_shape:
+                self.error(f"shape {list(given)} does not match the dataset "
+                           f"{self.g.data.dataset!r}, whose samples are {list(ds_shape)}",
+                           node=nid, param="shape")
+                return None
+            return ds_shape
+        if given is None:
+            self.error("Input needs a shape (or a dataset in the graph's data)", node=nid,
+                       param="shape")
+        return given
+
+    def _check_components(self) -> None:
+        g = self.g
+        for name, table in (("loss", LOSSES), ("optimizer", OPTIMIZERS),
+                            ("scheduler", SCHEDULERS)):
+            comp = getattr(g, name)
+            if comp is None:
+                continue
+            spec = table.get(comp.type)
+            if spec is None:
+                close = difflib.get_close_matches(comp.type, table, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.error(f"unknown {name} {comp.type!r}{hint}", component=name)
+                continue
+            for err in check_params(spec.params, comp.params).errors:
+                self.error(str(err), param=err.param, component=name)
+        if g.optimizer is not None and g.optimizer.type == "SGD":
+            p = g.optimizer.params
+            if p.get("nesterov") and not p.get("momentum"):
+                self.error("nesterov needs momentum above 0", param="nesterov",
+                           component="optimizer")
+        loss = LOSSES.get(g.loss.type) if g.loss else None
+        ds = self.a.dataset
+        if loss is not None and ds is not None:
+            if loss.target in ("class", "binary") and ds.task == "regression":
+                self.error(f"{loss.type} needs class labels, but {ds.name!r} is a regression "
+                           f"dataset; use MSELoss or L1Loss", component="loss")
+
+    def _lint(self) -> None:
+        a, g = self.a, self.g
+        for nid in a.order:
+            n = self.nodes[nid]
+            ins = [a.shapes.get(s) for s in n.inputs]
+            if n.type == "Linear" and ins and ins[0] is not None and len(ins[0]) > 1:
+                self.warn(f"Linear acts only on the last dimension of {fmt(ins[0])}; put a "
+                          f"Flatten before {nid!r} to use all {_numel(ins[0])} values",
+                          node=nid)
+        out = a.output_id
+        if out is None or out not in self.nodes:
+            return
+        out_type = self.nodes[out].type
+        if out_type in ("Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d"):
+            self.warn(f"the model's output comes straight from {out_type}; it usually belongs "
+                      f"between layers, not at the end", node=out)
+        loss = LOSSES.get(g.loss.type) if g.loss else None
+        if loss is not None:
+            self._lint_loss(loss, out, out_type)
+
+    def _lint_loss(self, loss: Any, out: str, out_type: str) -> None:
+        if loss.type == "CrossEntropyLoss" and out_type in ("Softmax", "LogSoftmax"):
+            self.warn(f"CrossEntropyLoss applies log-softmax itself and expects raw scores "
+                      f"(logits); remove this {out_type}", node=out)
+        if loss.type == "BCEWithLogitsLoss" and out_type == "Sigmoid":
+            self.warn("BCEWithLogitsLoss applies the sigmoid itself; remove this Sigmoid "
+                      "(or use BCELoss)", node=out)
+        if loss.type == "NLLLoss" and out_type != "LogSoftmax":
+            self.warn("NLLLoss expects log-probabilities: end the network with LogSoftmax",
+                      node=out)
+        if loss.type == "BCELoss" and out_type != "Sigmoid":
+            self.warn("BCELoss expects probabilities: end the network with Sigmoid, or use "
+                      "BCEWithLogitsLoss", node=out)
+        ds = self.a.dataset
+        if ds is None:
+            return
+        if loss.target == "float" and ds.task in ("classification", "binary"):
+            self.warn(f"{loss.type} on class labels: {ds.name!r} is a {ds.task} dataset; "
+                      f"use CrossEntropyLoss (or BCEWithLogitsLoss for two classes)",
+                      component="loss")
+        shape = self.a.shapes.get(out)
+        if shape is None or ds.task == "regression" and loss.target != "float":
+            return
+        expected = expected_output_width(ds, loss)
+        if expected is not None and shape[-1] != expected:
+            what = (f"{ds.num_classes} classes" if ds.task == "classification"
+                    else "one score" if expected == 1 else f"{expected} values")
+            self.warn(f"the output has width {shape[-1]} but {ds.name!r} needs {what}; set "
+                      f"the last layer's size to {expected}", node=out)
+
+
+def expected_output_width(ds: Any, loss: Any) -> int | None:
+    """What the last layer should emit for this dataset and loss."""
+    if ds.task == "classification":
+        return ds.num_classes
+    if ds.task == "binary":
+        return 2 if loss.target == "class" else 1
+    return getattr(ds, "output_width", None)
+
+
+@lru_cache(maxsize=4096)
+def count_parameters(layer_type: str, frozen_params: tuple) -> int:
+    """Parameters of one layer, built on the meta device (no memory allocated)."""
+    spec = LAYERS[layer_type]
+    with torch.device("meta"):
+        module = spec.build(dict(frozen_params))
+    if module is None:
+        return 0
+    return sum(p.numel() for p in module.parameters())
+
+
+def _freeze(params: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+def _norm(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list | tuple) else v
+
+
+def _show(v: Any) -> str:
+    return str(list(v)) if isinstance(v, tuple) else str(v)
+
+
+def _show_json(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _numel(shape: Shape) -> int:
+    out = 1
+    for s in shape:
+        out *= s
+    return out
+
+
+__all__ = [
+    "Analysis", "InvalidGraph", "Issue", "Limits", "NodeReport", "ParamError", "Validation",
+    "analyze_graph", "count_parameters", "expected_output_width", "require_valid",
+    "validate_graph",
+]
