@@ -1,0 +1,130 @@
+"""The `module` export: imports, one nn.Module class and a smoke test.
+
+The class is built from the catalogue (constructor calls with explicit sizes,
+positional where PyTorch users write them so), and `forward` has one line per
+node with the output shape as a comment. A linear chain reuses one variable;
+a value used twice gets a name of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.catalog import LAYERS, REQUIRED, fmt
+from server.naming import class_name, node_names
+from server.validation import Analysis
+
+INDENT = "    "
+
+
+def module_source(analysis: Analysis) -> str:
+    return "\n".join([header(analysis, "a PyTorch model"), "import torch", "from torch import nn",
+                      "", "", class_source(analysis), "", "", main_block(analysis)]) + "\n"
+
+
+def header(analysis: Analysis, what: str) -> str:
+    g = analysis.graph
+    total = analysis.validation.total_params
+    ins, out = analysis.shapes[analysis.input_id], analysis.shapes[analysis.output_id]
+    # The graph name is user text: keep it to a sanitized identifier in the docstring.
+    return (f'"""{class_name(g.name)}: {what} exported by torchcanvas.\n\n'
+            f"Input {fmt(ins)} -> output {fmt(out)}; {total:,} trainable parameters.\n"
+            f'"""\n')
+
+
+def class_source(analysis: Analysis) -> str:
+    g = analysis.graph
+    nodes = {n.id: n for n in g.nodes}
+    names = node_names(analysis.order)
+    init, body = [], []
+    variables = _variables(analysis, names)
+    in_var = variables[analysis.input_id]
+    for nid in analysis.order:
+        node = nodes[nid]
+        if node.type == "Input":
+            continue
+        spec = LAYERS[node.type]
+        params = analysis.resolved[nid]
+        args = [variables[i] for i in node.inputs]
+        if spec.module is not None:
+            init.append(f"self.{names[nid]} = {constructor(node.type, params)}")
+            expr = f"self.{names[nid]}({', '.join(args)})"
+        else:
+            expr = spec.expression(args, params)
+        body.append((f"{variables[nid]} = {expr}", fmt(analysis.shapes[nid])))
+    width = max((len(line) for line, _ in body), default=0)
+    lines = [f"class {class_name(g.name)}(nn.Module):",
+             f"{INDENT}def __init__(self):",
+             f"{INDENT * 2}super().__init__()"]
+    lines += [f"{INDENT * 2}{line}" for line in init]
+    lines += ["", f"{INDENT}def forward(self, {in_var}):",
+              f"{INDENT * 2}# {in_var}: {fmt(analysis.shapes[analysis.input_id])}"]
+    lines += [f"{INDENT * 2}{line.ljust(width)}  # {shape}" for line, shape in body]
+    lines.append(f"{INDENT * 2}return {variables[analysis.output_id]}")
+    return "\n".join(lines)
+
+
+def main_block(analysis: Analysis) -> str:
+    shape = ", ".join(map(str, analysis.shapes[analysis.input_id]))
+    out = ", ".join(map(str, analysis.shapes[analysis.output_id]))
+    return "\n".join([
+        'if __name__ == "__main__":',
+        f"{INDENT}model = {class_name(analysis.graph.name)}()",
+        f"{INDENT}print(model)",
+        f"{INDENT}x = torch.randn(2, {shape})",
+        f"{INDENT}print(model(x).shape)  # torch.Size([2, {out}])",
+    ])
+
+
+def constructor(layer_type: str, params: dict[str, Any]) -> str:
+    """`nn.Conv2d(1, 16, 3, padding=1)`: sizes positional, non-defaults by keyword."""
+    spec = LAYERS[layer_type]
+    args = [_literal(_positional_value(name, params[name])) for name in spec.positional]
+    for p in spec.params:
+        if p.name in spec.positional:
+            continue
+        value = params.get(p.name)
+        if p.default is not REQUIRED and _same(value, p.default):
+            continue
+        args.append(f"{p.name}={_literal(value)}")
+    return f"nn.{spec.module}({', '.join(args)})"
+
+
+def _variables(analysis: Analysis, names: dict[str, str]) -> dict[str, str]:
+    """A variable per node; a chain reuses its input's variable when nothing else needs it."""
+    nodes = {n.id: n for n in analysis.graph.nodes}
+    out = {}
+    for nid in analysis.order:
+        ins = nodes[nid].inputs
+        if len(ins) == 1 and len(analysis.consumers[ins[0]]) == 1:
+            out[nid] = out[ins[0]]
+        else:
+            out[nid] = names[nid]
+    return out
+
+
+def _positional_value(name: str, value: Any) -> Any:
+    # nn.LayerNorm(64) reads better than nn.LayerNorm([64]); both build the same layer.
+    if name == "normalized_shape" and len(value) == 1:
+        return value[0]
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b  # 0 == False in Python, but not as a constructor argument
+
+    def norm(v: Any) -> Any:
+        return tuple(v) if isinstance(v, list | tuple) else v
+
+    return norm(a) == norm(b)
+
+
+def _literal(value: Any) -> str:
+    """A Python literal for a checked param value (numbers, bools, strings, sequences)."""
+    if isinstance(value, list | tuple):
+        items = ", ".join(_literal(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if isinstance(value, bool | int | float | str) or value is None:
+        return repr(value)
+    raise TypeError(f"cannot write {value!r} as a literal")

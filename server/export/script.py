@@ -1,0 +1,233 @@
+"""The `script` export: the module plus data, loss, optimizer and the training loop.
+
+It reads like pytorch/examples' `mnist/main.py`: `Net`, `train()`, `test()`,
+`main()` with argparse, `--epochs`, `--dry-run` (one batch) and `--save-model`.
+The data comes from `server.datasets.script_source`, the same real loader and
+split the in-app trainer uses, so the script reproduces what the app trained.
+"""
+
+from __future__ import annotations
+
+from server.catalog import LOSSES, OPTIMIZERS, SCHEDULERS, REQUIRED
+from server.naming import class_name, identifier
+from server.recipe import Recipe, RecipeError, recipe
+from server.validation import Analysis
+
+from .module import _literal, class_source, header
+
+I = "    "  # noqa: E741 - one indent, used in long templates
+
+
+def script_source(analysis: Analysis) -> str:
+    from server.datasets import script_source as dataset_source
+
+    g = analysis.graph
+    ds = analysis.dataset
+    if ds is None:
+        raise RecipeError("script export needs `data`: pick a dataset for the graph")
+    r = recipe(g, ds.task)
+    data_imports, data_body = _split_imports(dataset_source(r.data.dataset, r.data.params))
+    imports = ["import argparse", "", "import torch", "from torch import nn",
+               "from torch.utils.data import DataLoader"]
+    imports += [line for line in data_imports if line not in imports]
+    kind = LOSSES[r.loss.type].target
+    one_hot = kind == "float" and ds.task != "regression" and \
+        analysis.shapes[analysis.output_id][-1] > 1
+    parts = [
+        header(analysis, f"a training script for {identifier(ds.name)}").rstrip("\n").replace(
+            '\n"""', _usage(g.name)),
+        "\n".join(imports),
+        "",
+        class_source(analysis),
+        "",
+        data_body.strip("\n"),
+        "",
+        _prepare_target(kind, one_hot),
+        _pick_device(),
+        _train(r),
+        _test(kind, r),
+        _main(analysis, r),
+        'if __name__ == "__main__":\n' + I + "main()",
+    ]
+    return "\n\n".join(p for p in parts if p is not None).replace("\n\n\n\n", "\n\n\n") + "\n"
+
+
+def _usage(name: str) -> str:
+    file = identifier(name, "model")
+    return (f"\nRun it with `python {file}.py` (add `--dry-run` to check it in seconds,\n"
+            f"`--help` for the options).\n\"\"\"")
+
+
+def _split_imports(source: str) -> tuple[list[str], str]:
+    """Hoist the dataset snippet's leading import lines into the script's import block."""
+    lines = source.strip("\n").splitlines()
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or lines[i].startswith(("import ", "from "))):
+        i += 1
+    return [line for line in lines[:i] if line.strip()], "\n".join(lines[i:])
+
+
+def _prepare_target(kind: str, one_hot: bool) -> str:
+    if kind == "class":
+        why, body = "class indices, as the loader gives them", "return target"
+    elif one_hot:
+        why, body = ("one-hot floats", "return nn.functional.one_hot(target, output.size(1))"
+                     ".float()")
+    else:
+        why, body = "floats shaped like the output", "return target.float().view_as(output)"
+    return (f"def prepare_target(target, output):\n"
+            f'{I}"""The loss wants {why}."""\n{I}{body}\n')
+
+
+def _pick_device() -> str:
+    return (f"def pick_device(name):\n"
+            f'{I}if name != "auto":\n{I * 2}return torch.device(name)\n'
+            f'{I}if torch.cuda.is_available():\n{I * 2}return torch.device("cuda")\n'
+            f'{I}if torch.backends.mps.is_available():\n{I * 2}return torch.device("mps")\n'
+            f'{I}return torch.device("cpu")\n')
+
+
+def _train(r: Recipe) -> str:
+    batch_step = r.scheduler is not None and SCHEDULERS[r.scheduler.type].step == "batch"
+    sched_arg = ", scheduler" if batch_step else ""
+    lines = [
+        f"def train(model, device, loader, criterion, optimizer{sched_arg}, epoch, args):",
+        f"{I}model.train()",
+        f"{I}for batch_idx, (data, target) in enumerate(loader):",
+        f"{I * 2}data, target = data.to(device), target.to(device)",
+        f"{I * 2}optimizer.zero_grad()",
+        f"{I * 2}output = model(data)",
+        f"{I * 2}loss = criterion(output, prepare_target(target, output))",
+        f"{I * 2}loss.backward()",
+        f"{I * 2}optimizer.step()",
+    ]
+    if batch_step:
+        lines.append(f"{I * 2}scheduler.step()  # {r.scheduler.type} steps every batch")
+    lines += [
+        f"{I * 2}if batch_idx % args.log_interval == 0:",
+        f'{I * 3}print(f"Train epoch {{epoch}} [{{batch_idx * len(data)}}/{{len(loader.dataset)}}]'
+        f'  loss: {{loss.item():.6f}}")',
+        f"{I * 2}if args.dry_run:",
+        f"{I * 3}break",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _test(kind: str, r: Recipe) -> str:
+    lines = [
+        "def test(model, device, loader, criterion):",
+        f"{I}model.eval()",
+        f"{I}total_loss, correct = 0.0, 0",
+        f"{I}with torch.no_grad():",
+        f"{I * 2}for data, target in loader:",
+        f"{I * 3}data, target = data.to(device), target.to(device)",
+        f"{I * 3}output = model(data)",
+        f"{I * 3}total_loss += criterion(output, prepare_target(target, output)).item() "
+        f"* len(data)",
+    ]
+    if kind == "class":
+        lines.append(f"{I * 3}correct += (output.argmax(dim=1) == target).sum().item()")
+    elif kind == "binary":
+        threshold = "0.5" if r.loss.type == "BCELoss" else "0.0"  # probabilities vs logits
+        lines.append(f"{I * 3}predicted = (output > {threshold}).long().view_as(target)")
+        lines.append(f"{I * 3}correct += (predicted == target).sum().item()")
+    lines += [f"{I}n = len(loader.dataset)", f"{I}total_loss /= n"]
+    if kind in ("class", "binary"):
+        lines.append(f'{I}print(f"Validation: loss {{total_loss:.4f}}, accuracy '
+                     f'{{correct}}/{{n}} ({{100.0 * correct / n:.1f}}%)")')
+    else:
+        lines.append(f'{I}print(f"Validation: loss {{total_loss:.4f}}")')
+    lines.append(f"{I}return total_loss")
+    return "\n".join(lines) + "\n"
+
+
+def _component_call(prefix: str, type_: str, table: dict, given: dict, first: str,
+                    overrides: dict[str, str]) -> str:
+    """`torch.optim.Adam(model.parameters(), lr=args.lr)`: non-default params by keyword."""
+    spec = table[type_]
+    args = [first]
+    for p in spec.params:
+        if p.name in overrides:
+            args.append(f"{p.name}={overrides[p.name]}")
+            continue
+        value = given.get(p.name, p.default)
+        if value is REQUIRED or value is None:
+            continue
+        default = p.default
+        if p.name in given and not (_norm(value) == _norm(default)):
+            args.append(f"{p.name}={_literal(tuple(value) if isinstance(value, list) else value)}")
+    return f"{prefix}.{type_}({', '.join(a for a in args if a)})"
+
+
+def _norm(v: object) -> object:
+    return tuple(v) if isinstance(v, list | tuple) else v
+
+
+def _main(analysis: Analysis, r: Recipe) -> str:
+    g = analysis.graph
+    cls = class_name(g.name)
+    t, d = r.training, r.data
+    opt_params = r.optimizer_params()
+    lr = opt_params["lr"]
+    loss = _component_call("nn", r.loss.type, LOSSES, r.loss.params, "", {})
+    optimizer = _component_call("torch.optim", r.optimizer.type, OPTIMIZERS, r.optimizer.params,
+                                "model.parameters()", {"lr": "args.lr"})
+    lines = [
+        "def main():",
+        f'{I}parser = argparse.ArgumentParser(description="Train {cls} on '
+        f'{identifier(d.dataset)}")',
+        f'{I}parser.add_argument("--epochs", type=int, default={t.epochs})',
+        f'{I}parser.add_argument("--batch-size", type=int, default={d.batch_size})',
+        f'{I}parser.add_argument("--lr", type=float, default={lr!r})',
+        f'{I}parser.add_argument("--seed", type=int, default={t.seed if t.seed is not None else 0})',
+        f'{I}parser.add_argument("--device", default={t.device!r}, '
+        f'help="auto, cpu, cuda or mps")',
+        f'{I}parser.add_argument("--dry-run", action="store_true", '
+        f'help="train one batch to check that everything runs")',
+        f'{I}parser.add_argument("--log-interval", type=int, default=10)',
+        f'{I}parser.add_argument("--save-model", default={identifier(g.name, "model") + ".pt"!r}, '
+        f'help="where to save the state_dict (empty: do not save)")',
+        f"{I}args = parser.parse_args()",
+        "",
+        f"{I}torch.manual_seed(args.seed)",
+        f"{I}device = pick_device(args.device)",
+        f"{I}train_set, val_set = load_data(val_fraction={d.val_fraction!r}, seed=args.seed)",
+        f"{I}train_loader = DataLoader(train_set, batch_size=args.batch_size, "
+        f"shuffle={d.shuffle!r})",
+        f"{I}val_loader = DataLoader(val_set, batch_size=args.batch_size)",
+        "",
+        f"{I}model = {cls}().to(device)",
+        f"{I}criterion = {loss.replace('(, ', '(')}",
+        f"{I}optimizer = {optimizer}",
+    ]
+    step = None
+    if r.scheduler is not None:
+        spec = SCHEDULERS[r.scheduler.type]
+        overrides = {}
+        if r.scheduler.type == "CosineAnnealingLR" and r.scheduler.params.get("T_max") is None:
+            overrides["T_max"] = "args.epochs"
+        if r.scheduler.type == "OneCycleLR" and r.scheduler.params.get("total_steps") is None:
+            overrides["total_steps"] = "args.epochs * len(train_loader)"
+        call = _component_call("torch.optim.lr_scheduler", spec.type, SCHEDULERS,
+                               r.scheduler.params, "optimizer", overrides)
+        lines.append(f"{I}scheduler = {call}")
+        step = spec.step
+    sched_arg = ", scheduler" if step == "batch" else ""
+    lines += [
+        "",
+        f"{I}for epoch in range(1, args.epochs + 1):",
+        f"{I * 2}train(model, device, train_loader, criterion, optimizer{sched_arg}, epoch, args)",
+        f"{I * 2}val_loss = test(model, device, val_loader, criterion)",
+    ]
+    if step == "epoch":
+        lines.append(f"{I * 2}scheduler.step()")
+    elif step == "plateau":
+        lines.append(f"{I * 2}scheduler.step(val_loss)")
+    lines += [
+        f"{I * 2}if args.dry_run:",
+        f"{I * 3}break",
+        "",
+        f"{I}if args.save_model:",
+        f"{I * 2}torch.save(model.state_dict(), args.save_model)",
+    ]
+    return "\n".join(lines) + "\n"
