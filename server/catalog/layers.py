@@ -138,12 +138,14 @@ def _conv(n: int) -> Rule:
 def _pool(n: int, kind: str) -> Rule:
     def rule(shapes: list[Shape], p: dict) -> Shape:
         (s,) = shapes
+        # The window rule first: it refuses a pair given to a 1-d pool.
+        out = window_shape(s, n, p, what=f"{kind}Pool{n}d", dilation=kind == "Max")
         k = p["kernel_size"]
         for ki, pi in zip(_as_tuple(k, n), _as_tuple(p["padding"], n), strict=True):
             if pi > ki / 2:
                 raise ShapeError(f"padding ({pi}) must be at most half the kernel ({ki})",
                                  "padding")
-        return window_shape(s, n, p, what=f"{kind}Pool{n}d", dilation=kind == "Max")
+        return out
     return rule
 
 
@@ -235,7 +237,10 @@ def _last_dim(name: str) -> Infer:
 
 
 def _infer_layernorm(shapes: list[Shape], p: dict) -> dict:
-    return {"normalized_shape": (shapes[0][-1],)} if shapes[0] else {}
+    # A given normalized_shape may span several trailing dims; the rule checks it.
+    if not shapes[0] or p.get("normalized_shape") is not None:
+        return {}
+    return {"normalized_shape": (shapes[0][-1],)}
 
 
 # -- the table ---------------------------------------------------------------

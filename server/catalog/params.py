@@ -141,7 +141,8 @@ class Param:
         if self.nullable:
             schema = {"anyOf": [schema, {"type": "null"}]}
         if self.default is not REQUIRED:
-            schema["default"] = list(self.default) if isinstance(self.default, tuple) else self.default
+            default = self.default
+            schema["default"] = list(default) if isinstance(default, tuple) else default
         if self.help:
             schema["description"] = self.help
         if self.inferred:

@@ -60,15 +60,15 @@ def sliding(length: int, kernel: int, stride: int, padding: int, dilation: int =
     return out
 
 
-def window_shape(shape: Shape, spatial: int, params: dict, *, what: str,
-                 dilation: bool = True, ceil: bool = True, channels_out: int | None = None) -> Shape:
+def window_shape(shape: Shape, spatial: int, params: dict, *, what: str, dilation: bool = True,
+                 ceil: bool = True, channels_out: int | None = None) -> Shape:
     """Shape after a sliding window (conv or pool) over the last `spatial` dims."""
     need_rank(shape, [spatial + 1], what)
-    k = _spatial(params["kernel_size"], spatial)
+    k = _spatial(params["kernel_size"], spatial, "kernel_size")
     s_raw = params.get("stride")
-    s = k if s_raw is None else _spatial(s_raw, spatial)
-    p = _spatial(params.get("padding", 0), spatial)
-    d = _spatial(params.get("dilation", 1), spatial) if dilation else (1,) * spatial
+    s = k if s_raw is None else _spatial(s_raw, spatial, "stride")
+    p = _spatial(params.get("padding", 0), spatial, "padding")
+    d = _spatial(params.get("dilation", 1), spatial, "dilation") if dilation else (1,) * spatial
     cm = bool(params.get("ceil_mode", False)) if ceil else False
     out = []
     for i in range(spatial):
@@ -84,11 +84,12 @@ def window_shape(shape: Shape, spatial: int, params: dict, *, what: str,
     return (shape[0] if channels_out is None else channels_out, *out)
 
 
-def _spatial(v: int | Sequence[int], n: int) -> tuple[int, ...]:
+def _spatial(v: int | Sequence[int], n: int, param: str) -> tuple[int, ...]:
     if isinstance(v, int):
         return (v,) * n
-    if n == 1:
-        return (int(v[0]),)
+    if len(v) != n:
+        # PyTorch would build a 1-d layer with a pair and fail only in forward.
+        raise ShapeError(f"{param} must be a single number for a 1-d layer, got {list(v)}", param)
     return tuple(int(x) for x in v)
 
 
