@@ -20,6 +20,7 @@ from torch import nn
 # (a layer called "train" or "parameters" would shadow the method).
 RESERVED = (
     set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | set(dir(nn.Module))
+    | set(vars(nn.Module()))  # instance attributes such as `training`
     | {"self", "torch", "nn", "F", "np", "model", "args", "main", "device", "optimizer",
        "criterion", "scheduler", "loader", "epoch", "output", "target", "loss", "data",
        "argparse", "math", "sys", "os", "DataLoader", "TensorDataset", "load_data",
