@@ -8,7 +8,10 @@ a value used twice gets a name of its own.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
+
+from torch import nn
 
 from server.catalog import LAYERS, REQUIRED, fmt
 from server.naming import class_name, node_names
@@ -84,10 +87,20 @@ def constructor(layer_type: str, params: dict[str, Any]) -> str:
         if p.name in spec.positional:
             continue
         value = params.get(p.name)
-        if p.default is not REQUIRED and _same(value, p.default):
+        # Omit only what PyTorch itself defaults to: the catalogue's default may differ
+        # (Softmax's dim is 1 here, None in PyTorch).
+        if _same(value, torch_default(getattr(nn, spec.module), p.name)):
             continue
         args.append(f"{p.name}={_literal(value)}")
     return f"nn.{spec.module}({', '.join(args)})"
+
+
+def torch_default(cls: type, name: str) -> Any:
+    """The default PyTorch's constructor gives argument `name`, or REQUIRED."""
+    param = inspect.signature(cls.__init__).parameters.get(name)
+    if param is None or param.default is inspect.Parameter.empty:
+        return REQUIRED
+    return param.default
 
 
 def _variables(analysis: Analysis, names: dict[str, str]) -> dict[str, str]:

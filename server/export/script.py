@@ -8,12 +8,15 @@ split the in-app trainer uses, so the script reproduces what the app trained.
 
 from __future__ import annotations
 
-from server.catalog import LOSSES, OPTIMIZERS, SCHEDULERS, REQUIRED
+import torch
+from torch import nn
+
+from server.catalog import LOSSES, OPTIMIZERS, REQUIRED, SCHEDULERS
 from server.naming import class_name, identifier
 from server.recipe import Recipe, RecipeError, recipe
 from server.validation import Analysis
 
-from .module import _literal, class_source, header
+from .module import _literal, class_source, header, torch_default
 
 I = "    "  # noqa: E741 - one indent, used in long templates
 
@@ -153,10 +156,19 @@ def _component_call(prefix: str, type_: str, table: dict, given: dict, first: st
         value = given.get(p.name, p.default)
         if value is REQUIRED or value is None:
             continue
-        default = p.default
-        if p.name in given and not (_norm(value) == _norm(default)):
+        # Write every value PyTorch would not default to by itself, including the
+        # catalogue's defaults for arguments PyTorch requires (StepLR's step_size).
+        torch_class = _resolve(prefix, type_)
+        if _norm(value) != _norm(torch_default(torch_class, p.name)):
             args.append(f"{p.name}={_literal(tuple(value) if isinstance(value, list) else value)}")
     return f"{prefix}.{type_}({', '.join(a for a in args if a)})"
+
+
+def _resolve(prefix: str, type_: str) -> type:
+    obj = torch if prefix.startswith("torch") else nn
+    for part in prefix.split(".")[1:]:
+        obj = getattr(obj, part)
+    return getattr(obj, type_)
 
 
 def _norm(v: object) -> object:
@@ -179,7 +191,7 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f'{I}parser.add_argument("--epochs", type=int, default={t.epochs})',
         f'{I}parser.add_argument("--batch-size", type=int, default={d.batch_size})',
         f'{I}parser.add_argument("--lr", type=float, default={lr!r})',
-        f'{I}parser.add_argument("--seed", type=int, default={t.seed if t.seed is not None else 0})',
+        f'{I}parser.add_argument("--seed", type=int, default={t.seed or 0})',
         f'{I}parser.add_argument("--device", default={t.device!r}, '
         f'help="auto, cpu, cuda or mps")',
         f'{I}parser.add_argument("--dry-run", action="store_true", '
