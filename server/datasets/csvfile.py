@@ -17,6 +17,12 @@ regression. Classification with exactly two classes becomes "binary".
 
 from __future__ import annotations
 
+import csv
+import math
+import os
+
+import numpy as np
+
 MAX_CSV_BYTES = 200 * 1024 * 1024
 MAX_CSV_ROWS = 500_000
 MAX_CSV_COLUMNS = 2_000
@@ -27,19 +33,18 @@ MAX_AUTO_CLASSES = 20
 class CsvError(ValueError):
     """A CSV file that cannot be used, with a message saying where and why."""
 
+    def __init__(self, message, param="path"):
+        self.param = param  # the dataset param to blame: "path" or "label"
+        super().__init__(message)
+
 
 def read_csv_table(path, label="", task="auto"):
-    """Parse a CSV file into (x, y, feature_names, class_names, task).
+    """Parse a CSV file into (x, y, feature_names, class_names, task, label).
 
     x: float64 (N, F). y: int64 (N,) class indices for "classification" and
-    "binary", float64 (N, 1) for "regression". label "" means the last column.
+    "binary", float64 (N, 1) for "regression". label "" means the last column;
+    the label returned is the column's name.
     """
-    import csv
-    import math
-    import os
-
-    import numpy as np
-
     if not os.path.isfile(path):
         raise CsvError(f"no such file: {path}")
     if os.path.getsize(path) > MAX_CSV_BYTES:
@@ -64,7 +69,7 @@ def read_csv_table(path, label="", task="auto"):
                     raise CsvError(f"the header names column {name!r} twice")
             label = label or header[-1]
             if label not in header:
-                raise CsvError(f"no column {label!r}; the columns are {', '.join(header)}")
+                raise CsvError(f"no column {label!r}; the columns are {', '.join(header)}", "label")
             target = header.index(label)
             rows, lines = [], []
             for row in reader:
@@ -115,7 +120,8 @@ def read_csv_table(path, label="", task="auto"):
             break
     if numbers is not None and not all(math.isfinite(v) for v in numbers):
         raise CsvError(f"the label column {label!r} holds NaN or infinity")
-    if task == "auto":
+    auto = task == "auto"
+    if auto:
         whole = numbers is not None and all(v.is_integer() for v in numbers)
         if numbers is None or (whole and len(set(numbers)) <= MAX_AUTO_CLASSES):
             task = "classification"
@@ -124,7 +130,8 @@ def read_csv_table(path, label="", task="auto"):
     if task == "regression":
         if numbers is None:
             raise CsvError(f"regression needs numbers in {label!r}, it holds text")
-        return x, np.array(numbers, dtype=np.float64).reshape(-1, 1), features, [], task
+        y = np.array(numbers, dtype=np.float64).reshape(-1, 1)
+        return x, y, features, [], task, label
 
     if numbers is not None:  # numeric classes: numeric order, canonical names (1.0 -> "1")
         keys = [int(v) if v.is_integer() else v for v in numbers]
@@ -136,11 +143,13 @@ def read_csv_table(path, label="", task="auto"):
     if len(classes) < 2:
         raise CsvError(f"the label column {label!r} has a single value; nothing to classify")
     if len(classes) > MAX_CLASSES:
-        raise CsvError(f"the label column {label!r} has {len(classes)} classes; at most {MAX_CLASSES}")
+        raise CsvError(
+            f"the label column {label!r} has {len(classes)} classes; at most {MAX_CLASSES}"
+        )
     if task == "binary" and len(classes) != 2:
         raise CsvError(f"binary needs exactly two labels in {label!r}, found {len(classes)}")
-    if len(classes) == 2:
+    if auto and len(classes) == 2:
         task = "binary"
     index = {k: i for i, k in enumerate(classes)}
     y = np.array([index[k] for k in keys], dtype=np.int64)
-    return x, y, features, names, task
+    return x, y, features, names, task, label

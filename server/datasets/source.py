@@ -1,0 +1,141 @@
+"""The data part of an exported training script: `load_data(val_fraction, seed)` as text.
+
+The script must rebuild exactly the data a run trained on without importing
+torchcanvas, so instead of writing the loaders a second time this module pastes
+the real ones (`inspect.getsource`) together with everything they use: helper
+functions, constants and exception classes from this package, and one import
+line per module they reference, derived from their globals as torch.fx derives
+a graph's imports. Only the call in `load_data` is written here, with every
+user-given value as a `repr()` literal.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import types
+from typing import Any
+
+from . import csvfile, generated, prep
+from .registry import DatasetSpec, checked_params, get_spec
+
+PACKAGE = __name__.rpartition(".")[0]  # objects from here are pasted, not imported
+
+
+def script_source(name: str, params: dict[str, Any] | None = None) -> str:
+    """Python source defining `load_data(val_fraction, seed) -> (train_set, val_set)`."""
+    spec = get_spec(name)
+    values = checked_params(spec, params)
+    body, helpers, imports = _load_data_body(spec, values)
+    pasted: dict[str, str] = {}
+    for fn in helpers:
+        _paste(fn, pasted, imports)
+    lines = [f"# ---- data: {spec.name} " + "-" * max(3, 70 - len(spec.name))]
+    lines += sorted(imports, key=lambda line: (line.startswith("from"), line))
+    constants = [text for key, text in pasted.items() if key.isupper()]
+    blocks = [text for key, text in pasted.items() if not key.isupper()]
+    if constants:
+        lines += ["", *constants]
+    lines += ["", ""]
+    lines.append("\n\n\n".join(blocks))
+    lines += ["", "", "def load_data(val_fraction, seed):"]
+    lines.append(f'    """{spec.name} as (train_set, val_set), split by val_fraction and seed.')
+    lines.append("")
+    lines.append(f"    {spec.description}")
+    lines.append('    """')
+    lines += ["    " + line for statement in body for line in statement.split("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def _load_data_body(spec: DatasetSpec, values: dict[str, Any]):
+    """load_data's statements, the helpers they call and the imports they need."""
+    from . import tabular, vision  # scikit-learn and torchvision: slow to import, so only here
+
+    tensors = ["from torch.utils.data import TensorDataset"]
+    split = ("x_train, y_train, x_val, y_val, _, _ = split_arrays(\n"
+             f"    x, y, val_fraction, seed, scale_x={spec.scale_x!r}, standardize_y={{}}\n)")
+    ret = "return TensorDataset(x_train, y_train), TensorDataset(x_val, y_val)"
+    if spec.family == "generated":
+        fn = getattr(generated, spec.source)
+        args = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        body = [f"x, y = {fn.__name__}({args})", split.format(spec.standardize_y), ret]
+        return body, [fn, prep.split_arrays], set(tensors)
+    if spec.family == "sklearn":
+        body = [f"x, y = sklearn_arrays({spec.source!r})", split.format(spec.standardize_y), ret]
+        return body, [tabular.sklearn_arrays, prep.split_arrays], set(tensors)
+    if spec.family == "torchvision":
+        body = [f"x, y = torchvision_arrays({spec.source!r}, default_data_root())",
+                "# x: uint8 (N, C, H, W), scaled to 0..1 after the split",
+                split.format(False), ret]
+        helpers = [vision.default_data_root, vision.torchvision_arrays, prep.split_arrays]
+        return body, helpers, set(tensors)
+    path = os.path.abspath(values["path"])
+    if spec.family == "csv":
+        body = [f"x, y, _, _, task, _ = read_csv_table({path!r}, {values['label']!r}, "
+                f"{values['task']!r})",
+                split.format('task == "regression"'), ret]
+        return body, [csvfile.read_csv_table, prep.split_arrays], set(tensors)
+    if spec.family == "imagefolder":
+        body = [f"ds = image_folder({path!r}, {values['resize']!r}, {values['grayscale']!r}, "
+                f"{values['normalize']!r})",
+                "train, val = split_indices(len(ds), val_fraction, seed)",
+                "return Subset(ds, train.tolist()), Subset(ds, val.tolist())"]
+        imports = {"from torch.utils.data import Subset"}
+        return body, [vision.image_folder, prep.split_indices], imports
+    raise AssertionError(spec.family)
+
+
+def _paste(obj: Any, pasted: dict[str, str], imports: set[str]) -> None:
+    """Add obj's source to `pasted` after whatever of ours it uses; collect its imports."""
+    if obj.__name__ in pasted:
+        return
+    pasted[obj.__name__] = ""  # reserve: guards against cycles
+    globals_ = _module_globals(obj)
+    for name in sorted(_names_used(obj)):
+        if name not in globals_:
+            continue  # a builtin, a local or an attribute name
+        value = globals_[name]
+        if isinstance(value, types.ModuleType):
+            imports.add(_import_line(name, value))
+        elif inspect.isfunction(value) or inspect.isclass(value):
+            if value.__module__.startswith(PACKAGE + "."):
+                _paste(value, pasted, imports)
+            else:
+                imports.add(f"from {value.__module__} import {name}")
+        elif name.isupper() and isinstance(value, int | float | str):
+            constant = f"{name} = {value!r}"
+            pasted.setdefault(name, constant)
+        else:
+            raise AssertionError(f"{obj.__name__} uses {name!r}, which cannot be pasted")
+    del pasted[obj.__name__]  # re-insert so it follows what it uses
+    pasted[obj.__name__] = inspect.getsource(obj).rstrip()
+
+
+def _module_globals(obj: Any) -> dict[str, Any]:
+    import sys
+
+    return vars(sys.modules[obj.__module__])
+
+
+def _names_used(obj: Any) -> set[str]:
+    """Global names read by a function's code (or by a class's methods), nested code too."""
+    if inspect.isclass(obj):
+        names = {b.__name__ for b in obj.__bases__ if b.__module__.startswith(PACKAGE)}
+        for member in vars(obj).values():
+            if inspect.isfunction(member):
+                names |= _names_used(member)
+        return names
+    names: set[str] = set()
+    todo = [obj.__code__]
+    while todo:
+        code = todo.pop()
+        names.update(code.co_names)
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return names
+
+
+def _import_line(name: str, module: types.ModuleType) -> str:
+    parent, _, child = module.__name__.rpartition(".")
+    if parent:
+        return f"from {parent} import {child}" + (f" as {name}" if name != child else "")
+    return f"import {module.__name__}" + (f" as {name}" if name != module.__name__ else "")
