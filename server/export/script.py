@@ -8,6 +8,8 @@ split the in-app trainer uses, so the script reproduces what the app trained.
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from torch import nn
 
@@ -30,9 +32,8 @@ def script_source(analysis: Analysis) -> str:
         raise RecipeError("script export needs `data`: pick a dataset for the graph")
     r = recipe(g, ds.task)
     data_imports, data_body = _split_imports(dataset_source(r.data.dataset, r.data.params))
-    imports = ["import argparse", "", "import torch", "from torch import nn",
-               "from torch.utils.data import DataLoader"]
-    imports += [line for line in data_imports if line not in imports]
+    imports = _import_block(["import argparse", "import torch", "from torch import nn",
+                             "from torch.utils.data import DataLoader", *data_imports])
     kind = LOSSES[r.loss.type].target
     one_hot = kind == "float" and ds.task != "regression" and \
         analysis.shapes[analysis.output_id][-1] > 1
@@ -61,13 +62,36 @@ def _usage(name: str) -> str:
             f"`--help` for the options).\n\"\"\"")
 
 
+def _import_block(lines: list[str]) -> list[str]:
+    """Imports deduplicated, standard library first, each group sorted by module."""
+    def module(line: str) -> str:
+        return line.split()[1]
+
+    merged: dict[str, set[str]] = {}
+    plain = set()
+    for line in lines:
+        if line.startswith("from ") and " as " not in line:
+            names = line.split(" import ", 1)[1]
+            merged.setdefault(module(line), set()).update(n.strip() for n in names.split(","))
+        else:
+            plain.add(line)
+    plain |= {f"from {m} import {', '.join(sorted(ns))}" for m, ns in merged.items()}
+    unique = sorted(plain, key=lambda line: (module(line), line.startswith("from")))
+    stdlib = [x for x in unique if module(x).split(".")[0] in sys.stdlib_module_names]
+    others = [x for x in unique if x not in stdlib]
+    return stdlib + ([""] if stdlib and others else []) + others
+
+
 def _split_imports(source: str) -> tuple[list[str], str]:
     """Hoist the dataset snippet's leading import lines into the script's import block."""
     lines = source.strip("\n").splitlines()
-    i = 0
-    while i < len(lines) and (not lines[i].strip() or lines[i].startswith(("import ", "from "))):
+    imports, kept, i = [], [], 0
+    leading = ("import ", "from ", "#")
+    while i < len(lines) and (not lines[i].strip() or lines[i].startswith(leading)):
+        (imports if lines[i].startswith(("import ", "from ")) else kept).append(lines[i])
         i += 1
-    return [line for line in lines[:i] if line.strip()], "\n".join(lines[i:])
+    body = [line for line in kept if line.strip()] + [""] * 2 + lines[i:]
+    return imports, "\n".join(body)
 
 
 def _prepare_target(kind: str, one_hot: bool) -> str:
