@@ -39,6 +39,10 @@ def clean(value: Any) -> Any:
 
 
 Num = Annotated[float | None, BeforeValidator(finite_or_none)]
+# Grid values are many (50x50 cells, times classes): checked in pydantic's core
+# rather than through a Python validator; the producer replaces non-finite ones.
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Cell = Finite | None | list[Finite | None]
 
 
 class _Event(BaseModel):
@@ -98,7 +102,7 @@ class BoundaryEvent(_Event):
     epoch: int
     x: list[Num]
     y: list[Num]
-    values: Annotated[list[list[Any]], BeforeValidator(clean)]
+    values: list[list[Cell]]
 
 
 class ConfusionEvent(_Event):

@@ -1,0 +1,63 @@
+"""Checkpoint files: `{"state_dict", "graph", "epoch"}`, safe to load with weights_only.
+
+A checkpoint holds only tensors and plain JSON-like values, so
+`torch.load(path, weights_only=True)` reads it and a hostile pickle is refused.
+Files are written to a temporary name in the same folder and renamed into place,
+so a crash mid-write never leaves a torn `last.pt` behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+LAST = "last.pt"
+BEST = "best.pt"
+
+
+class CheckpointError(ValueError):
+    """A file that is not a torchcanvas checkpoint (or not a safe one)."""
+
+
+def cpu_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A detached CPU copy of the module's weights and buffers."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+
+
+def save_checkpoint(path: str | Path, state_dict: dict[str, torch.Tensor],
+                    graph: dict[str, Any], **extra: Any) -> Path:
+    """Write atomically: a temporary file in the same folder, fsync, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"state_dict": state_dict, "graph": graph, **extra}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with `weights_only=True`; raise CheckpointError when it is not one."""
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # the unpickler refuses anything but plain data
+        raise CheckpointError(f"{path} is not a safe checkpoint: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("state_dict"), dict) \
+            or not isinstance(data.get("graph"), dict):
+        raise CheckpointError(f"{path} is not a torchcanvas checkpoint "
+                              "(expected a dict with 'state_dict' and 'graph')")
+    return data

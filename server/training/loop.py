@@ -1,0 +1,290 @@
+"""The training loop: a graph in, events out, checkpoints on disk. No HTTP, no processes.
+
+`train(graph, out_dir, emit, should_stop)` runs in the worker process (see
+`worker.py`) but is a plain function, so tests can call it directly. Each epoch
+emits coalesced `step` events, one `epoch` event, then a `boundary` event for
+2-D inputs and a `confusion` event for classification; the run ends with exactly
+one final `status` event, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from server.graph import Graph, parse_graph
+
+from . import metrics
+from .checkpoint import BEST, LAST, cpu_state_dict, save_checkpoint
+from .data import TrainingError
+from .device import DeviceError
+from .events import (
+    BoundaryEvent,
+    ConfusionEvent,
+    EpochEvent,
+    StatusEvent,
+    StepEvent,
+)
+from .setup import Loader, Run, build_run
+
+Emit = Callable[[dict[str, Any]], None]
+LAST_EVERY = 10.0  # seconds between `last.pt` refreshes during a run
+
+
+class Emitter:
+    """Numbers events from 0 and hands them on as JSON-ready dicts."""
+
+    def __init__(self, emit: Emit):
+        self._emit = emit
+        self.seq = 0
+
+    def __call__(self, cls: type, *, checked: bool = False, **fields: Any) -> None:
+        """Emit one event; `checked=True` skips validation of fields already made JSON-safe."""
+        if checked:
+            # A boundary grid is thousands of numbers: validating and dumping them
+            # through pydantic costs more than the epoch of a small model.
+            event = {"seq": self.seq, "type": cls.model_fields["type"].default, **fields}
+        else:
+            event = cls(seq=self.seq, **fields).model_dump(mode="json")
+        self.seq += 1
+        self._emit(event)
+
+
+class Diverged(Exception):
+    """The training loss stopped being a finite number."""
+
+
+def _log(message: str) -> None:
+    print(f"[train] {message}", file=sys.stderr, flush=True)
+
+
+def error_message(exc: BaseException) -> str:
+    """What the user reads when a run fails: the reason, without a traceback."""
+    if isinstance(exc, TrainingError | DeviceError):
+        return str(exc)
+    validation = getattr(exc, "validation", None)  # server.compiler.InvalidGraph
+    if validation is not None:
+        errors = [e.get("message") if isinstance(e, dict) else getattr(e, "message", str(e))
+                  for e in getattr(validation, "errors", [])]
+        return "invalid graph: " + ("; ".join(str(e) for e in errors[:10]) or str(exc))
+    if type(exc).__name__ == "DatasetError":
+        return f"dataset: {exc}"
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return "out of GPU memory: lower the batch size or the model's size"
+    if isinstance(exc, MemoryError):
+        return "out of memory (MemoryError): lower the batch size or the model's size"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
+          should_stop: Callable[[], bool] = lambda: False, *, load: Loader | None = None,
+          compile_fn: Callable[..., Any] | None = None, log: Callable[[str], None] = _log,
+          first_status: bool = True) -> str:
+    """Train a graph, emitting event dicts; return the final status. Never raises Exception.
+
+    `should_stop` is polled before every batch; when it turns true the run stops
+    within that batch with status `stopped`, keeping `last.pt`.
+    """
+    events = Emitter(emit)
+    if first_status:
+        events(StatusEvent, status="running")
+    try:
+        graph = parse_graph(graph)
+        run = build_run(graph, load=load, compile_fn=compile_fn)
+        log(f"training {graph.name} on {run.device} for {run.config.epochs} epoch(s)")
+        status, error = _epochs(run, Path(out_dir), events, should_stop, log)
+    except Exception as exc:  # every failure becomes a status; the caller lives on
+        log(traceback.format_exc().rstrip())
+        status, error = "failed", error_message(exc)
+    events(StatusEvent, status=status, error=error)
+    return status
+
+
+def _epochs(run: Run, out_dir: Path, events: Emitter, should_stop: Callable[[], bool],
+            log: Callable[[str], None]) -> tuple[str, str | None]:
+    graph_json = run.graph.model_dump(mode="json")
+    best, since_best, step = math.inf, 0, 0
+    last_saved = time.monotonic()
+
+    def save(name: str, epoch: int) -> None:
+        save_checkpoint(out_dir / name, cpu_state_dict(run.model), graph_json, epoch=epoch)
+
+    epoch = 0
+    for epoch in range(1, run.config.epochs + 1):
+        try:
+            step, stopped, train_seconds, train_avg = _train_epoch(run, events, epoch, step,
+                                                                   should_stop)
+        except Diverged as exc:
+            return "diverged", str(exc)
+        if stopped:
+            save(LAST, epoch - 1)
+            return "stopped", None
+        monitored = _end_epoch(run, events, epoch, train_seconds, train_avg)
+        if run.scheduler is not None and run.scheduler_step == "epoch":
+            run.scheduler.step()
+        elif run.scheduler is not None and run.scheduler_step == "plateau" \
+                and monitored is not None:
+            run.scheduler.step(monitored)
+        if monitored is not None and monitored < best:
+            best, since_best = monitored, 0
+            save(BEST, epoch)
+        else:
+            since_best += 1
+        if time.monotonic() - last_saved >= LAST_EVERY:
+            save(LAST, epoch)
+            last_saved = time.monotonic()
+        patience = run.config.early_stopping_patience
+        if patience is not None and since_best >= patience:
+            log(f"early stopping after epoch {epoch}: no improvement in {patience} epoch(s)")
+            break
+    save(LAST, epoch)
+    return "completed", None
+
+
+def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
+                 should_stop: Callable[[], bool]) -> tuple[int, bool, float, Any]:
+    """One pass over the training data; returns (global step, stopped, seconds, averages)."""
+    model, loss_fn, opt = run.model, run.loss_fn, run.optimizer
+    classify = run.info.task in ("classification", "binary")
+    scaler = run.scaler
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if run.amp \
+        else contextlib.nullcontext
+    batch_scheduler = run.scheduler if run.scheduler_step == "batch" else None
+    avg = metrics.Averages(run.device)
+    losses = metrics.StepLosses()
+    stopped = False
+    model.train()
+    start = time.perf_counter()
+    for x, labels, target in run.train:
+        if should_stop():
+            stopped = True
+            break
+        step += 1
+        with autocast():
+            out = model(x)
+        loss = loss_fn(out.float(), target)  # the loss in float32: safe for every loss
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        if batch_scheduler is not None and batch_scheduler.last_epoch < _total_steps(
+                batch_scheduler):
+            batch_scheduler.step()
+        correct = (metrics.predictions(out, run.info.task, run.probabilities) == labels.reshape(
+            -1)).sum() if classify else None
+        avg.add(loss, x.shape[0], correct)
+        losses.add(step, loss)
+        if losses.due():
+            _flush_steps(losses, events, epoch)
+    if losses.losses:
+        _flush_steps(losses, events, epoch)  # the epoch's last step always gets an event
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)  # so `seconds` measures the work, not the queueing
+    return step, stopped, time.perf_counter() - start, avg
+
+
+def _total_steps(scheduler: Any) -> int:
+    # OneCycleLR raises when stepped past its total; early-stopped or resumed runs
+    # must not trip over that.
+    return getattr(scheduler, "total_steps", None) or 1 << 62
+
+
+def _flush_steps(losses: metrics.StepLosses, events: Emitter, epoch: int) -> None:
+    last = losses.first_step + len(losses.losses) - 1
+    mean, bad = losses.flush()
+    if bad is not None:
+        raise Diverged(f"the training loss became non-finite at epoch {epoch}, step {bad}: "
+                       "lower the learning rate")
+    events(StepEvent, epoch=epoch, step=last, loss=mean)
+
+
+def _end_epoch(run: Run, events: Emitter, epoch: int, train_seconds: float,
+               train_avg: metrics.Averages) -> float | None:
+    """Validation, metrics and the per-epoch events; returns the loss early stopping watches."""
+    start = time.perf_counter()
+    task = run.info.task
+    classify = task in ("classification", "binary")
+    train_loss, train_acc = train_avg.result(classify)
+    fields: dict[str, Any] = dict(train_loss=train_loss, train_accuracy=train_acc)
+    lr = run.optimizer.param_groups[0]["lr"]
+    fields["lr"] = float(lr) if not isinstance(lr, torch.Tensor) else float(lr.item())
+    fields["grad_norms"] = metrics.layer_norms(run.model, run.node_attrs, grads=True)
+    fields["weight_norms"] = metrics.layer_norms(run.model, run.node_attrs, grads=False)
+    confusion = None
+    if run.val is not None:
+        val_fields, confusion = _validate(run)
+        fields.update(val_fields)
+    fields["samples_per_second"] = train_avg.count / train_seconds if train_seconds > 0 else None
+    boundary = _boundary(run) if run.points is not None else None
+    fields["seconds"] = train_seconds + time.perf_counter() - start
+    events(EpochEvent, epoch=epoch, **fields)
+    if boundary is not None:
+        events(BoundaryEvent, checked=True, epoch=epoch, **boundary)
+    if confusion is not None:
+        events(ConfusionEvent, epoch=epoch, labels=_class_labels(run), matrix=confusion)
+    monitored = fields.get("val_loss") if run.val is not None else train_loss
+    return monitored if monitored is not None and math.isfinite(monitored) else None
+
+
+def _num_classes(run: Run) -> int:
+    if run.info.task == "binary":
+        return 2
+    return int(run.info.num_classes or len(run.info.class_names or []) or 2)
+
+
+def _class_labels(run: Run) -> list[str]:
+    names = list(run.info.class_names or [])
+    k = _num_classes(run)
+    return [str(n) for n in names] if len(names) == k else [str(i) for i in range(k)]
+
+
+@torch.no_grad()
+def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
+    model, task = run.model, run.info.task
+    classify = task in ("classification", "binary")
+    avg = metrics.Averages(run.device)
+    reg = metrics.RegressionStats(run.device, run.target_std) if task == "regression" else None
+    conf = metrics.Confusion(_num_classes(run), run.device) if classify else None
+    model.eval()
+    autocast = torch.autocast("cuda", dtype=torch.float16) if run.amp else contextlib.nullcontext()
+    with autocast:
+        for x, labels, target in run.val:
+            out = model(x)
+            loss = run.loss_fn(out.float(), target)
+            correct = None
+            if classify:
+                pred = metrics.predictions(out, task, run.probabilities)
+                correct = (pred == labels.reshape(-1)).sum()
+                conf.add(labels, pred)
+            else:
+                reg.add(out, target)
+            avg.add(loss, x.shape[0], correct)
+    model.train()
+    val_loss, val_acc = avg.result(classify)
+    fields: dict[str, Any] = dict(val_loss=val_loss, val_accuracy=val_acc)
+    if reg is not None:
+        fields["val_mae"], fields["val_r2"] = reg.result()
+    return fields, (conf.matrix() if conf is not None else None)
+
+
+@torch.no_grad()
+def _boundary(run: Run) -> dict[str, Any]:
+    xs, ys, grid = metrics.boundary_grid(run.points)
+    model = run.model
+    model.eval()
+    out = model(grid.to(run.device)).float()
+    model.train()
+    n = len(xs)
+    if run.info.task == "regression":
+        values = out.reshape(out.shape[0], -1)[:, 0].reshape(len(ys), n)
+    else:
+        values = metrics.class_probabilities(out, run.probabilities).reshape(len(ys), n, -1)
+    return {"x": xs, "y": ys, "values": metrics.grid_values(values)}

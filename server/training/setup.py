@@ -1,0 +1,144 @@
+"""Everything a run needs before its first step: device, data, model, loss,
+optimizer and scheduler, each built from the graph and the catalogue.
+
+Loss, optimizer and scheduler are catalogue types instantiated by name from
+`torch.nn` / `torch.optim`, with params checked against the catalogue first, so
+a graph can only ever construct what the catalogue lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from server.catalog import LOSSES, OPTIMIZERS, SCHEDULERS, resolve_scheduler_params
+from server.graph import Graph, TrainingConfig
+from server.recipe import recipe
+
+from .data import LoaderBatches, TensorBatches, TrainingError, first_inputs, make_target_fn
+from .device import resolve_device
+
+Loader = Callable[..., Any]
+EVAL_BATCH = 1024
+
+
+@dataclass
+class Run:
+    """A run ready to train: the loop reads everything from here."""
+
+    graph: Graph
+    config: TrainingConfig
+    device: torch.device
+    info: Any  # server.datasets.DatasetInfo
+    model: nn.Module
+    node_attrs: dict[str, str]
+    loss_fn: nn.Module
+    probabilities: bool  # a binary loss fed probabilities (not logits) by the model
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scheduler_step: str | None  # "epoch" | "batch" | "plateau"
+    train: TensorBatches | LoaderBatches
+    val: TensorBatches | LoaderBatches | None
+    points: torch.Tensor | None  # 2-D inputs for the decision-boundary grid
+    target_std: list[float] | None  # regression targets were divided by this: undo for MAE
+    amp: bool
+    scaler: torch.amp.GradScaler  # a no-op unless amp: one per run, its scale carries over
+
+
+def takes_probabilities(loss_fn: nn.Module) -> bool:
+    """Whether a binary loss wants probabilities rather than logits.
+
+    Asked of the loss itself rather than by its name: a loss on probabilities
+    refuses a value outside [0, 1].
+    """
+    try:
+        loss_fn(torch.tensor([2.0]), torch.tensor([1.0]))
+    except (RuntimeError, ValueError):
+        return True
+    return False
+
+
+def _has_rows(x: Any) -> bool:
+    return x is not None and len(x) > 0
+
+
+def build_run(graph: Graph, load: Loader | None = None,
+              compile_fn: Callable[..., nn.Module] | None = None) -> Run:
+    """Set a run up; raise TrainingError (or the layer's own error) when it cannot train."""
+    config = graph.training or TrainingConfig()
+    device = resolve_device(config.device)  # before anything slow: fail fast
+    if graph.data is None:
+        raise TrainingError("the graph has no data: choose a dataset before training")
+    seed = config.seed
+    # The compiler validates the graph first (InvalidGraph names the node at fault),
+    # so a broken graph fails before any data is read; it also seeds the weights.
+    if compile_fn is None:
+        from server.compiler import compile_graph as compile_fn
+    model = compile_fn(graph, seed=seed)
+    node_attrs = dict(getattr(model, "node_attrs", {}))
+    if load is None:
+        from server.datasets import load_dataset as load
+    data = load(graph.data.dataset, graph.data.params, val_fraction=graph.data.val_fraction,
+                seed=seed)
+    info = data.info
+    if seed is not None:
+        torch.manual_seed(seed)  # dropout masks and anything else drawn from the global RNG
+    # Loss and optimizer may be left out of a graph: the recipe fills the defaults.
+    plan = recipe(graph, info.task)
+    loss_spec, opt_spec = LOSSES[plan.loss.type], OPTIMIZERS[plan.optimizer.type]
+    model.to(device)
+
+    # One forward pass in eval mode (no dropout, no batch-norm updates) tells the
+    # output's shape, which decides how labels become targets.
+    model.eval()
+    with torch.no_grad():
+        out_tail = tuple(model(first_inputs(data).to(device).float()).shape[1:])
+    model.train()
+    prepare = make_target_fn(loss_spec.target, out_tail, info.task)
+
+    loss_fn = getattr(nn, loss_spec.type)(**plan.loss_params())
+    probabilities = loss_spec.target == "binary" and takes_probabilities(loss_fn)
+    optimizer = getattr(torch.optim, opt_spec.type)(model.parameters(),
+                                                    **plan.optimizer_params())
+
+    gen = torch.Generator()
+    if seed is not None:
+        gen.manual_seed(seed)
+    else:
+        gen.seed()
+    bs, shuffle = graph.data.batch_size, graph.data.shuffle
+    if getattr(data, "x_train", None) is not None:
+        train = TensorBatches(data.x_train.float(), data.y_train, prepare, bs, shuffle, device,
+                              gen)
+        val = TensorBatches(data.x_val.float(), data.y_val, prepare, max(bs, EVAL_BATCH), False,
+                            device) if _has_rows(data.x_val) else None
+        points = None
+        if tuple(info.input_shape) == (2,):
+            points = torch.cat([data.x_train, data.x_val]) if val is not None else data.x_train
+    else:
+        train = LoaderBatches(data.train_set, prepare, bs, shuffle, device, gen)
+        val = LoaderBatches(data.val_set, prepare, max(bs, EVAL_BATCH), False, device) \
+            if _has_rows(data.val_set) else None
+        points = None
+    if len(train) == 0:
+        raise TrainingError("the training split is empty: lower val_fraction or add samples")
+
+    scheduler, step_kind = None, None
+    if plan.scheduler is not None:
+        sched_spec = SCHEDULERS[plan.scheduler.type]
+        params = resolve_scheduler_params(sched_spec, plan.scheduler_params(),
+                                          epochs=config.epochs, steps_per_epoch=len(train))
+        scheduler = getattr(torch.optim.lr_scheduler, sched_spec.type)(optimizer, **params)
+        step_kind = sched_spec.step
+
+    use_amp = bool(config.amp) and device.type == "cuda"  # mixed precision is CUDA-only here
+    return Run(graph=graph, config=config, device=device, info=info, model=model,
+               node_attrs=node_attrs, loss_fn=loss_fn, probabilities=probabilities,
+               optimizer=optimizer, scheduler=scheduler, scheduler_step=step_kind,
+               train=train, val=val, points=points,
+               target_std=getattr(data, "target_std", None),
+               amp=use_amp, scaler=torch.amp.GradScaler("cuda", enabled=use_amp))

@@ -1,0 +1,256 @@
+"""`TrainingRun`: one training in its own process, its events read from a queue.
+
+The worker is started with the "spawn" method, so it shares no state with the
+caller (no forked CUDA context, no copied locks) and a crash, an out-of-memory
+kill or `os._exit` inside it cannot take the caller down. The parent numbers
+the events itself (`seq` from 0, no gaps), emits the first `queued` status, and
+when the worker dies without a final status it adds a `failed` one that names
+the exit code or signal. This module imports no torch; the worker imports the
+loop only once it runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .events import StatusEvent, is_final
+
+Target = Callable[..., None]
+_CTX = mp.get_context("spawn")
+
+
+def worker_threads() -> int:
+    """CPU threads for a worker: TORCHCANVAS_TRAIN_THREADS, else half the cores (at least 1)."""
+    env = os.environ.get("TORCHCANVAS_TRAIN_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def run_training(graph: dict[str, Any], out_dir: str, emit: Callable[[dict], None],
+                 should_stop: Callable[[], bool]) -> None:
+    """The default worker target: the real training loop."""
+    import torch
+
+    from .loop import train
+
+    torch.set_num_threads(worker_threads())
+    train(graph, out_dir, emit, should_stop, first_status=True)
+
+
+def _watch_parent(parent: int, stop: Any) -> None:
+    # A worker whose caller died has no one to report to: stop it at the next batch.
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    stop.set()
+
+
+def _worker_main(target: Target, graph: dict[str, Any], out_dir: str, events: Any,
+                 stop: Any, parent: int) -> None:
+    # Ctrl-C in a terminal reaches the whole process group; only the parent should
+    # react (by cancelling), so the worker ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
+    sent_final = False
+
+    def emit(event: dict[str, Any]) -> None:
+        nonlocal sent_final
+        sent_final = sent_final or is_final(event)
+        events.put(event)
+
+    try:
+        target(graph, out_dir, emit, stop.is_set)
+    except BaseException as exc:  # noqa: B036 - report anything, even SystemExit
+        if not sent_final:
+            try:
+                from .loop import error_message
+                message = error_message(exc)
+            except BaseException:  # noqa: B036 - the loop itself may not import
+                message = f"{type(exc).__name__}: {exc}"
+            emit(StatusEvent(seq=0, status="failed", error=message).model_dump(mode="json"))
+    else:
+        if not sent_final:
+            emit(StatusEvent(seq=0, status="failed",
+                             error="the worker ended without a final status")
+                 .model_dump(mode="json"))
+    events.close()
+    events.join_thread()  # every event reaches the pipe before the process exits
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "the worker stopped responding"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed: out of memory?)" if -code == signal.SIGKILL else ""
+        return f"the training worker was killed by {name}{hint}"
+    return f"the training worker exited unexpectedly with exit code {code}"
+
+
+class TrainingRun:
+    """A training run in a worker process.
+
+    `start()` spawns it; `poll(timeout)` returns the events ready so far;
+    `cancel()` asks it to stop at the next batch (final status `stopped`);
+    `kill()` ends a worker that does not stop; `done` is true once `poll` has
+    returned the final status.
+    """
+
+    def __init__(self, graph: Any, out_dir: str | Path, *, target: Target | None = None):
+        if hasattr(graph, "model_dump"):
+            graph = graph.model_dump(mode="json")
+        self.graph: dict[str, Any] = graph
+        self.out_dir = Path(out_dir)
+        self._target = target or run_training
+        self._queue = _CTX.Queue()
+        self._stop = _CTX.Event()
+        self._process: Any = None
+        self._seq = 0
+        self._pending: list[dict[str, Any]] = []
+        self._final: dict[str, Any] | None = None
+        self._delivered_final = False
+        self._cancelled = False
+        self.status: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        if self._process is not None:
+            raise RuntimeError("this run was already started")
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._stamp(StatusEvent(seq=0, status="queued").model_dump(mode="json"))
+        # Not a daemon: daemonic processes may not start DataLoader workers. The
+        # worker watches its parent instead and stops when the parent is gone.
+        self._process = _CTX.Process(
+            target=_worker_main, name="torchcanvas-train",
+            args=(self._target, self.graph, str(self.out_dir), self._queue, self._stop,
+                  os.getpid()),
+        )
+        self._process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def done(self) -> bool:
+        """True once `poll` has returned the final status event."""
+        return self._delivered_final
+
+    def cancel(self) -> None:
+        """Ask the worker to stop at the next batch. Harmless when repeated or finished."""
+        self._cancelled = True
+        self._stop.set()
+
+    def kill(self, grace: float = 2.0) -> None:
+        """End the worker now (SIGTERM, then SIGKILL), for one that ignores `cancel`."""
+        p = self._process
+        if p is None or self._final is not None:
+            return
+        if p.is_alive():
+            p.terminate()
+            p.join(grace)
+            if p.is_alive():
+                p.kill()
+                p.join(grace)
+        self._drain(wait=0.0)
+        if self._final is None:
+            status = "stopped" if self._cancelled else "failed"
+            self._stamp(StatusEvent(seq=0, status=status,
+                                    error="the training worker was killed").model_dump(mode="json"))
+
+    def close(self) -> None:
+        """Stop the worker if it still runs and release the queue."""
+        if self._process is not None and self._process.is_alive():
+            self.cancel()
+            self._process.join(5.0)
+            self.kill()
+        self._queue.close()
+        self._queue.cancel_join_thread()
+
+    def __enter__(self) -> TrainingRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- events --------------------------------------------------------------
+    def poll(self, timeout: float = 0.0) -> list[dict[str, Any]]:
+        """Events ready now, in order; waits up to `timeout` seconds for the first."""
+        if self._delivered_final:
+            return []
+        if self._process is None:
+            raise RuntimeError("start() the run before polling it")
+        deadline = time.monotonic() + max(0.0, timeout)
+        while not self._pending:
+            if not self._drain(wait=min(0.1, max(0.0, deadline - time.monotonic()))):
+                self._check_worker()
+            if self._pending or time.monotonic() >= deadline:
+                break
+        self._drain(wait=0.0)
+        out, self._pending = self._pending, []
+        if self._final is not None and out and out[-1] is self._final:
+            self._delivered_final = True
+            self._process.join(5.0)
+        return out
+
+    def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Every remaining event, until the final status (or the timeout)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        out: list[dict[str, Any]] = []
+        while not self.done:
+            left = 1.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                break
+            out += self.poll(min(1.0, left))
+        return out
+
+    def _stamp(self, event: dict[str, Any]) -> None:
+        if self._final is not None:
+            return  # nothing follows a final status
+        event["seq"] = self._seq
+        self._seq += 1
+        if event.get("type") == "status":
+            self.status = event["status"]
+        self._pending.append(event)
+        if is_final(event):
+            self._final = event
+
+    def _drain(self, wait: float) -> bool:
+        """Move queued events to `_pending`; True if any arrived."""
+        got = False
+        while self._final is None:
+            try:
+                event = self._queue.get(timeout=wait) if wait > 0 and not got \
+                    else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            except (EOFError, OSError):  # a worker killed mid-write
+                break
+            got = True
+            self._stamp(event)
+        return got
+
+    def _check_worker(self) -> None:
+        p = self._process
+        if self._final is not None or p.is_alive():
+            return
+        # The worker is gone: whatever it flushed is in the pipe; read it, and if no
+        # final status came, say why it died.
+        for _ in range(3):
+            if not self._drain(wait=0.05):
+                break
+        if self._final is None:
+            p.join(1.0)
+            self._stamp(StatusEvent(seq=0, status="failed",
+                                    error=_exit_reason(p.exitcode)).model_dump(mode="json"))
