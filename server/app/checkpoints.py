@@ -1,0 +1,33 @@
+"""Checkpoint files of a run: located by server-made id only, loaded only as weights.
+
+`torch.load(weights_only=True)` refuses any pickle that would run code (a
+`__reduce__` payload), so a tampered file in the data dir is refused, never run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+Which = Literal["best", "last"]
+
+
+def checkpoint_path(runs_dir: Path, run_id: str, which: Which) -> Path | None:
+    """The checkpoint to serve: the one asked for, else the other; None if neither."""
+    folder = runs_dir / run_id
+    order = ("best", "last") if which == "best" else ("last", "best")
+    for name in order:
+        path = folder / f"{name}.pt"
+        if path.is_file() and not path.is_symlink():
+            return path
+    return None
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint as plain tensors and containers; raises on anything else."""
+    import torch
+
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(data, dict) or "state_dict" not in data:
+        raise ValueError("not a torchcanvas checkpoint: no state_dict")
+    return data

@@ -1,0 +1,61 @@
+"""`create_app(settings)`: the FastAPI app, wired from the parts in this package.
+
+Opening the app opens the data dir's database and marks runs a killed server
+left unfinished as `interrupted`; closing it (uvicorn's shutdown, or leaving a
+`TestClient` block) stops active runs, which end `stopped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.templating import Jinja2Templates
+
+from server import __version__
+
+from .context import ApiError, Context
+from .guards import Guard
+from .jsontext import SafeJSONResponse
+from .pages import OwnStatic, VendorFiles, vendor_packages
+from .pages import router as page_router
+from .routes import datasets, graphs, health, projects, runs, stream
+from .runs import RunManager
+from .settings import Settings
+from .store import Store
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.db_path)
+    manager = RunManager(store, settings)
+    manager.recover()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(manager.shutdown)
+        store.close()
+
+    app = FastAPI(title="torchcanvas", version=__version__, lifespan=lifespan,
+                  default_response_class=SafeJSONResponse,
+                  description="Design, validate, train and export PyTorch networks.")
+    app.state.ctx = Context(settings, store, manager)
+    app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> SafeJSONResponse:
+        body = {"detail": exc.detail, "errors": exc.errors, **exc.extra}
+        return SafeJSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    for module in (graphs, runs, stream, projects, datasets, health):
+        app.include_router(module.router)
+    app.include_router(page_router)
+    app.mount("/static", OwnStatic(directory=settings.static_dir, check_dir=False),
+              name="static")
+    app.mount("/vendor", VendorFiles(settings.static_dir / "node_modules",
+                                     vendor_packages(settings.static_dir)), name="vendor")
+    app.add_middleware(Guard, settings=settings)
+    return app

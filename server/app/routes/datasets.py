@@ -1,0 +1,121 @@
+"""Datasets: the registry plus uploads, previews, and uploading a CSV or a zip of images."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from server.datasets import DatasetError, dataset_catalog, describe_dataset, preview_dataset
+
+from .. import uploads
+from ..context import ApiError, Ctx
+from ..datapaths import foreign_paths
+from ..runs import new_id
+from ..schemas import NAME, NAME_DOC, DatasetList, ErrorAnswer, Upload
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+
+@router.get("", response_model=DatasetList)
+def list_datasets(ctx: Ctx) -> dict[str, Any]:
+    """Built-in datasets, then uploads (use an upload's `dataset` and `params` in a graph)."""
+    return {"datasets": dataset_catalog(), "uploads": ctx.store.list_datasets()}
+
+
+@router.get("/{name}/preview")
+def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
+            params: Annotated[str, Query(description="JSON object of dataset params")] = "{}"
+            ) -> dict[str, Any]:
+    """A few samples (points, images or rows) plus the dataset's info."""
+    upload = ctx.store.get_dataset(name)
+    if upload is not None:
+        dataset, values = upload["dataset"], upload["params"]
+    else:
+        try:
+            values = json.loads(params)
+        except json.JSONDecodeError:
+            raise ApiError(422, "params must be a JSON object") from None
+        if not isinstance(values, dict):
+            raise ApiError(422, "params must be a JSON object")
+        bad = foreign_paths({"data": {"params": values}}, ctx.settings.uploads_dir)
+        if bad:
+            raise ApiError(422, bad[0]["message"], bad)
+        dataset = name
+    if dataset not in {d["name"] for d in dataset_catalog()}:
+        raise ApiError(404, f"no dataset {name!r}")
+    try:
+        return preview_dataset(dataset, values)
+    except DatasetError as exc:
+        raise ApiError(422, str(exc), [{"component": "data", "param": exc.param,
+                                        "message": str(exc)}]) from None
+
+
+@router.post("", status_code=201, response_model=Upload,
+             responses={409: {"model": ErrorAnswer}, 413: {"model": ErrorAnswer},
+                        422: {"model": ErrorAnswer}})
+async def upload(ctx: Ctx, file: Annotated[UploadFile, File(description="CSV or zip")],
+                 name: Annotated[str | None, Form(pattern=NAME, description=NAME_DOC)] = None,
+                 label: Annotated[str, Form(max_length=256,
+                                            description="CSV label column (default: last)")] = ""
+                 ) -> dict[str, Any]:
+    """Upload a CSV file, or a zip of class folders for an image dataset."""
+    return await run_in_threadpool(_store_upload, ctx, file, name, label)
+
+
+def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> dict[str, Any]:
+    settings = ctx.settings
+    taken = {d["name"] for d in dataset_catalog()} | {d["name"] for d in ctx.store.list_datasets()}
+    if name is None:
+        name = _name_from(file.filename, taken)
+    elif name in taken:
+        raise ApiError(409, f"a dataset named {name!r} exists; choose another name")
+    upload_id = new_id()
+    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.uploads_dir / f".tmp-{upload_id}"
+    final = settings.uploads_dir / upload_id
+    tmp.mkdir()
+    try:
+        zipped = uploads.is_zip(file.file.read(4))
+        file.file.seek(0)
+        if zipped:
+            size = uploads.extract_image_zip(file.file, tmp / "images", settings)
+        else:
+            size = uploads.store_csv(file.file, tmp / "data.csv", settings)
+        kind = "images" if zipped else "csv"
+        tmp.rename(final)
+        dataset, params = uploads.dataset_params(kind, final, label)
+        try:
+            info = describe_dataset(dataset, params).to_dict()
+        except DatasetError as exc:
+            raise uploads.UploadError(str(exc)) from None
+    except uploads.UploadError as exc:
+        uploads.remove(tmp)
+        uploads.remove(final)
+        raise ApiError(exc.status, str(exc)) from None
+    except BaseException:
+        uploads.remove(tmp)
+        uploads.remove(final)
+        raise
+    record = {"id": upload_id, "name": name, "kind": kind, "dataset": dataset, "params": params,
+              "info": info, "size": size, "created": time.time()}
+    try:
+        ctx.store.add_dataset(record)
+    except sqlite3.IntegrityError:  # the same name uploaded twice at once
+        uploads.remove(final)
+        raise ApiError(409, f"a dataset named {name!r} exists; choose another name") from None
+    return record
+
+
+def _name_from(filename: str | None, taken: set[str]) -> str:
+    """A free dataset name from an uploaded file's name, reduced to the allowed characters."""
+    stem = (filename or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
+    clean = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in stem)
+    name = clean.lstrip("_-")[:48] or "upload"
+    while name in taken:
+        name = f"{name[:48]}-{new_id()[:4]}"
+    return name

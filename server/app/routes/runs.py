@@ -1,0 +1,123 @@
+"""Training runs: start, list, inspect, stream-by-poll, stop, delete, checkpoint, code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+from fastapi.responses import FileResponse, Response
+
+from server.export import export_code
+from server.validation import InvalidGraph
+
+from .. import graphcheck
+from ..checkpoints import Which, checkpoint_path, load_checkpoint
+from ..context import ApiError, Ctx
+from ..runs import Busy
+from ..schemas import RUN_ID, ErrorAnswer, RunCreated, RunDetail, RunSummary, StopAnswer
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+RunId = Annotated[str, Path(pattern=RUN_ID, description="A run id (16 hex digits)")]
+GraphBody = Annotated[dict[str, Any], Body(description="A graph with `data`, format v1")]
+
+
+def _summary(run: dict[str, Any]) -> dict[str, Any]:
+    graph = run["graph"]
+    data = graph.get("data") or {}
+    return run | {"name": graph.get("name"), "dataset": data.get("dataset")}
+
+
+def _run(ctx: Ctx, run_id: str) -> dict[str, Any]:
+    run = ctx.store.get_run(run_id)
+    if run is None:
+        raise ApiError(404, f"no run {run_id}")
+    return run
+
+
+@router.post("", status_code=201, response_model=RunCreated,
+             responses={422: {"model": ErrorAnswer}, 429: {"model": ErrorAnswer}})
+def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
+    """Start training the graph; 429 with Retry-After while the run limit is reached."""
+    g = graphcheck.valid(graph, ctx.settings.uploads_dir)
+    if g.data is None:
+        raise ApiError(422, "training needs `data`: pick a dataset for the graph",
+                       [{"component": "data", "message": "no dataset"}])
+    try:
+        run_id = ctx.runs.start(g, graph)
+    except Busy:
+        limit = ctx.settings.max_running
+        raise ApiError(429, f"{limit} run(s) already training; stop one or try again later",
+                       headers={"Retry-After": str(ctx.settings.retry_after_s)}) from None
+    return {"id": run_id, "status": "queued"}
+
+
+@router.get("", response_model=list[RunSummary])
+def list_runs(ctx: Ctx) -> list[dict[str, Any]]:
+    """Every run, newest first."""
+    return [_summary(r) for r in ctx.store.list_runs()]
+
+
+@router.get("/{run_id}", response_model=RunDetail)
+def get_run(ctx: Ctx, run_id: RunId) -> dict[str, Any]:
+    """One run with its graph, status, times, final metrics and error."""
+    run = _run(ctx, run_id)
+    has = checkpoint_path(ctx.settings.runs_dir, run_id, "best") is not None
+    return _summary(run) | {"has_checkpoint": has}
+
+
+@router.get("/{run_id}/events", response_class=Response,
+            responses={200: {"content": {"application/json": {}}}})
+def events(ctx: Ctx, run_id: RunId, after: Annotated[int, Query(ge=-1)] = -1,
+           limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> Response:
+    """Stored events with seq > after, oldest first (a JSON array of event objects)."""
+    _run(ctx, run_id)
+    rows = ctx.runs.events(run_id, after, limit)
+    # Events are stored as finished JSON text: join, do not re-serialize.
+    return Response("[" + ",".join(text for _, text in rows) + "]",
+                    media_type="application/json")
+
+
+@router.post("/{run_id}/stop", response_model=StopAnswer)
+def stop(ctx: Ctx, run_id: RunId) -> dict[str, Any]:
+    """Ask a run to stop (within one batch); harmless on a finished run."""
+    run = _run(ctx, run_id)
+    stopping = ctx.runs.stop(run_id)
+    return {"id": run_id, "status": run["status"], "stopping": stopping}
+
+
+@router.delete("/{run_id}", status_code=204, response_class=Response)
+def delete(ctx: Ctx, run_id: RunId) -> Response:
+    """Stop the run if needed, then forget it: events, checkpoints and all."""
+    _run(ctx, run_id)
+    if not ctx.runs.delete(run_id):
+        raise ApiError(409, "the run did not stop in time; try again")
+    return Response(status_code=204)
+
+
+@router.get("/{run_id}/checkpoint", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def checkpoint(ctx: Ctx, run_id: RunId, which: Which = "best") -> FileResponse:
+    """The checkpoint (`{"state_dict", "graph"}`, loadable with weights_only=True)."""
+    run = _run(ctx, run_id)
+    path = checkpoint_path(ctx.settings.runs_dir, run_id, which)
+    if path is None:
+        raise ApiError(404, "this run has no checkpoint yet")
+    try:
+        load_checkpoint(path)  # refuse anything that is not plain weights
+    except Exception as exc:
+        raise ApiError(500, f"the checkpoint cannot be loaded safely: {exc}") from None
+    name = f"{run['graph'].get('name') or 'net'}-{run_id}-{path.stem}.pt"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return FileResponse(path, media_type="application/octet-stream", filename=safe)
+
+
+@router.get("/{run_id}/code", response_class=Response,
+            responses={200: {"content": {"text/x-python": {}}}})
+def code(ctx: Ctx, run_id: RunId) -> Response:
+    """The training script that reproduces this run."""
+    run = _run(ctx, run_id)
+    try:
+        source = export_code(run["graph"], "script")
+    except InvalidGraph as exc:  # the core changed since the run: say so plainly
+        raise graphcheck.invalid(exc) from None
+    return Response(source, media_type="text/x-python; charset=utf-8")

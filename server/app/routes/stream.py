@@ -1,0 +1,128 @@
+"""WebSocket `/ws/runs/{id}?after=SEQ`: a run's events, replayed then live, in order.
+
+The sender replays what SQLite holds (seq <= the subscription's high-water
+mark), then the pending events captured at subscription, then the viewer's
+live queue, skipping nothing and repeating nothing (seq > the last sent). It
+closes with 1000 after the final status. A concurrent receiver notices a
+viewer leaving (a send-only loop would not) and closes the socket on binary
+(1003), oversized (1009) or flooding (1008) client messages. Neither ever
+touches the run: viewers only read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections import deque
+
+import anyio
+from fastapi import APIRouter, WebSocket
+from fastapi.concurrency import run_in_threadpool
+
+from ..context import Context, ws_context
+from ..runs import FINAL
+from ..schemas import RUN_ID
+from ..settings import Settings
+from ..viewers import Viewer
+
+router = APIRouter(tags=["runs"])
+REPLAY_CHUNK = 5000
+NO_RUN = 4404  # application close code: the browser stops reconnecting
+
+
+@router.websocket("/ws/runs/{run_id}")
+async def run_events(websocket: WebSocket, run_id: str, after: int = -1) -> None:
+    """Stream a run's events with seq > after; see the module docstring."""
+    ctx = ws_context(websocket)
+    await websocket.accept()
+    if not re.fullmatch(RUN_ID, run_id) or await run_in_threadpool(
+            ctx.store.get_run, run_id) is None:
+        await websocket.close(NO_RUN, "no such run")
+        return
+    viewer = Viewer(asyncio.get_running_loop(), ctx.settings.viewer_queue)
+    snapshot = await run_in_threadpool(ctx.runs.subscribe, run_id, viewer)
+    outcome: dict[str, tuple[int, str] | None] = {}
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def receive() -> None:
+                outcome["client"] = await _watch_client(websocket, ctx.settings)
+                tg.cancel_scope.cancel()
+
+            async def send() -> None:
+                outcome["server"] = await _send_events(websocket, ctx, run_id, max(after, -1),
+                                                       snapshot, viewer)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(receive)
+            tg.start_soon(send)
+    finally:
+        ctx.runs.unsubscribe(run_id, viewer)
+    if "client" in outcome and outcome["client"] is None:
+        return  # the viewer left; nothing to close
+    code, reason = outcome.get("client") or outcome.get("server") or (1000, "")
+    try:
+        await websocket.close(code, reason)
+    except RuntimeError:
+        pass  # already closed underneath us
+
+
+async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: int,
+                       snapshot: tuple[int, list[tuple[int, str]]] | None,
+                       viewer: Viewer) -> tuple[int, str]:
+    last = after
+    upto = None if snapshot is None else snapshot[0]
+    while True:  # stored events, in chunks so memory stays flat on a long log
+        rows = await run_in_threadpool(ctx.store.events_after, run_id, last, upto, REPLAY_CHUNK)
+        for seq, text in rows:
+            await websocket.send_text(text)
+            last = seq
+        if len(rows) < REPLAY_CHUNK:
+            break
+    if snapshot is None:
+        return 1000, "run finished"
+    for seq, text in snapshot[1]:
+        if seq > last:
+            await websocket.send_text(text)
+            last = seq
+            if _final(text):
+                return 1000, "run finished"
+    while True:
+        items = await viewer.get()
+        for item in items:
+            if item.seq > last:
+                await websocket.send_text(item.text)
+                last = item.seq
+                if item.final:
+                    return 1000, "run finished"
+        if viewer.dropped:
+            return 1013, f"too slow; reconnect with ?after={last}"
+        if not items and viewer.ended:
+            return 1000, "run finished"
+
+
+async def _watch_client(websocket: WebSocket, settings: Settings) -> tuple[int, str] | None:
+    """Wait for the client to leave (None) or misbehave ((code, reason))."""
+    recent: deque[float] = deque()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        if message.get("bytes") is not None:
+            return 1003, "binary messages are not accepted"
+        if len(message.get("text") or "") > settings.max_client_message:
+            return 1009, "message too big"
+        now = time.monotonic()
+        recent.append(now)
+        while recent and recent[0] < now - 1.0:
+            recent.popleft()
+        if len(recent) > settings.max_client_messages_per_s:
+            return 1008, "too many messages"
+
+
+def _final(text: str) -> bool:
+    if '"type":"status"' not in text:
+        return False
+    return json.loads(text).get("status") in FINAL

@@ -1,0 +1,93 @@
+"""Pydantic models for the API's bodies and answers (they also shape the OpenAPI docs).
+
+Graph bodies are taken as JSON objects and parsed with `server.graph.parse_graph`
+inside the routes, so that a malformed graph gets the validator's node-named
+errors rather than pydantic's raw locations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+RUN_ID = r"^[0-9a-f]{16}$"
+NAME = r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,63}$"
+NAME_DOC = "1-64 letters, digits, spaces, '_', '-' or '.', not starting with '.', '-' or ' '"
+
+
+class ErrorItem(BaseModel):
+    node: str | None = None
+    param: str | None = None
+    component: str | None = None
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
+class RunCreated(BaseModel):
+    id: str
+    status: str
+
+
+class RunSummary(BaseModel):
+    id: str
+    name: str | None = Field(None, description="The graph's name")
+    dataset: str | None = None
+    status: str
+    created: float
+    started: float | None = None
+    ended: float | None = None
+    metrics: dict[str, Any] | None = Field(None, description="The last epoch's metrics")
+    error: str | None = None
+    last_seq: int = Field(description="Highest stored event seq (-1: none yet)")
+
+
+class RunDetail(RunSummary):
+    graph: dict[str, Any]
+    has_checkpoint: bool = False
+
+
+class StopAnswer(BaseModel):
+    id: str
+    status: str
+    stopping: bool = Field(description="True if the run was active and has been asked to stop")
+
+
+class ProjectSummary(BaseModel):
+    name: str
+    created: float
+    updated: float
+
+
+class Project(ProjectSummary):
+    graph: dict[str, Any]
+
+
+class RenameBody(BaseModel):
+    name: str = Field(pattern=NAME, description=NAME_DOC)
+
+
+class Upload(BaseModel):
+    id: str
+    name: str
+    kind: Literal["csv", "images"]
+    dataset: str = Field(description="The registry dataset the upload is used through")
+    params: dict[str, Any] = Field(description="Put these in the graph's data.params")
+    info: dict[str, Any]
+    size: int
+    created: float
+
+
+class DatasetList(BaseModel):
+    datasets: list[dict[str, Any]] = Field(description="The built-in registry")
+    uploads: list[Upload]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    active_runs: int

@@ -1,0 +1,212 @@
+"""SQLite persistence: projects, runs, their events, and uploaded datasets.
+
+stdlib `sqlite3` in WAL mode, so viewers reading a run's events never block the
+thread writing them. Each thread gets its own connection (sqlite3 connections
+are not meant to be shared across threads); writes are short transactions.
+Events are stored as the exact JSON text sent to viewers, so a replay is a
+read and a send, never a re-serialization.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY,
+    graph TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    graph TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    metrics TEXT,
+    error TEXT,
+    last_seq INTEGER NOT NULL DEFAULT -1
+);
+CREATE TABLE IF NOT EXISTS run_events (
+    run TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    params TEXT NOT NULL,
+    info TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+UNFINISHED = ("running", "queued")
+RUN_COLUMNS = ("id", "graph", "status", "created", "started", "ended", "metrics", "error",
+               "last_seq")
+
+
+class Store:
+    """A data dir's database; safe to use from any thread."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with self._conn() as db:
+            db.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across application crashes in WAL mode; only a power
+            # loss can drop the last transactions, which is fine for metrics.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                try:
+                    db.close()
+                except sqlite3.ProgrammingError:
+                    pass  # created in a thread that is gone; nothing to flush
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- projects ---------------------------------------------------------------------
+
+    def list_projects(self) -> list[dict[str, Any]]:
+        rows = self._conn().execute(
+            "SELECT name, created, updated FROM projects ORDER BY updated DESC").fetchall()
+        return [dict(r) for r in rows]
+
+    def get_project(self, name: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT * FROM projects WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        return dict(row) | {"graph": json.loads(row["graph"])}
+
+    def put_project(self, name: str, graph: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
+        with self._conn() as db:
+            db.execute(
+                "INSERT INTO projects (name, graph, created, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET graph = excluded.graph, "
+                "updated = excluded.updated",
+                (name, json.dumps(graph), now, now))
+        row = self._conn().execute(
+            "SELECT name, created, updated FROM projects WHERE name = ?", (name,)).fetchone()
+        return dict(row)
+
+    def rename_project(self, old: str, new: str) -> bool:
+        with self._conn() as db:
+            cur = db.execute("UPDATE projects SET name = ?, updated = ? WHERE name = ?",
+                             (new, time.time(), old))
+        return cur.rowcount == 1
+
+    def delete_project(self, name: str) -> bool:
+        with self._conn() as db:
+            return db.execute("DELETE FROM projects WHERE name = ?", (name,)).rowcount == 1
+
+    # -- runs -------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, graph: dict[str, Any], status: str) -> None:
+        with self._conn() as db:
+            db.execute("INSERT INTO runs (id, graph, status, created) VALUES (?, ?, ?, ?)",
+                       (run_id, json.dumps(graph), status, time.time()))
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else _run(row)
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT * FROM runs ORDER BY created DESC").fetchall()
+        return [_run(r) for r in rows]
+
+    def delete_run(self, run_id: str) -> bool:
+        with self._conn() as db:
+            db.execute("DELETE FROM run_events WHERE run = ?", (run_id,))
+            return db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 1
+
+    def unfinished_runs(self) -> list[dict[str, Any]]:
+        marks = ",".join("?" * len(UNFINISHED))
+        rows = self._conn().execute(
+            f"SELECT * FROM runs WHERE status IN ({marks})", UNFINISHED).fetchall()
+        return [_run(r) for r in rows]
+
+    # -- events -----------------------------------------------------------------------
+
+    def append_events(self, run_id: str, events: Iterable[tuple[int, str]],
+                      run_fields: dict[str, Any] | None = None) -> None:
+        """Insert a batch of (seq, json) and update the run row, in one transaction."""
+        events = list(events)
+        fields = dict(run_fields or {})
+        if events:
+            fields["last_seq"] = events[-1][0]
+        with self._conn() as db:
+            db.executemany("INSERT OR IGNORE INTO run_events (run, seq, data) VALUES (?, ?, ?)",
+                           [(run_id, seq, text) for seq, text in events])
+            if fields:
+                assert set(fields) <= set(RUN_COLUMNS), fields
+                sets = ", ".join(f"{k} = ?" for k in fields)
+                db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
+
+    def events_after(self, run_id: str, after: int, upto: int | None = None,
+                     limit: int = 5000) -> list[tuple[int, str]]:
+        """Stored events with after < seq <= upto, oldest first, at most `limit`."""
+        upto = 2**62 if upto is None else upto
+        return self._conn().execute(
+            "SELECT seq, data FROM run_events WHERE run = ? AND seq > ? AND seq <= ? "
+            "ORDER BY seq LIMIT ?", (run_id, after, upto, limit)).fetchall()
+
+    # -- uploaded datasets ------------------------------------------------------------
+
+    def add_dataset(self, rec: dict[str, Any]) -> None:
+        with self._conn() as db:
+            db.execute(
+                "INSERT INTO datasets (id, name, kind, dataset, params, info, size, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (rec["id"], rec["name"], rec["kind"], rec["dataset"], json.dumps(rec["params"]),
+                 json.dumps(rec["info"]), rec["size"], rec["created"]))
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT * FROM datasets ORDER BY created").fetchall()
+        return [_dataset(r) for r in rows]
+
+    def get_dataset(self, name: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _dataset(row)
+
+
+def _run(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    out["graph"] = json.loads(out["graph"])
+    out["metrics"] = json.loads(out["metrics"]) if out["metrics"] else None
+    return out
+
+
+def _dataset(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    out["params"] = json.loads(out["params"])
+    out["info"] = json.loads(out["info"])
+    return out

@@ -1,0 +1,72 @@
+"""One websocket viewer's bounded queue, filled from a run's thread, drained by asyncio.
+
+The run thread must never wait on a viewer: `push` is a non-blocking append
+under a short lock, and a viewer whose queue is full is marked dropped (its
+socket is then closed and the browser resumes from the stored log with
+`?after=`). Wake-ups cross into the event loop with `call_soon_threadsafe`,
+at most one pending per viewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from typing import NamedTuple
+
+
+class Item(NamedTuple):
+    seq: int
+    text: str
+    final: bool
+
+
+class Viewer:
+    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int):
+        self._loop = loop
+        self._maxsize = maxsize
+        self._items: deque[Item] = deque()
+        self._lock = threading.Lock()
+        self._wake = asyncio.Event()
+        self._signalled = False
+        self.dropped = False
+        self.ended = False
+
+    def push(self, item: Item) -> None:
+        """Queue an event (any thread); never blocks."""
+        with self._lock:
+            if self.dropped or self.ended:
+                return
+            if len(self._items) >= self._maxsize:
+                self.dropped = True
+                self._items.clear()
+            else:
+                self._items.append(item)
+            self._signal()
+
+    def end(self) -> None:
+        """The run is over: nothing more will be pushed."""
+        with self._lock:
+            self.ended = True
+            self._signal()
+
+    def _signal(self) -> None:
+        if not self._signalled:
+            self._signalled = True
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:
+                pass  # the viewer's loop is closed: nobody is waiting any more
+
+    async def get(self) -> list[Item]:
+        """Everything queued so far; waits while there is nothing. Empty once ended."""
+        while True:
+            with self._lock:
+                if self._items or self.dropped or self.ended:
+                    items = list(self._items)
+                    self._items.clear()
+                    return items
+                # Cleared under the lock, so a push after this schedules a new set().
+                self._wake.clear()
+                self._signalled = False
+            await self._wake.wait()
