@@ -79,6 +79,8 @@ def _load(path: str) -> Graph:
     try:
         return load_graph_file(path)
     except GraphFormatError as exc:
+        if not Path(path).is_file() or "is not valid JSON" in str(exc):
+            raise UserError(str(exc)) from None  # a file problem, not a graph problem
         lines = [_issue_line(e) for e in exc.errors]
         raise UserError(f"{path} is not a valid graph:\n" + "\n".join(lines)) from None
 
