@@ -1,0 +1,356 @@
+/**
+ * The inspector: a form for the selected node or block, generated from its JSON Schema.
+ *
+ * Ints, floats, enums, booleans, int-or-pair (`x-form: pair`), lists of sizes and
+ * nullable values each get a widget; sizes the validator infers (`x-inferred`)
+ * show the inferred value read-only until the user overrides them. Entries are
+ * checked against the schema as they are typed (marked at once) and the server's
+ * errors for a param are shown under its field after each validation.
+ */
+
+import { entry, fmtCount, fmtShape, getCatalog } from "./catalog.js";
+import { BLOCK_KINDS, findNode } from "./graph-state.js";
+
+let root = null;
+let actions = {};
+let shown = null; // {key, sel} of the form on screen
+let ownEdit = false;
+
+export function createInspector(el, on) {
+  root = el;
+  actions = on;
+}
+
+/** Redraw for the selection; keeps the form (and focus) when the change came from it. */
+export function renderInspector(graph, sel, v, { force = false } = {}) {
+  const target = sel ? targetOf(graph, sel) : null;
+  const key = sel && target ? `${sel}|${target.type}` : `graph|${graph.name}`;
+  if (ownEdit && !force && shown?.key === key) {
+    ownEdit = false;
+    updateStatus(graph, sel, v);
+    return;
+  }
+  ownEdit = false;
+  shown = { key, sel };
+  root.replaceChildren();
+  if (!sel || !target) renderGraphForm(graph, v);
+  else if (BLOCK_KINDS.includes(sel)) renderBlockForm(graph, sel, target);
+  else renderNodeForm(graph, target, v);
+  updateStatus(graph, sel, v);
+}
+
+const targetOf = (graph, sel) => (BLOCK_KINDS.includes(sel) ? graph[sel] : findNode(graph, sel));
+
+/** The next render comes from the form itself: keep the form, refresh only its messages. */
+export function markOwnEdit() {
+  ownEdit = true;
+}
+
+function commit(fn) {
+  ownEdit = true;
+  fn();
+}
+
+// -- the three forms ------------------------------------------------------------------
+
+function renderGraphForm(graph) {
+  root.append(heading("Network", "Select a layer to edit it."));
+  const input = textInput("graph-name", graph.name);
+  input.addEventListener("change", () => commit(() => actions.setFields({ name: input.value.trim() || "Net" })));
+  root.append(row("Class name", input, "The name of the exported nn.Module"));
+  const counts = document.createElement("p");
+  counts.className = "hint";
+  counts.textContent = `${graph.nodes.length} layers. Drag from the palette, connect an output port (bottom) to an input port (top).`;
+  root.append(counts);
+}
+
+function renderNodeForm(graph, node, v) {
+  const e = entry(node.type);
+  root.append(heading(node.type, e?.description || "Unknown type: not in the catalogue."));
+  const id = textInput("node-id", node.id);
+  id.addEventListener("change", () => {
+    const to = id.value.trim();
+    if (to && to !== node.id) actions.rename(node.id, to);
+  });
+  root.append(row("Id", id, "Unique name; becomes the attribute in the exported module"));
+
+  const info = document.createElement("p");
+  info.className = "tc-inspector-shape";
+  info.dataset.testid = "inspector-shape";
+  root.append(info);
+
+  if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}));
+
+  const out = document.createElement("label");
+  out.className = "check";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.dataset.testid = "node-output";
+  box.checked = graph.output === node.id;
+  box.addEventListener("change", () => commit(() => actions.setOutput(box.checked ? node.id : null)));
+  out.append(box, " The model returns this node (output)");
+  root.append(out);
+
+  const errs = document.createElement("ul");
+  errs.className = "tc-inspector-msgs";
+  errs.dataset.testid = "inspector-messages";
+  root.append(errs);
+  root.append(button("Delete layer", () => actions.remove([node.id]), "danger"));
+}
+
+function renderBlockForm(graph, kind, block) {
+  const list = getCatalog()[{ loss: "losses", optimizer: "optimizers", scheduler: "schedulers" }[kind]] || [];
+  const e = entry(block.type);
+  root.append(heading(`${kind[0].toUpperCase()}${kind.slice(1)}: ${block.type}`, e?.description || ""));
+  const select = document.createElement("select");
+  select.dataset.testid = "block-type";
+  select.id = "f-block-type";
+  for (const item of list) select.append(new Option(item.type, item.type, false, item.type === block.type));
+  select.addEventListener("change", () => actions.setBlock(kind, select.value));
+  root.append(row("Type", select));
+  if (e) root.append(paramsForm(kind, e.params, block.params || {}, {}));
+  const errs = document.createElement("ul");
+  errs.className = "tc-inspector-msgs";
+  errs.dataset.testid = "inspector-messages";
+  root.append(errs);
+  root.append(button(`Remove ${kind}`, () => actions.removeBlock(kind), "danger"));
+}
+
+// -- params --------------------------------------------------------------------------
+
+function paramsForm(ownerId, schema, params, inferred) {
+  const form = document.createElement("div");
+  form.className = "tc-params";
+  for (const [name, raw] of Object.entries(schema?.properties || {})) {
+    const spec = fieldSpec(raw);
+    const required = (schema.required || []).includes(name);
+    form.append(paramField(ownerId, name, spec, params, inferred, required));
+  }
+  if (!form.childElementCount) {
+    const p = document.createElement("p");
+    p.className = "hint";
+    p.textContent = "No parameters.";
+    form.append(p);
+  }
+  return form;
+}
+
+/** Reduce a property schema to {kind, nullable, min, max, ...}. */
+export function fieldSpec(raw) {
+  let s = raw;
+  let nullable = false;
+  if (s.anyOf && s["x-form"] !== "pair" && s.anyOf.some((x) => x.type === "null")) {
+    nullable = true;
+    s = s.anyOf.find((x) => x.type !== "null");
+  }
+  const base = { nullable, default: raw.default, description: raw.description, inferred: !!raw["x-inferred"] };
+  if (s["x-form"] === "pair") return { ...base, kind: "pair", ...bounds(s.anyOf[0]) };
+  if (s.enum) return { ...base, kind: "enum", options: s.enum };
+  if (s.type === "boolean") return { ...base, kind: "bool" };
+  if (s.type === "integer") return { ...base, kind: "int", ...bounds(s) };
+  if (s.type === "number") return { ...base, kind: "float", ...bounds(s) };
+  if (s.type === "array") {
+    return { ...base, kind: "list", item: s.items?.type === "number" ? "float" : "int", ...bounds(s.items || {}), minItems: s.minItems, maxItems: s.maxItems };
+  }
+  return { ...base, kind: "str" };
+}
+
+const bounds = (s) => ({ min: s.minimum ?? s.exclusiveMinimum, exclusive: s.exclusiveMinimum !== undefined, max: s.maximum });
+
+function paramField(ownerId, name, spec, params, inferred, required) {
+  const has = Object.prototype.hasOwnProperty.call(params, name);
+  const inferredValue = inferred[name];
+  const locked = spec.inferred && !has && inferredValue !== undefined && inferredValue !== null;
+  const value = has ? params[name] : locked ? inferredValue : spec.default;
+  let input;
+  if (spec.kind === "bool") {
+    input = document.createElement("input");
+    input.type = "checkbox";
+    input.checked = !!value;
+  } else if (spec.kind === "enum") {
+    input = document.createElement("select");
+    for (const opt of spec.options) input.append(new Option(String(opt), JSON.stringify(opt), false, opt === value));
+  } else {
+    input = document.createElement("input");
+    input.type = spec.kind === "int" || spec.kind === "float" ? "number" : "text";
+    if (spec.kind === "int") input.step = "1";
+    if (spec.kind === "float") input.step = "any";
+    input.value = toText(value);
+    input.placeholder = spec.inferred ? "inferred" : spec.nullable ? "none" : required ? "required" : "";
+  }
+  input.dataset.testid = `param-${name}`;
+  input.dataset.param = name;
+  input.id = `f-${name}`;
+  input.name = name;
+  if (locked) {
+    input.readOnly = true;
+    input.disabled = spec.kind === "bool" || spec.kind === "enum";
+    input.classList.add("inferred");
+    input.title = `inferred from the incoming tensor: ${toText(inferredValue)}`;
+  }
+  const msg = document.createElement("div");
+  msg.className = "field-msg";
+  msg.id = `f-${name}-msg`;
+  msg.dataset.testid = `param-${name}-error`;
+  msg.setAttribute("aria-live", "polite");
+  input.setAttribute("aria-describedby", msg.id);
+
+  const onEdit = () => {
+    const parsed = parseValue(input, spec, required);
+    showFieldError(input, msg, parsed.error);
+    if (!parsed.error || parsed.commit) {
+      commit(() => actions.setParam(ownerId, name, parsed.value, `param:${ownerId}:${name}`));
+    }
+  };
+  if (!locked) {
+    input.addEventListener(spec.kind === "bool" || spec.kind === "enum" ? "change" : "input", onEdit);
+  }
+  const label = `${name}${required ? " *" : ""}`;
+  const r = row(label, input, spec.description);
+  r.append(msg);
+  if (spec.inferred) {
+    const toggle = button(locked ? "Override" : has ? "Infer" : "", () => {
+      if (locked) {
+        commit(() => actions.setParam(ownerId, name, inferredValue, null));
+        shown = null; // rebuild the form with the field editable
+        actions.refresh();
+      } else actions.setParam(ownerId, name, undefined, null);
+    }, "small");
+    toggle.setAttribute("aria-label", `${locked ? "override" : "infer"} ${name}`);
+    toggle.dataset.testid = `param-${name}-${locked ? "override" : "infer"}`;
+    if (locked || has) r.querySelector(".field-row").append(toggle);
+  }
+  return r;
+}
+
+function toText(v) {
+  if (v === null || v === undefined) return "";
+  if (Array.isArray(v)) return v.join(", ");
+  return String(v);
+}
+
+/** {value, error, commit}: value undefined means "use the default" (the param is removed). */
+export function parseValue(input, spec, required) {
+  if (spec.kind === "bool") return { value: input.checked };
+  if (spec.kind === "enum") return { value: JSON.parse(input.value) };
+  const text = input.value.trim();
+  if (text === "") {
+    if (required) return { error: "required", value: undefined };
+    return { value: undefined };
+  }
+  if (spec.kind === "str") return { value: input.value };
+  if (spec.kind === "int" || spec.kind === "float") {
+    const n = Number(text);
+    if (!Number.isFinite(n)) return { error: "must be a number" };
+    if (spec.kind === "int" && !Number.isInteger(n)) return { error: "must be a whole number" };
+    return { value: n, error: rangeError(n, spec), commit: true };
+  }
+  const parts = text.replace(/^[[(]|[\])]$/g, "").split(/[\s,x×]+/).filter(Boolean);
+  const nums = parts.map(Number);
+  if (!nums.length || nums.some((n) => !Number.isFinite(n))) return { error: "numbers separated by commas" };
+  const intOnly = spec.kind === "pair" || spec.item === "int";
+  if (intOnly && nums.some((n) => !Number.isInteger(n))) return { error: "whole numbers only" };
+  if (spec.kind === "pair") {
+    if (nums.length > 2) return { error: "one number, or two for height and width" };
+    const value = nums.length === 1 ? nums[0] : nums;
+    return { value, error: nums.map((n) => rangeError(n, spec)).find(Boolean), commit: true };
+  }
+  if (spec.minItems && nums.length < spec.minItems) return { error: `at least ${spec.minItems} values` };
+  if (spec.maxItems && nums.length > spec.maxItems) return { error: `at most ${spec.maxItems} values` };
+  return { value: nums, error: nums.map((n) => rangeError(n, spec)).find(Boolean), commit: true };
+}
+
+function rangeError(n, spec) {
+  if (spec.min !== undefined && (spec.exclusive ? n <= spec.min : n < spec.min)) {
+    return spec.exclusive ? `must be greater than ${spec.min}` : `must be at least ${spec.min}`;
+  }
+  if (spec.max !== undefined && n > spec.max) return `must be at most ${spec.max}`;
+  return null;
+}
+
+function showFieldError(input, msg, error) {
+  input.setAttribute("aria-invalid", error ? "true" : "false");
+  msg.textContent = error || "";
+  msg.dataset.source = error ? "client" : "";
+}
+
+// -- validation results ------------------------------------------------------------------
+
+function updateStatus(graph, sel, v) {
+  if (!sel || !root) return;
+  const isBlock = BLOCK_KINDS.includes(sel);
+  const nv = isBlock ? null : v?.nodes?.[sel];
+  const info = root.querySelector("[data-testid=inspector-shape]");
+  if (info) info.textContent = nv ? `Output ${fmtShape(nv.output_shape)} · ${fmtCount(nv.params)} params` : "";
+  const problems = isBlock
+    ? [...(v?.errors || []).filter((e) => e.component === sel).map((e) => ({ ...e, level: "error" })),
+      ...(v?.warnings || []).filter((e) => e.component === sel).map((e) => ({ ...e, level: "warning" }))]
+    : [...(nv?.errors || []).map((e) => ({ ...e, level: "error" })), ...(nv?.warnings || []).map((e) => ({ ...e, level: "warning" }))];
+  for (const input of root.querySelectorAll("[data-param]")) {
+    const msg = root.querySelector(`#f-${input.dataset.param}-msg`);
+    if (msg?.dataset.source === "client") continue;
+    const own = problems.find((p) => p.param === input.dataset.param && p.level === "error");
+    input.setAttribute("aria-invalid", own ? "true" : "false");
+    if (msg) {
+      msg.textContent = own ? own.message : "";
+      msg.dataset.source = own ? "server" : "";
+    }
+    if (input.classList.contains("inferred") && nv?.inferred?.[input.dataset.param] !== undefined) {
+      input.value = toText(nv.inferred[input.dataset.param]);
+    }
+  }
+  const list = root.querySelector("[data-testid=inspector-messages]");
+  if (list) {
+    list.replaceChildren(...problems.map((p) => {
+      const li = document.createElement("li");
+      li.className = `msg-${p.level}`;
+      li.textContent = p.message;
+      return li;
+    }));
+  }
+}
+
+// -- small builders -------------------------------------------------------------------------
+
+function heading(title, text) {
+  const box = document.createElement("div");
+  const h = document.createElement("h2");
+  h.textContent = title;
+  const p = document.createElement("p");
+  p.className = "hint";
+  p.textContent = text;
+  box.append(h, p);
+  return box;
+}
+
+function row(labelText, input, help) {
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  const label = document.createElement("label");
+  label.htmlFor = input.id || "";
+  label.textContent = labelText;
+  if (help) label.title = help;
+  const line = document.createElement("div");
+  line.className = "field-row";
+  line.append(input);
+  wrap.append(label, line);
+  return wrap;
+}
+
+function textInput(testid, value) {
+  const input = document.createElement("input");
+  input.type = "text";
+  input.value = value;
+  input.id = `f-${testid}`;
+  input.dataset.testid = testid;
+  return input;
+}
+
+function button(text, onClick, cls = "") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  if (cls) b.className = cls;
+  b.addEventListener("click", onClick);
+  return b;
+}

@@ -1,0 +1,458 @@
+/**
+ * The editor page: loads the catalogue, builds the palette, canvas, inspector,
+ * validation, projects, templates, export and shortcuts, and wires them to the
+ * one graph store (graph-state.js). Every user action becomes a store edit; every
+ * store change re-renders the canvas and inspector, schedules a validation and
+ * autosaves. The training panel (static/js/train/) talks to the same store
+ * through graph-state.js's currentGraph / loadGraph / onGraphChange.
+ */
+
+import { getCatalog, getProject, saveProject } from "./api.js";
+import * as canvas from "./canvas.js";
+import { entry, initialParams, setCatalog } from "./catalog.js";
+import {
+  BLOCK_KINDS, connectionError, copyCells, findNode, needsLayout, parseGraph, serializeGraph, store,
+} from "./graph-state.js";
+import { createInspector, markOwnEdit as ownEdit, renderInspector } from "./inspector.js";
+import { layoutPositions } from "./layout.js";
+import { renderPalette } from "./palette.js";
+import {
+  autosave, createProjectsDialog, downloadText, fileSafe, projectFromUrl, readAutosave, readGraphFile, setUrlProject,
+} from "./projects.js";
+import { createExportView } from "./export-view.js";
+import { installShortcuts, renderHelp } from "./shortcuts.js";
+import { loadTemplates, renderTemplates } from "./templates.js";
+import { createValidator } from "./validation-view.js";
+
+const $ = (sel) => document.querySelector(sel);
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+
+let selection = [];
+let validation = null;
+let project = null;
+let clipboard = null;
+let pasteCount = 0;
+
+// -- feedback ------------------------------------------------------------------------------
+
+function toast(message, level = "info") {
+  const box = $("#toasts");
+  const div = document.createElement("div");
+  div.className = `toast toast-${level}`;
+  div.textContent = message;
+  box.append(div);
+  setTimeout(() => div.remove(), level === "error" ? 6000 : 3000);
+}
+
+// -- edits ---------------------------------------------------------------------------------
+
+const layoutSizes = () => ({
+  nodeW: canvas.NODE_W, nodeH: canvas.NODE_H, blockW: canvas.BLOCK_W, blockH: canvas.BLOCK_H,
+});
+
+/** Give every node and block a position: lay out when nodes lack one. */
+function withPositions(graph) {
+  const g = parseGraph(graph);
+  if (needsLayout(g)) {
+    const pos = layoutPositions(g, { ...layoutSizes(), output: g.output || sinkOf(g) });
+    for (const n of g.nodes) n.ui = { ...(n.ui || {}), ...pos[n.id] };
+    for (const kind of BLOCK_KINDS) if (g[kind]) g[kind].ui = { ...(g[kind].ui || {}), ...pos[kind] };
+  }
+  let right = Math.max(0, ...g.nodes.map((n) => (n.ui?.x ?? 0) + canvas.NODE_W));
+  const top = Math.min(...g.nodes.map((n) => n.ui?.y ?? 0), 1e9);
+  for (const kind of BLOCK_KINDS) {
+    if (g[kind] && typeof g[kind].ui?.x !== "number") {
+      g[kind].ui = { x: right + 40, y: top === 1e9 ? 0 : top };
+      right += canvas.BLOCK_W + 40;
+    }
+  }
+  return g;
+}
+
+function sinkOf(g) {
+  const used = new Set(g.nodes.flatMap((n) => n.inputs));
+  const s = g.nodes.filter((n) => !used.has(n.id));
+  return s.length === 1 ? s[0].id : null;
+}
+
+function addFromPalette(type, position) {
+  const e = entry(type);
+  if (!e) return;
+  const pos = position || nudge(canvas.viewCentre());
+  if (BLOCK_KINDS.includes(e.kind)) {
+    store.apply("setBlock", { kind: e.kind, type, params: initialParams(type), position: pos });
+    setSelection([e.kind]);
+  } else {
+    const id = store.apply("addNode", { type, params: initialParams(type), position: pos });
+    setSelection([id]);
+  }
+}
+
+/** Keyboard adds land at the centre; shift each so they don't stack exactly. */
+function nudge(p) {
+  const taken = new Set(store.get().nodes.map((n) => `${n.ui?.x},${n.ui?.y}`));
+  let q = { ...p };
+  while (taken.has(`${q.x},${q.y}`)) q = { x: q.x + 30, y: q.y + 30 };
+  return q;
+}
+
+function connect(src, dst) {
+  const g = store.get();
+  if (dst === "loss") {
+    store.apply("setOutput", { id: src });
+    toast(`${src} is now the output`);
+    return;
+  }
+  if (BLOCK_KINDS.includes(src) || BLOCK_KINDS.includes(dst)) return;
+  const arity = entry(findNode(g, dst)?.type)?.arity;
+  const err = connectionError(g, src, dst, arity);
+  if (err) {
+    toast(err, "error");
+    return;
+  }
+  store.apply("connect", { src, dst, max: arity?.max ?? 1 });
+}
+
+function checkConnection(src, dst) {
+  if (dst === "loss") return BLOCK_KINDS.includes(src) ? "blocks have no output" : null;
+  if (BLOCK_KINDS.includes(src) || BLOCK_KINDS.includes(dst)) return "blocks cannot be wired";
+  const g = store.get();
+  return connectionError(g, src, dst, entry(findNode(g, dst)?.type)?.arity);
+}
+
+function removeSelection() {
+  const { nodes, edges } = canvas.selectedIds();
+  const ids = new Set([...nodes, ...selection]);
+  const blocks = [...ids].filter((id) => BLOCK_KINDS.includes(id));
+  const layerIds = [...ids].filter((id) => !BLOCK_KINDS.includes(id));
+  if (!blocks.length && !layerIds.length && !edges.length) return;
+  store.apply("removeCells", { nodes: layerIds, edges, blocks });
+  setSelection([]);
+}
+
+function copy() {
+  const ids = selection.filter((id) => !BLOCK_KINDS.includes(id));
+  if (!ids.length) return false;
+  clipboard = copyCells(store.get(), ids);
+  pasteCount = 0;
+  toast(`Copied ${ids.length} layer${ids.length === 1 ? "" : "s"}`);
+  return true;
+}
+
+function paste() {
+  if (!clipboard) return;
+  pasteCount += 1;
+  const ids = store.apply("paste", { fragment: clipboard, offset: 40 * pasteCount });
+  setSelection(ids);
+}
+
+function layout() {
+  const g = store.get();
+  const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, validation) });
+  store.apply("move", { positions }, { reason: "layout" });
+  requestAnimationFrame(() => canvas.fit());
+}
+
+function setSelection(ids) {
+  selection = ids;
+  canvas.select(ids);
+  renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
+}
+
+// -- opening and saving ------------------------------------------------------------------------
+
+function openGraph(graph, { name = null, undoable = false } = {}) {
+  const g = withPositions(graph);
+  project = name;
+  byTestId("project-name").value = name || "";
+  setUrlProject(name);
+  selection = [];
+  if (undoable) store.apply("replace", { graph: g }, { reason: "load" });
+  else store.reset(g);
+  requestAnimationFrame(() => canvas.fit());
+}
+
+async function openProject(name) {
+  try {
+    openGraph(await getProject(name), { name });
+    toast(`Opened ${name}`);
+  } catch (err) {
+    toast(`Cannot open ${name}: ${err.message}`, "error");
+  }
+}
+
+async function save() {
+  const input = byTestId("project-name");
+  const name = input.value.trim();
+  if (!name) {
+    input.focus();
+    input.setAttribute("aria-invalid", "true");
+    toast("Name the project first", "error");
+    return;
+  }
+  input.setAttribute("aria-invalid", "false");
+  try {
+    await saveProject(name, serializeGraph(store.get()));
+    project = name;
+    setUrlProject(name);
+    autosave(project, serializeGraph(store.get()));
+    $("#save-state").textContent = "Saved";
+    toast(`Saved ${name}`);
+  } catch (err) {
+    toast(`Save failed: ${err.message}`, "error");
+  }
+}
+
+// -- start ---------------------------------------------------------------------------------------
+
+async function start() {
+  initTheme();
+  initDock();
+  try {
+    setCatalog(await getCatalog());
+  } catch (err) {
+    toast(`Cannot load the catalogue: ${err.message}`, "error");
+    return;
+  }
+  renderPalette({ list: $("#palette-list"), search: byTestId("palette-search"), onAdd: (t) => addFromPalette(t) });
+
+  canvas.createCanvas({
+    container: byTestId("canvas"),
+    minimap: $("#minimap"),
+    on: {
+      onDrop: (type, pos) => addFromPalette(type, pos),
+      onConnect: connect,
+      connectionError: checkConnection,
+      onMove: (positions) => store.apply("move", { positions }),
+      onSelect: (ids) => {
+        selection = ids;
+        renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
+      },
+      onRemoveEdge: (edge) => store.apply("removeCells", { edges: [edge] }),
+    },
+  });
+
+  createInspector(byTestId("inspector"), {
+    setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
+    setOutput: (id) => store.apply("setOutput", { id }),
+    setFields: (fields) => store.apply("setFields", { fields }),
+    setBlock: (kind, type) => store.apply("setBlock", { kind, type, params: initialParams(type) }),
+    rename: (id, to) => {
+      try {
+        store.apply("renameNode", { id, to });
+        setSelection([to]);
+      } catch (err) {
+        toast(err.message, "error");
+        renderInspector(store.get(), id, validation);
+      }
+    },
+    remove: (ids) => {
+      store.apply("removeCells", { nodes: ids });
+      setSelection([]);
+    },
+    removeBlock: (kind) => {
+      store.apply("removeCells", { blocks: [kind] });
+      setSelection([]);
+    },
+    refresh: () => renderInspector(store.get(), selection.length === 1 ? selection[0] : null, validation),
+  });
+
+  const validator = createValidator({
+    summary: byTestId("validation"),
+    list: $("#problems"),
+    onResult: (v) => {
+      validation = v;
+      const g = store.get();
+      canvas.render(g, v);
+      const sel = selection.length === 1 ? selection[0] : null;
+      const inspectorEl = byTestId("inspector");
+      // Rebuild (inferred sizes may now be known) unless the user is typing in it.
+      const typing = inspectorEl.contains(document.activeElement);
+      if (typing) ownEdit();
+      renderInspector(g, sel, v, { force: !typing });
+    },
+    onPick: (id) => setSelection([id]),
+  });
+
+  store.subscribe((g, { reason }) => {
+    selection = selection.filter((id) => (BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id)));
+    canvas.render(g, validation);
+    canvas.select(selection);
+    renderInspector(g, selection.length === 1 ? selection[0] : null, validation);
+    validator.schedule(serializeGraph(g));
+    autosave(project, serializeGraph(g));
+    byTestId("undo").disabled = !store.canUndo();
+    byTestId("redo").disabled = !store.canRedo();
+    if (reason !== "reset") $("#save-state").textContent = project ? "Unsaved changes" : "Not saved";
+    else $("#save-state").textContent = project ? "Saved" : "";
+  });
+
+  const projects = createProjectsDialog({
+    dialog: $("#projects-dialog"),
+    list: byTestId("projects"),
+    onOpen: openProject,
+    onRenamed: (from, to) => {
+      if (project === from) {
+        project = to;
+        byTestId("project-name").value = to;
+        setUrlProject(to);
+      }
+    },
+    onDeleted: (name) => {
+      if (project === name) {
+        project = null;
+        setUrlProject(null);
+      }
+    },
+    toast,
+  });
+
+  const exportView = createExportView({
+    dialog: $("#export-dialog"),
+    code: byTestId("code"),
+    tabs: [...document.querySelectorAll("#export-dialog [role=tab]")],
+    copyBtn: byTestId("copy-code"),
+    downloadBtn: byTestId("download-code"),
+    status: $("#export-status"),
+    getGraph: () => serializeGraph(store.get()),
+    toast,
+  });
+
+  let templates = [];
+  try {
+    templates = await loadTemplates();
+  } catch (err) {
+    toast(`Templates unavailable: ${err.message}`, "error");
+  }
+  renderTemplates({
+    list: byTestId("templates"),
+    templates,
+    onPick: (t) => {
+      $("#templates-dialog").close();
+      openGraph(t.graph, { undoable: true });
+      toast(`Template: ${t.title}`);
+    },
+  });
+
+  const commands = {
+    undo: () => store.undo(),
+    redo: () => store.redo(),
+    copy,
+    cut: () => copy() && removeSelection(),
+    paste,
+    duplicate: () => copy() && paste(),
+    delete: removeSelection,
+    selectAll: () => {
+      canvas.selectAll();
+      selection = canvas.selectedIds().nodes;
+      renderInspector(store.get(), null, validation);
+    },
+    escape: () => setSelection([]),
+    layout,
+    fit: () => canvas.fit(),
+    zoomIn: canvas.zoomIn,
+    zoomOut: canvas.zoomOut,
+    zoomReset: canvas.zoomReset,
+    save,
+    export: () => exportView.open(),
+    search: () => byTestId("palette-search").focus(),
+    help: () => $("#help-dialog").showModal(),
+  };
+  installShortcuts(commands);
+  renderHelp($("#help-list"));
+
+  const click = (testid, fn) => byTestId(testid).addEventListener("click", fn);
+  click("undo", commands.undo);
+  click("redo", commands.redo);
+  click("layout", layout);
+  click("fit", commands.fit);
+  click("zoom-in", commands.zoomIn);
+  click("zoom-out", commands.zoomOut);
+  click("export", commands.export);
+  click("help", commands.help);
+  click("project-save", save);
+  click("projects-button", () => projects.show());
+  click("templates-button", () => $("#templates-dialog").showModal());
+  click("new", () => {
+    openGraph({ version: 1, name: "Net", nodes: [], output: null }, { undoable: true });
+  });
+  click("download-json", () => {
+    const g = serializeGraph(store.get());
+    downloadText(`${fileSafe(project || g.name)}.json`, `${JSON.stringify(g, null, 2)}\n`);
+  });
+  const upload = byTestId("upload-json");
+  click("open-json", () => upload.click());
+  upload.addEventListener("change", async () => {
+    const file = upload.files[0];
+    upload.value = "";
+    if (!file) return;
+    try {
+      openGraph(await readGraphFile(file), { undoable: true });
+      toast(`Opened ${file.name}`);
+    } catch (err) {
+      toast(`Cannot open ${file.name}: ${err.message}`, "error");
+    }
+  });
+  byTestId("project-name").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") save();
+  });
+  for (const d of document.querySelectorAll("dialog")) {
+    d.addEventListener("click", (e) => {
+      if (e.target === d) d.close(); // a click on the backdrop closes
+    });
+  }
+
+  // What to show first: the autosave (same project), else the named project, else a template.
+  const named = projectFromUrl();
+  const saved = readAutosave();
+  if (saved && (saved.project || null) === named) {
+    openGraph(saved.graph, { name: named });
+  } else if (named) {
+    await openProject(named);
+  } else {
+    const first = templates.find((t) => t.name === "seed_cnn") || templates[0];
+    openGraph(first ? first.graph : { version: 1, nodes: [] });
+  }
+  document.body.dataset.ready = "true";
+}
+
+// -- theme and dock ------------------------------------------------------------------------------
+
+function initTheme() {
+  const root = document.documentElement;
+  const stored = localStorage.getItem("torchcanvas:theme");
+  if (stored) root.dataset.theme = stored;
+  byTestId("theme").addEventListener("click", () => {
+    const dark = root.dataset.theme
+      ? root.dataset.theme === "dark"
+      : matchMedia("(prefers-color-scheme: dark)").matches;
+    root.dataset.theme = dark ? "light" : "dark";
+    localStorage.setItem("torchcanvas:theme", root.dataset.theme);
+  });
+}
+
+function initDock() {
+  const handle = $("#dock-handle");
+  const root = document.documentElement;
+  const setHeight = (px) => {
+    const h = Math.max(32, Math.min(window.innerHeight - 160, px));
+    root.style.setProperty("--dock-h", `${h}px`);
+    handle.setAttribute("aria-valuenow", String(Math.round(h)));
+    localStorage.setItem("torchcanvas:dock", String(h));
+  };
+  const stored = Number(localStorage.getItem("torchcanvas:dock"));
+  if (stored) setHeight(stored);
+  handle.addEventListener("pointerdown", (e) => {
+    handle.setPointerCapture(e.pointerId);
+    const move = (ev) => setHeight(window.innerHeight - ev.clientY);
+    handle.addEventListener("pointermove", move);
+    handle.addEventListener("pointerup", () => handle.removeEventListener("pointermove", move), { once: true });
+  });
+  handle.addEventListener("keydown", (e) => {
+    const cur = $("#dock").getBoundingClientRect().height;
+    if (e.key === "ArrowUp") setHeight(cur + 24);
+    if (e.key === "ArrowDown") setHeight(cur - 24);
+  });
+}
+
+start();

@@ -1,0 +1,31 @@
+/**
+ * The templates picker: example networks to start from.
+ *
+ * The graphs are copies of the project's `examples/*.json` kept in
+ * static/templates/ (a test keeps them equal), listed in its index.json with a
+ * title and a line of description; a template opens as a new, unsaved network.
+ */
+
+import { getTemplates } from "./api.js";
+
+export async function loadTemplates() {
+  return (await getTemplates()).map((t) => ({ ...t, title: t.title || t.name.replace(/_/g, " ") }));
+}
+
+export function renderTemplates({ list, templates, onPick }) {
+  list.replaceChildren(...templates.map((t) => {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "template";
+    b.dataset.testid = `template-${t.name}`;
+    const strong = document.createElement("strong");
+    strong.textContent = t.title;
+    const p = document.createElement("span");
+    p.textContent = t.description || `${t.graph?.nodes?.length ?? "?"} layers`;
+    b.append(strong, p);
+    b.addEventListener("click", () => onPick(t));
+    li.append(b);
+    return li;
+  }));
+}
