@@ -1,0 +1,1 @@
+"""Tests of the core: catalogue, validation, compiler, naming and code export."""
