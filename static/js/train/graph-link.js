@@ -1,0 +1,103 @@
+/**
+ * The panel's only door into the editor's graph: read it, and set the parts
+ * this panel owns (`data`, `training`, and the `Input` shape a dataset
+ * dictates) through the graph-state module, so undo, autosave and live
+ * validation see the change like any other edit.
+ *
+ * graph-state.js is loaded dynamically so the panel still works (on a
+ * private graph) if the editor is absent, e.g. in a stripped-down page.
+ */
+
+let state = null;
+let fallback = {version: 1, name: "Net", nodes: [], output: null};
+const listeners = [];
+
+export async function connect() {
+  try {
+    state = await import("../graph-state.js");
+    state.onGraphChange?.((g) => listeners.forEach((fn) => fn(g ?? currentGraph())));
+  } catch (err) {
+    console.warn("training panel: graph-state.js unavailable, using a private graph", err);
+    state = null;
+  }
+}
+
+export function currentGraph() {
+  const g = state?.currentGraph ? state.currentGraph() : fallback;
+  return structuredClone(g);
+}
+
+export function onGraphChange(fn) { listeners.push(fn); }
+
+/** Set top-level fields (`data`, `training`) as one undoable edit. */
+function setFields(fields, coalesce) {
+  if (state?.store?.apply) state.store.apply("setFields", {fields}, {coalesce, reason: "fields"});
+  else if (state?.updateGraphFields) state.updateGraphFields(fields);
+  else { fallback = {...fallback, ...structuredClone(fields)}; listeners.forEach((fn) => fn(currentGraph())); }
+}
+
+/** Set one node param, merged into the same undo step as `setFields` with the same key. */
+function setNodeParam(id, name, value, coalesce) {
+  if (state?.store?.apply) state.store.apply("setParam", {id, name, value}, {coalesce, reason: "fields"});
+  else if (state?.loadGraph) {
+    const g = currentGraph();
+    const node = g.nodes.find((n) => n.id === id);
+    if (node) { node.params = {...(node.params || {}), [name]: value}; state.loadGraph(g); }
+  } else {
+    const node = fallback.nodes.find((n) => n.id === id);
+    if (node) { node.params = {...(node.params || {}), [name]: value}; listeners.forEach((fn) => fn(currentGraph())); }
+  }
+}
+
+/** Put a whole graph (a past run's) on the canvas. */
+export function restoreGraph(graph) {
+  if (state?.loadGraph) state.loadGraph(structuredClone(graph));
+  else { fallback = structuredClone(graph); listeners.forEach((fn) => fn(currentGraph())); }
+}
+
+export const inputNodes = (g) => (g.nodes || []).filter((n) => n.type === "Input");
+
+/** The node the model returns: `output`, else the only node nothing consumes. */
+export function outputNode(g) {
+  const nodes = g.nodes || [];
+  if (g.output) return nodes.find((n) => n.id === g.output) || null;
+  const consumed = new Set(nodes.flatMap((n) => n.inputs || []));
+  const sinks = nodes.filter((n) => !consumed.has(n.id) && n.type !== "Input");
+  return sinks.length === 1 ? sinks[0] : null;
+}
+
+/**
+ * Choose a dataset entry (see api-train `listDatasets`): set `data.dataset`
+ * and `data.params`, and make every Input match the sample shape. One undo
+ * step for all of it, so undo puts the previous dataset and shape back together.
+ */
+export function useDataset(entry, defaults = {}) {
+  const g = currentGraph();
+  const key = `train-dataset-${Date.now()}`;
+  const same = g.data?.dataset === entry.dataset
+    && JSON.stringify(g.data?.params || {}) === JSON.stringify(entry.params || {});
+  setFields({data: {batch_size: 64, val_fraction: 0.2, shuffle: true, ...defaults, ...(g.data || {}),
+    dataset: entry.dataset, params: same ? (g.data.params || {}) : structuredClone(entry.params || {})}}, key);
+  if (Array.isArray(entry.input_shape)) {
+    for (const node of inputNodes(g)) setNodeParam(node.id, "shape", [...entry.input_shape], key);
+  }
+}
+
+/** Merge control values into `data` (batch_size, val_fraction) and `training` (epochs, seed, device). */
+export function setRunConfig({data = {}, training = {}}) {
+  const g = currentGraph();
+  const fields = {training: {...(g.training || {}), ...training}};
+  if (g.data) fields.data = {...g.data, ...data};
+  setFields(fields, "train-controls");
+}
+
+/**
+ * What the model's last layer should emit for this dataset and loss. Binary
+ * sets want one logit, unless the loss is a class loss, which wants two.
+ */
+export function expectedWidth(info, graph) {
+  if (!info) return null;
+  const loss = graph.loss?.type;
+  if (info.task === "binary" && (loss === "CrossEntropyLoss" || loss === "NLLLoss")) return info.num_classes || 2;
+  return info.output_width;
+}

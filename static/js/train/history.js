@@ -1,0 +1,76 @@
+/**
+ * The run history: every run with its status, dataset, final metrics and
+ * time; open one to see its charts, pick one to overlay on the open run,
+ * or put its graph back on the canvas.
+ */
+import {el, fmt} from "./dom.js";
+import {listRuns} from "./api-train.js";
+
+function when(run) {
+  const t = run.created ?? run.created_at ?? run.started ?? run.started_at;
+  if (t === undefined || t === null) return "";
+  const d = typeof t === "number" ? new Date(t * 1000) : new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString(undefined, {dateStyle: "short", timeStyle: "short"});
+}
+
+function metrics(run) {
+  const m = run.final_metrics || run.metrics || {};
+  const bits = [];
+  if (m.val_accuracy != null) bits.push(`acc ${(m.val_accuracy * 100).toFixed(1)}%`);
+  if (m.val_r2 != null) bits.push(`R² ${fmt(m.val_r2, 3)}`);
+  if (m.val_loss != null) bits.push(`val loss ${fmt(m.val_loss, 3)}`);
+  return bits.join(" · ");
+}
+
+export const runDataset = (run) => run.dataset ?? run.graph?.data?.dataset ?? "";
+
+export class RunHistory {
+  /** hooks: onOpen(id), onCompare(id|null), onRestore(id) */
+  constructor(container, hooks) {
+    this.hooks = hooks;
+    this.openId = null;
+    this.compareId = null;
+    this.runs = [];
+    this.list = el("ul", {class: "tp-runs", "data-testid": "runs", "aria-label": "Past runs"});
+    this.empty = el("p", {class: "tp-caption"}, "No runs yet.");
+    container.append(el("h3", {}, "Runs"), this.empty, this.list);
+  }
+
+  async refresh() {
+    try {
+      const answer = await listRuns();
+      this.runs = Array.isArray(answer) ? answer : answer?.runs || [];
+    } catch (err) {
+      this.empty.textContent = `Could not list runs: ${err.message}`;
+      return this.runs;
+    }
+    this.render();
+    return this.runs;
+  }
+
+  setOpen(id) { this.openId = id; if (id === this.compareId) this.compareId = null; this.render(); }
+
+  render() {
+    this.empty.hidden = this.runs.length > 0;
+    this.list.replaceChildren(...this.runs.map((run) => {
+      const id = String(run.id);
+      const open = id === String(this.openId);
+      const compared = id === String(this.compareId);
+      return el("li", {class: `tp-run ${open ? "tp-run-open" : ""}`, "data-testid": `run-${id}`},
+        el("div", {class: "tp-run-main"},
+          el("span", {class: `tp-status tp-status-${run.status}`}, run.status),
+          el("span", {class: "tp-run-title"}, `#${id} ${runDataset(run)}`),
+          el("span", {class: "tp-run-metrics"}, metrics(run)),
+          el("time", {class: "tp-run-time"}, when(run))),
+        run.error ? el("div", {class: "tp-run-error"}, run.error) : null,
+        el("div", {class: "tp-run-actions"},
+          el("button", {type: "button", "data-testid": `open-${id}`, disabled: open,
+            onclick: () => this.hooks.onOpen(id)}, open ? "Open" : "Show"),
+          el("button", {type: "button", "data-testid": `compare-${id}`, disabled: open, "aria-pressed": String(compared),
+            onclick: () => { this.compareId = compared ? null : id; this.render(); this.hooks.onCompare(this.compareId); }},
+          compared ? "Stop comparing" : "Compare"),
+          el("button", {type: "button", "data-testid": `restore-${id}`,
+            onclick: () => this.hooks.onRestore(id)}, "Restore graph")));
+    }));
+  }
+}

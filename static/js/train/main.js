@@ -1,0 +1,235 @@
+/**
+ * The training panel: pick data, train the canvas's network, watch it learn,
+ * and look back at past runs. This module only wires the parts together and
+ * decides which run is on screen; each part lives in its own module.
+ *
+ * A run on screen is a RunModel fed either by a RunStream (live, with
+ * reconnects) or by one REST call (finished runs). Everything visible is
+ * redrawn from the model, so a replay after a reload looks exactly like the
+ * live run did.
+ */
+import {el, onThemeChange} from "./dom.js";
+import * as api from "./api-train.js";
+import {connect, currentGraph, restoreGraph} from "./graph-link.js";
+import {RunModel, isFinal} from "./run-model.js";
+import {RunStream} from "./stream.js";
+import {DatasetPicker} from "./datasets.js";
+import {UploadForm} from "./upload.js";
+import {Controls} from "./controls.js";
+import {ProgressView} from "./progress.js";
+import {TrainingCharts} from "./charts.js";
+import {BoundaryView} from "./boundary.js";
+import {ConfusionView} from "./confusion.js";
+import {NormsView} from "./norms.js";
+import {RunHistory, runDataset} from "./history.js";
+import {TryIt} from "./tryit.js";
+import {previewSamples} from "./preview.js";
+
+const LAST_RUN_KEY = "torchcanvas.train.lastRun";
+
+const root = document.getElementById("train-panel");
+
+const section = (cls, title) => el("section", {class: `tp-card ${cls}`, "aria-label": title}, el("h3", {}, title));
+
+const dataCard = section("tp-data", "Data");
+const runCard = section("tp-run", "Train");
+const chartCard = section("tp-charts", "Curves");
+const diagCard = section("tp-diagnostics", "Diagnostics");
+const historyCard = el("section", {class: "tp-card tp-history", "aria-label": "Run history"});
+
+const runHeader = el("div", {class: "tp-run-header"});
+
+const view = {run: null, stream: null, compare: null, totalEpochs: null, dataset: null};
+const previews = new Map(); // dataset name -> preview samples, for boundary points
+
+const picker = new DatasetPicker(dataCard, {onChange: () => syncDiagnostics(), defaults: () => controls.values().data});
+new UploadForm(dataCard, {onUploaded: (upload) => picker.addAndChoose(api.uploadEntry(upload))});
+const controls = new Controls(runCard, {onTrain: train, onStop: stop});
+const progress = new ProgressView(runCard);
+runCard.append(runHeader);
+const charts = new TrainingCharts(chartCard);
+const boundary = new BoundaryView(diagCard);
+const confusion = new ConfusionView(diagCard);
+const norms = new NormsView(diagCard);
+const tryIt = new TryIt(diagCard);
+tryIt.useBoundary(boundary);
+const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore});
+
+root.classList.add("tp-train");
+root.replaceChildren(dataCard, runCard, historyCard, chartCard, diagCard);
+onThemeChange(() => { charts.retheme(); boundary.draw(); });
+
+// ---------------------------------------------------------------- running
+
+async function train() {
+  controls.showError("");
+  const graph = currentGraph();
+  const values = controls.values();
+  if (!graph.data?.dataset) {
+    controls.showError("Choose a dataset first.");
+    return;
+  }
+  graph.data = {...graph.data, ...values.data};
+  graph.training = {...(graph.training || {}), ...values.training};
+  controls.setRunning(true);
+  let created;
+  try {
+    created = await api.createRun(graph);
+  } catch (err) {
+    controls.setRunning(false);
+    const wait = err.retryAfter ? ` Try again in ${err.retryAfter} s.` : "";
+    controls.showError(err.status === 429 ? `Another run is training.${wait} ${err.message}` : `Cannot train: ${err.message}`);
+    return;
+  }
+  await openRun(String(created.id), {graph, status: created.status});
+  history.refresh();
+}
+
+async function stop() {
+  if (!view.run) return;
+  controls.stop.disabled = true;
+  try {
+    await api.stopRun(view.run.id);
+  } catch (err) {
+    controls.showError(`Could not stop: ${err.message}`);
+    controls.stop.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- showing a run
+
+/** Put run `id` on screen: live through the websocket, or from stored events when finished. */
+async function openRun(id, known = null) {
+  view.stream?.close();
+  view.stream = null;
+  let meta = known;
+  if (!meta || !meta.graph) {
+    try { meta = {...(known || {}), ...(await api.getRun(id))}; }
+    catch (err) { controls.showError(`Cannot open run ${id}: ${err.message}`); return; }
+  }
+  const run = new RunModel(id, meta);
+  view.run = run;
+  view.totalEpochs = meta.graph?.training?.epochs ?? null;
+  // Uploads are trained through `csv`/`imagefolder` + params: name them as the user does.
+  view.dataset = picker.entryFor(meta.graph?.data)?.name ?? runDataset(meta);
+  localStorage.setItem(LAST_RUN_KEY, id);
+  history.setOpen(id);
+  renderHeader(run);
+  boundary.clear();
+  confusion.clear();
+  tryIt.setRun(null);
+  await ensurePreview(view.dataset);
+  syncDiagnostics();
+  charts.show(run, view.compare);
+  render([]);
+  if (isFinal(meta.status)) {
+    try {
+      const events = await api.runEvents(id, -1);
+      for (const e of Array.isArray(events) ? events : events.events || []) run.add(e);
+    } catch (err) { controls.showError(`Cannot load run ${id}: ${err.message}`); }
+    if (view.run !== run) return;
+    // The stored status is authoritative even if its event was never written.
+    if (!isFinal(run.status)) { run.status = meta.status; run.error = run.error || meta.error; }
+    render(null);
+    return;
+  }
+  controls.setRunning(true);
+  view.stream = new RunStream(run, {
+    onEvents: (batch) => { if (view.run === run) render(batch); },
+    onState: (state) => { if (view.run === run) setLink(state); },
+  });
+  window.__trainPanel = view; // lets tests drop the socket and inspect the model
+}
+
+function setLink(state) {
+  runHeader.dataset.link = state;
+  const badge = runHeader.querySelector(".tp-link");
+  if (badge) badge.textContent = state === "reconnecting" ? "connection lost, reconnecting…" : "";
+}
+
+function renderHeader(run) {
+  runHeader.replaceChildren(
+    el("span", {class: "tp-run-id"}, `Run #${run.id}${view.dataset ? ` on ${view.dataset}` : ""}`),
+    el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint"),
+    el("a", {href: api.codeUrl(run.id), download: `run-${run.id}.py`, "data-testid": "download-code"}, "Script"),
+    el("span", {class: "tp-link", "aria-live": "polite"}));
+}
+
+/** Redraw after events; `batch` null means "everything changed" (a replayed run). */
+function render(batch) {
+  const run = view.run;
+  if (!run) return;
+  progress.show(run, view.totalEpochs);
+  const kinds = new Set((batch || [{type: "step"}, {type: "epoch"}, {type: "boundary"}, {type: "confusion"}, {type: "status"}]).map((e) => e.type));
+  if (kinds.has("step") || kinds.has("epoch")) charts.refresh();
+  if (kinds.has("epoch")) norms.show(run.lastEpoch);
+  if (kinds.has("boundary") && run.boundary) { boundary.setVisible(true); boundary.setBoundary(run.boundary); }
+  if (kinds.has("confusion") && run.confusion) { confusion.setVisible(true); confusion.show(run.confusion); }
+  if (batch === null && !run.lastEpoch) norms.show(null);
+  if (isFinal(run.status)) {
+    controls.setRunning(false);
+    if (kinds.has("status")) {
+      history.refresh();
+      tryIt.setRun(run.status === "completed" || run.status === "stopped" ? {run, dataset: datasetInfo(view.dataset)} : null);
+    }
+  }
+}
+
+const datasetInfo = (name) => picker.byName(name);
+
+async function ensurePreview(name) {
+  if (!name || previews.has(name)) return;
+  try {
+    previews.set(name, previewSamples(await api.previewDataset(name)));
+  } catch { previews.set(name, null); }
+}
+
+/** Show the views that fit the data on screen: the run's dataset, else the picked one. */
+function syncDiagnostics() {
+  const name = view.run ? view.dataset : picker.info?.name;
+  const info = datasetInfo(name);
+  const twoD = info ? info.kind === "2d" && info.input_shape.length === 1 && info.input_shape[0] === 2 : false;
+  boundary.setVisible(twoD || !!view.run?.boundary);
+  const pts = previews.get(name) || (name === picker.info?.name && picker.preview
+    ? previewSamples(picker.preview) : null);
+  boundary.setPoints(twoD ? pts : null);
+  confusion.setVisible((info ? info.task !== "regression" : false) || !!view.run?.confusion);
+}
+
+async function compareWith(id) {
+  view.compare = null;
+  if (id) {
+    const other = new RunModel(id);
+    try {
+      const events = await api.runEvents(id, -1);
+      for (const e of Array.isArray(events) ? events : events.events || []) other.add(e);
+      view.compare = other;
+    } catch (err) { controls.showError(`Cannot compare with run ${id}: ${err.message}`); }
+  }
+  if (view.run) charts.show(view.run, view.compare);
+}
+
+async function restore(id) {
+  try {
+    const meta = await api.getRun(id);
+    if (meta.graph) restoreGraph(meta.graph);
+  } catch (err) { controls.showError(`Cannot restore run ${id}: ${err.message}`); }
+}
+
+// ---------------------------------------------------------------- start-up
+
+async function start() {
+  await connect();
+  const [devices] = await Promise.all([api.listDevices(), picker.load()]);
+  controls.setDevices(devices);
+  api.canPredict().then((ok) => { tryIt.enabled = ok; });
+  const runs = await history.refresh();
+  // After a reload, follow the run that is still training; else reopen the last one seen.
+  const active = runs.find((r) => r.status === "running" || r.status === "queued");
+  const last = localStorage.getItem(LAST_RUN_KEY);
+  const pick = active || runs.find((r) => String(r.id) === last);
+  if (pick) await openRun(String(pick.id));
+  root.dataset.ready = "true";
+}
+
+start();

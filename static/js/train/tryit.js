@@ -1,0 +1,132 @@
+/**
+ * "Try it": after training, ask the model about an input of your own: draw a
+ * digit, or click a point on the decision boundary, and see the predicted
+ * probabilities per class.
+ *
+ * Inputs are sent raw (pixels in 0..1 shaped like one sample, or a point in
+ * the data's own coordinates); the server applies the dataset's own
+ * preprocessing, so the browser never has to know a dataset's statistics.
+ */
+import {el, fmt} from "./dom.js";
+import {predict} from "./api-train.js";
+import {classColor} from "./colors.js";
+
+const DRAW_PX = 196;
+
+export class TryIt {
+  constructor(container) {
+    this.body = el("div", {class: "tp-tryit-body"});
+    this.result = el("div", {class: "tp-probs", "data-testid": "predictions", "aria-live": "polite"});
+    this.wrap = el("div", {class: "tp-diag tp-tryit", hidden: true, "data-testid": "try-it"},
+      el("h4", {}, "Try it"), this.body, this.result);
+    container.append(this.wrap);
+    this.ctx = null;
+    this.boundary = null;
+    this.enabled = false; // set once the server is known to offer /predict
+  }
+
+  /** Attach the boundary view so clicks on it can be predicted. */
+  useBoundary(boundary) {
+    this.boundary = boundary;
+    boundary.canvas.addEventListener("click", (e) => {
+      if (!this.ctx || this.ctx.mode !== "point") return;
+      const point = boundary.toData(e);
+      boundary.mark(point);
+      this._ask(point);
+    });
+  }
+
+  /** `ctx` = {run, dataset} after a run ends, or null to hide. */
+  setRun(ctx) {
+    this.ctx = null;
+    this.result.replaceChildren();
+    const info = ctx?.dataset;
+    if (!ctx || !info || !this.enabled) { this.wrap.hidden = true; return; }
+    const shape = info.input_shape || [];
+    if (info.kind === "image" && shape.length >= 2 && (shape.length === 2 || shape[0] === 1)) {
+      this.ctx = {...ctx, mode: "draw", shape};
+      this._drawPad(shape);
+    } else if (shape.length === 1 && shape[0] === 2 && this.boundary) {
+      this.ctx = {...ctx, mode: "point"};
+      this.body.replaceChildren(el("p", {class: "tp-hint"}, "Click anywhere on the decision boundary to ask the model about that point."));
+    } else {
+      this.wrap.hidden = true;
+      return;
+    }
+    this.wrap.hidden = false;
+  }
+
+  _drawPad(shape) {
+    const [h, w] = shape.slice(-2);
+    const pad = el("canvas", {width: DRAW_PX, height: DRAW_PX, class: "tp-pad", "data-testid": "draw-pad",
+      "aria-label": `Drawing pad: draw a digit, it is scaled to ${h}x${w} pixels`});
+    const ctx = pad.getContext("2d");
+    const clear = () => { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, DRAW_PX, DRAW_PX); this.result.replaceChildren(); };
+    clear();
+    let drawing = false;
+    let last = null;
+    const pos = (e) => {
+      const r = pad.getBoundingClientRect();
+      return [((e.clientX - r.left) / r.width) * DRAW_PX, ((e.clientY - r.top) / r.height) * DRAW_PX];
+    };
+    pad.addEventListener("pointerdown", (e) => { drawing = true; last = pos(e); pad.setPointerCapture(e.pointerId); });
+    pad.addEventListener("pointermove", (e) => {
+      if (!drawing) return;
+      const p = pos(e);
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = DRAW_PX / 9;
+      ctx.lineCap = "round";
+      ctx.beginPath();
+      ctx.moveTo(...last);
+      ctx.lineTo(...p);
+      ctx.stroke();
+      last = p;
+    });
+    pad.addEventListener("pointerup", () => { drawing = false; this._ask(this._pixels(pad, h, w)); });
+    this.body.replaceChildren(pad, el("div", {class: "tp-row"},
+      el("button", {type: "button", onclick: clear}, "Clear"),
+      el("span", {class: "tp-hint"}, "Draw a digit, white on black; it is predicted when you lift the pen.")));
+  }
+
+  /** Average the pad down to the model's resolution: pixels in 0..1, shaped (1, H, W). */
+  _pixels(pad, h, w) {
+    const small = el("canvas", {width: w, height: h});
+    const sctx = small.getContext("2d");
+    sctx.imageSmoothingEnabled = true;
+    sctx.imageSmoothingQuality = "high";
+    sctx.drawImage(pad, 0, 0, w, h);
+    const data = sctx.getImageData(0, 0, w, h).data;
+    const rows = Array.from({length: h}, (_, i) => Array.from({length: w}, (_, j) => data[(i * w + j) * 4] / 255));
+    return this.ctx.shape.length === 3 ? [rows] : rows;
+  }
+
+  async _ask(input) {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    this.result.replaceChildren(el("p", {class: "tp-caption"}, "Asking the model…"));
+    try {
+      const answer = await predict(ctx.run.id, input);
+      if (this.ctx !== ctx) return;
+      this._show(answer, ctx.dataset);
+    } catch (err) {
+      this.result.replaceChildren(el("p", {class: "tp-error"}, err.status === 404 || err.status === 405
+        ? "This server cannot make predictions yet (no /api/runs/{id}/predict)." : `Prediction failed: ${err.message}`));
+    }
+  }
+
+  _show(answer, info) {
+    const probs = answer.probabilities ?? answer.probs ?? null;
+    if (!probs) {
+      const out = answer.output ?? answer.outputs ?? answer.value;
+      this.result.replaceChildren(el("p", {}, `Prediction: ${Array.isArray(out) ? out.map((v) => fmt(v)).join(", ") : fmt(out)}`));
+      return;
+    }
+    const labels = answer.labels ?? answer.classes ?? info.class_names ?? probs.map((_, i) => String(i));
+    const best = probs.indexOf(Math.max(...probs));
+    this.result.replaceChildren(el("p", {class: "tp-prediction"}, `Predicted: ${labels[best]}`),
+      el("ul", {class: "tp-bars"}, probs.map((p, i) => el("li", {class: "tp-bar-row"},
+        el("span", {class: "tp-bar-label"}, labels[i]),
+        el("span", {class: "tp-bar-track"}, el("span", {class: "tp-bar", style: `width:${(p * 100).toFixed(1)}%;background:${classColor(i)}`})),
+        el("span", {class: "tp-bar-value"}, `${(p * 100).toFixed(1)}%`)))));
+  }
+}
