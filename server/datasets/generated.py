@@ -48,13 +48,16 @@ def moons(n_samples, noise, seed):
 
 
 def xor(n_samples, noise, seed):
-    """Four quadrants; the class is whether x and y have the same sign."""
+    """Four quadrants; class 1 where x1 and x2 have opposite signs."""
     rng = np.random.default_rng(seed)
-    x = rng.uniform(-1.0, 1.0, (n_samples, 2))
-    x += np.sign(x) * 0.05  # a small gap along the axes keeps the classes apart
-    y = (x[:, 0] * x[:, 1] < 0).astype(np.int64)
+    y = np.arange(n_samples) % 2
+    # a small gap along the axes keeps the classes apart when noise is 0
+    size = rng.uniform(0.05, 1.0, (n_samples, 2))
+    sign_x1 = rng.choice([-1.0, 1.0], n_samples)
+    sign_x2 = np.where(y == 1, -sign_x1, sign_x1)
+    x = size * np.stack([sign_x1, sign_x2], axis=1)
     x += rng.normal(0.0, noise, x.shape)
-    return x, y
+    return x, y.astype(np.int64)
 
 
 def gaussian(n_samples, noise, seed):

@@ -78,7 +78,7 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
         _generated_params(0.1), (2,), _BINARY, _XY, "moons"),
     DatasetSpec(
         "xor", "generated", "classification", "2d",
-        "Points in four quadrants labelled by whether x1 and x2 share a sign.",
+        "Points in four quadrants, labelled by whether x1 and x2 have opposite signs.",
         _generated_params(0.05), (2,), _BINARY, _XY, "xor"),
     DatasetSpec(
         "gaussian", "generated", "classification", "2d",

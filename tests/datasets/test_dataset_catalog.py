@@ -1,0 +1,109 @@
+"""The registry table: the catalogue, `describe_dataset` and param checking."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.catalog.params import params_schema
+from server.datasets import DATASETS, DatasetError, dataset_catalog, describe_dataset
+from server.datasets.base import KINDS, TASKS
+
+STATIC = [name for name, spec in DATASETS.items() if spec.family not in ("csv", "imagefolder")]
+
+# name: (task, input_shape, num_classes, output_width); one row per built-in dataset
+EXPECTED = {
+    "spiral": ("classification", (2,), 2, 2),
+    "circles": ("classification", (2,), 2, 2),
+    "moons": ("classification", (2,), 2, 2),
+    "xor": ("classification", (2,), 2, 2),
+    "gaussian": ("classification", (2,), 2, 2),
+    "sine": ("regression", (1,), None, 1),
+    "plane": ("regression", (2,), None, 1),
+    "iris": ("classification", (4,), 3, 3),
+    "wine": ("classification", (13,), 3, 3),
+    "breast_cancer": ("binary", (30,), 2, 1),
+    "digits": ("classification", (1, 8, 8), 10, 10),
+    "diabetes": ("regression", (10,), None, 1),
+    "mnist": ("classification", (1, 28, 28), 10, 10),
+    "fashion_mnist": ("classification", (1, 28, 28), 10, 10),
+    "cifar10": ("classification", (3, 32, 32), 10, 10),
+}
+
+
+def test_every_dataset_of_the_issue_is_registered():
+    assert set(DATASETS) == set(EXPECTED) | {"csv", "imagefolder"}
+
+
+def test_catalog_entries_are_complete_and_json():
+    catalog = dataset_catalog()
+    assert [e["name"] for e in catalog] == list(DATASETS)
+    json.dumps(catalog, allow_nan=False)
+    for entry in catalog:
+        spec = DATASETS[entry["name"]]
+        assert entry["params"] == params_schema(spec.params)
+        assert entry["kind"] in KINDS
+        assert entry["task"] in (*TASKS, None)
+        assert entry["description"].endswith(".") and "\n" not in entry["description"]
+        for key in ("input_shape", "num_classes", "class_names", "feature_names", "output_width"):
+            assert key in entry
+    by_name = {e["name"]: e for e in catalog}
+    assert by_name["csv"]["task"] is None and by_name["csv"]["input_shape"] is None
+    assert by_name["imagefolder"]["params"]["required"] == ["path"]
+    assert by_name["imagefolder"]["input_shape"] == [3, 32, 32]
+
+
+@pytest.mark.parametrize("name", STATIC)
+def test_describe_matches_the_table(name):
+    info = describe_dataset(name, {})
+    task, shape, classes, width = EXPECTED[name]
+    assert (info.task, info.input_shape, info.num_classes, info.output_width) == \
+        (task, shape, classes, width)
+    assert len(info.class_names) == (classes or 0)
+    assert info.name == name and info.description == DATASETS[name].description
+    entry = next(e for e in dataset_catalog() if e["name"] == name)
+    assert {k: entry[k] for k in ("task", "num_classes", "output_width")} == \
+        {"task": task, "num_classes": classes, "output_width": width}
+    assert json.loads(json.dumps(info.to_dict()))["input_shape"] == list(shape)
+
+
+def test_spiral_may_have_three_arms():
+    info = describe_dataset("spiral", {"classes": 3})
+    assert info.class_names == ["0", "1", "2"] and info.output_width == 3
+
+
+@pytest.mark.parametrize(("name", "params", "param", "fragment"), [
+    ("nope", {}, None, "unknown dataset 'nope'"),
+    ("moons", {"n_samples": 2}, "n_samples", "at least 10"),
+    ("moons", {"noise": "lots"}, "noise", "must be a number"),
+    ("moons", {"colour": 1}, "colour", "unknown parameter 'colour'"),
+    ("spiral", {"classes": 4}, "classes", "must be one of"),
+    ("csv", {}, "path", "path is required"),
+    ("csv", {"path": "  "}, "path", "must not be empty"),
+    ("imagefolder", {"path": "x", "resize": 0}, "resize", "at least 4"),
+    ("mnist", {"anything": 1}, "anything", "unknown parameter"),
+])
+def test_bad_names_and_params_are_dataset_errors(name, params, param, fragment):
+    with pytest.raises(DatasetError, match=fragment) as caught:
+        describe_dataset(name, params)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.param == param
+
+
+def test_the_catalogue_imports_neither_sklearn_nor_torchvision():
+    # Listing and describing must stay cheap: the API serves them on every page load.
+    code = (
+        "import sys\n"
+        "from server.datasets import dataset_catalog, describe_dataset, DATASETS\n"
+        "dataset_catalog()\n"
+        f"[describe_dataset(n, {{}}) for n in {STATIC!r}]\n"
+        "print(sorted(m for m in ('sklearn', 'torchvision') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
