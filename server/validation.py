@@ -124,6 +124,11 @@ def require_valid(graph: Graph | dict, limits: Limits | None = None) -> Analysis
 
 def analyze_graph(graph: Graph | dict, limits: Limits | None = None) -> Analysis:
     limits = limits or Limits()
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    if isinstance(nodes, list) and len(nodes) > limits.max_nodes:
+        # Refuse before pydantic parses every node: 10**5 nodes would take a second.
+        report = Validation(valid=False, errors=[Issue(message=_too_many(len(nodes), limits))])
+        return Analysis(graph=None, validation=report)
     try:
         g = parse_graph(graph)
     except GraphFormatError as exc:
@@ -161,8 +166,7 @@ class _Analyzer:
     def run(self) -> Analysis:
         g = self.g
         if len(g.nodes) > self.limits.max_nodes:
-            self.error(f"the graph has {len(g.nodes)} nodes, more than the limit of "
-                       f"{self.limits.max_nodes}")
+            self.error(_too_many(len(g.nodes), self.limits))
             return self.a
         for n in g.nodes:
             if n.id in self.nodes:
@@ -178,8 +182,11 @@ class _Analyzer:
         self._infer_shapes()
         self._check_components()
         if self.report.total_params > self.limits.max_params:
+            # Name the largest layer: it is almost always the one to shrink.
+            big = max(self.report.nodes, key=lambda nid: self.report.nodes[nid].params)
             self.error(f"the network has {self.report.total_params:,} parameters, more than the "
-                       f"limit of {self.limits.max_params:,}")
+                       f"limit of {self.limits.max_params:,}; this layer alone has "
+                       f"{self.report.nodes[big].params:,}", node=big)
         self._lint()
         self.report.output = self.a.output_id
         self.report.valid = not self.report.all_errors()
@@ -421,6 +428,10 @@ class _Analyzer:
                     else "one score" if expected == 1 else f"{expected} values")
             self.warn(f"the output has width {shape[-1]} but {ds.name!r} needs {what}; set "
                       f"the last layer's size to {expected}", node=out)
+
+
+def _too_many(count: int, limits: Limits) -> str:
+    return f"the graph has {count} nodes, more than the limit of {limits.max_nodes}"
 
 
 def expected_output_width(ds: Any, loss: Any) -> int | None:
