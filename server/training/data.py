@@ -18,12 +18,10 @@ from collections.abc import Callable, Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .errors import TrainingError
+
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 Prepare = Callable[[torch.Tensor], torch.Tensor]
-
-
-class TrainingError(ValueError):
-    """A problem with the run's set-up that the user can fix (message says how)."""
 
 
 def make_target_fn(kind: str, out_tail: tuple[int, ...], task: str) -> Prepare:

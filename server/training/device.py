@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import torch
 
-
-class DeviceError(ValueError):
-    """A device that is not available here, or not a device name at all."""
+from .errors import DeviceError
 
 
 def _mps_available() -> bool:

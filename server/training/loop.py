@@ -24,8 +24,7 @@ from server.graph import Graph, parse_graph
 
 from . import metrics
 from .checkpoint import BEST, LAST, cpu_state_dict, save_checkpoint
-from .data import TrainingError
-from .device import DeviceError
+from .errors import error_message
 from .events import (
     BoundaryEvent,
     ConfusionEvent,
@@ -64,24 +63,6 @@ class Diverged(Exception):
 
 def _log(message: str) -> None:
     print(f"[train] {message}", file=sys.stderr, flush=True)
-
-
-def error_message(exc: BaseException) -> str:
-    """What the user reads when a run fails: the reason, without a traceback."""
-    if isinstance(exc, TrainingError | DeviceError):
-        return str(exc)
-    validation = getattr(exc, "validation", None)  # server.compiler.InvalidGraph
-    if validation is not None:
-        errors = [e.get("message") if isinstance(e, dict) else getattr(e, "message", str(e))
-                  for e in getattr(validation, "errors", [])]
-        return "invalid graph: " + ("; ".join(str(e) for e in errors[:10]) or str(exc))
-    if type(exc).__name__ == "DatasetError":
-        return f"dataset: {exc}"
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return "out of GPU memory: lower the batch size or the model's size"
-    if isinstance(exc, MemoryError):
-        return "out of memory (MemoryError): lower the batch size or the model's size"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,

@@ -19,8 +19,9 @@ from server.catalog import LOSSES, OPTIMIZERS, SCHEDULERS, resolve_scheduler_par
 from server.graph import Graph, TrainingConfig
 from server.recipe import recipe
 
-from .data import LoaderBatches, TensorBatches, TrainingError, first_inputs, make_target_fn
+from .data import LoaderBatches, TensorBatches, first_inputs, make_target_fn
 from .device import resolve_device
+from .errors import TrainingError
 
 Loader = Callable[..., Any]
 EVAL_BATCH = 1024

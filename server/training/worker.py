@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import error_message
 from .events import StatusEvent, is_final
 
 Target = Callable[..., None]
@@ -70,12 +71,8 @@ def _worker_main(target: Target, graph: dict[str, Any], out_dir: str, events: An
         target(graph, out_dir, emit, stop.is_set)
     except BaseException as exc:  # noqa: B036 - report anything, even SystemExit
         if not sent_final:
-            try:
-                from .loop import error_message
-                message = error_message(exc)
-            except BaseException:  # noqa: B036 - the loop itself may not import
-                message = f"{type(exc).__name__}: {exc}"
-            emit(StatusEvent(seq=0, status="failed", error=message).model_dump(mode="json"))
+            emit(StatusEvent(seq=0, status="failed", error=error_message(exc))
+                 .model_dump(mode="json"))
     else:
         if not sent_final:
             emit(StatusEvent(seq=0, status="failed",

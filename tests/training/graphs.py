@@ -1,0 +1,64 @@
+"""Small graphs for the trainer tests, as plain dicts in graph format v1.
+
+Tiny on purpose: a handful of samples and one or two epochs are enough to prove
+that a loss, an optimizer or the worker plumbing works; the accuracy tests build
+their own, bigger, runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def mlp(dataset: str = "moons", out: int = 2, *, hidden: int = 8, n_samples: int | None = 64,
+        loss: str | None = "CrossEntropyLoss", loss_params: dict | None = None,
+        optimizer: str = "Adam", optimizer_params: dict | None = None,
+        scheduler: str | None = None, scheduler_params: dict | None = None,
+        epochs: int = 2, batch_size: int = 16, seed: int | None = 0, last: str | None = None,
+        activation: str = "Tanh", **training: Any) -> dict[str, Any]:
+    """Input -> Linear -> activation -> Linear(out) [-> last], on a dataset of the registry."""
+    nodes = [
+        {"id": "x", "type": "Input"},
+        {"id": "fc1", "type": "Linear", "params": {"out_features": hidden}, "inputs": ["x"]},
+        {"id": "act", "type": activation, "inputs": ["fc1"]},
+        {"id": "fc2", "type": "Linear", "params": {"out_features": out}, "inputs": ["act"]},
+    ]
+    if last is not None:
+        params = {"dim": 1} if last in ("Softmax", "LogSoftmax") else {}
+        nodes.append({"id": "last", "type": last, "params": params, "inputs": ["fc2"]})
+    params = {"n_samples": n_samples} if n_samples is not None else {}
+    graph: dict[str, Any] = {
+        "version": 1, "name": "TestNet", "nodes": nodes,
+        "output": nodes[-1]["id"],
+        "optimizer": {"type": optimizer, "params": optimizer_params or {}},
+        "data": {"dataset": dataset, "params": params, "batch_size": batch_size,
+                 "val_fraction": 0.25},
+        "training": {"epochs": epochs, "seed": seed, "device": "cpu", **training},
+    }
+    if loss is not None:
+        graph["loss"] = {"type": loss, "params": loss_params or {}}
+    if scheduler is not None:
+        graph["scheduler"] = {"type": scheduler, "params": scheduler_params or {}}
+    return graph
+
+
+def seed_cnn(epochs: int = 10, lr: float = 0.001, batch_size: int = 64) -> dict[str, Any]:
+    """The seed CNN of the issue: Conv2d / ReLU / MaxPool2d / Flatten / Linear on digits."""
+    return {
+        "version": 1, "name": "SeedCNN",
+        "nodes": [
+            {"id": "x", "type": "Input"},
+            {"id": "conv1", "type": "Conv2d", "params": {"out_channels": 16, "kernel_size": 3,
+                                                         "padding": 1}, "inputs": ["x"]},
+            {"id": "relu1", "type": "ReLU", "inputs": ["conv1"]},
+            {"id": "pool1", "type": "MaxPool2d", "params": {"kernel_size": 2},
+             "inputs": ["relu1"]},
+            {"id": "flat", "type": "Flatten", "inputs": ["pool1"]},
+            {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flat"]},
+        ],
+        "output": "fc",
+        "loss": {"type": "CrossEntropyLoss"},
+        "optimizer": {"type": "Adam", "params": {"lr": lr}},
+        "data": {"dataset": "digits", "batch_size": batch_size, "val_fraction": 0.2},
+        "training": {"epochs": epochs, "seed": 0, "device": "cpu"},
+    }

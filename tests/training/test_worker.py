@@ -1,0 +1,120 @@
+"""`TrainingRun`: the worker process, its event stream, cancellation and crashes.
+
+Misbehaving workers come from `faults.py` (no torch, quick to spawn); one test
+trains for real in a worker from start to checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from server.training import TrainingRun
+from server.training.checkpoint import load_checkpoint
+
+from . import faults
+from .conftest import check_events, of_type
+from .graphs import mlp
+
+
+def drain(run: TrainingRun, timeout: float = 60.0) -> list[dict]:
+    events = run.wait(timeout)
+    assert run.done, f"no final status within {timeout} s: {events[-3:]}"
+    return events
+
+
+def started(target, tmp_path, graph=None) -> TrainingRun:
+    run = TrainingRun(graph or mlp(), tmp_path, target=target)
+    run.start()
+    return run
+
+
+def test_a_real_run_in_a_worker(tmp_path):
+    with TrainingRun(mlp(epochs=2), tmp_path) as run:
+        run.start()
+        events = drain(run)
+    check_events(events)
+    assert events[0]["status"] == "queued" and events[1]["status"] == "running"
+    assert events[-1]["status"] == "completed" and run.status == "completed"
+    assert of_type(events, "epoch") and of_type(events, "boundary")
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    assert ckpt["graph"]["name"] == "TestNet" and ckpt["state_dict"]
+    assert (tmp_path / "best.pt").exists()
+    assert run.poll(0.1) == [] and run.done
+
+
+def test_a_raise_in_the_worker_is_a_failed_status(tmp_path):
+    run = started(faults.raises, tmp_path)
+    events = drain(run)
+    check_events(events)
+    assert events[-1]["status"] == "failed"
+    assert "RuntimeError: boom in the worker" in events[-1]["error"]
+
+
+def test_os_exit_is_reported_with_its_exit_code(tmp_path):
+    run = started(faults.exits, tmp_path)
+    events = drain(run)
+    check_events(events)
+    assert of_type(events, "step")  # what it sent before dying still arrives
+    assert events[-1]["status"] == "failed" and "exit code 3" in events[-1]["error"]
+
+
+def test_an_absurd_allocation_is_a_failed_status(tmp_path):
+    run = started(faults.allocates, tmp_path)
+    events = drain(run)
+    check_events(events)
+    assert events[-1]["status"] == "failed"
+    assert "memory" in events[-1]["error"].lower()
+
+
+def test_a_killed_worker_is_reported_and_the_caller_lives(tmp_path):
+    run = started(faults.hangs, tmp_path)
+    assert run.poll(30.0)  # queued (and soon running)
+    os.kill(run.pid, signal.SIGKILL)  # what the out-of-memory killer does
+    events = drain(run)
+    assert events[-1]["status"] == "failed" and "SIGKILL" in events[-1]["error"]
+
+
+def test_cancel_stops_and_is_idempotent(tmp_path):
+    run = started(faults.steps_until_stopped, tmp_path)
+    seen = []
+    while not of_type(seen, "step"):
+        seen += run.poll(30.0)
+    run.cancel()
+    run.cancel()
+    events = seen + drain(run, 10.0)
+    check_events(events)
+    assert events[-1]["status"] == "stopped"
+    run.cancel()  # after the end: still harmless
+    assert run.poll(0.0) == []
+
+
+def test_cancel_then_kill_a_hung_worker(tmp_path):
+    run = started(faults.hangs, tmp_path)
+    run.poll(30.0)
+    run.cancel()
+    time.sleep(0.2)
+    run.kill()
+    events = run.poll(5.0)
+    assert run.done and events[-1]["status"] == "stopped"
+    assert "killed" in events[-1]["error"]
+
+
+def test_a_worker_that_returns_without_a_final_status(tmp_path):
+    run = started(faults.returns_silently, tmp_path)
+    events = drain(run)
+    check_events(events)
+    assert events[-1]["status"] == "failed" and "final status" in events[-1]["error"]
+
+
+def test_poll_before_start_and_start_twice_are_errors(tmp_path):
+    run = TrainingRun(mlp(), tmp_path, target=faults.returns_silently)
+    with pytest.raises(RuntimeError):
+        run.poll(0.0)
+    run.start()
+    with pytest.raises(RuntimeError):
+        run.start()
+    drain(run)
