@@ -49,8 +49,6 @@ def script_source(name: str, params: dict[str, Any] | None = None) -> str:
 
 def _load_data_body(spec: DatasetSpec, values: dict[str, Any]):
     """load_data's statements, the helpers they call and the imports they need."""
-    from . import tabular, vision  # scikit-learn and torchvision: slow to import, so only here
-
     tensors = ["from torch.utils.data import TensorDataset"]
     split = ("x_train, y_train, x_val, y_val, _, _ = split_arrays(\n"
              f"    x, y, val_fraction, seed, scale_x={spec.scale_x!r}, standardize_y={{}}\n)")
@@ -61,8 +59,12 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any]):
         body = [f"x, y = {fn.__name__}({args})", split.format(spec.standardize_y), ret]
         return body, [fn, prep.split_arrays], set(tensors)
     if spec.family == "sklearn":
+        from . import tabular  # scikit-learn is slow to import: only when asked for
+
         body = [f"x, y = sklearn_arrays({spec.source!r})", split.format(spec.standardize_y), ret]
         return body, [tabular.sklearn_arrays, prep.split_arrays], set(tensors)
+    from . import vision  # torchvision, likewise
+
     if spec.family == "torchvision":
         body = [f"x, y = torchvision_arrays({spec.source!r}, default_data_root())",
                 "# x: uint8 (N, C, H, W), scaled to 0..1 after the split",

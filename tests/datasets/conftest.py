@@ -125,8 +125,13 @@ def write_csv(tmp_path):
     return write
 
 
-def exec_script(source: str) -> dict:
+@pytest.fixture
+def run_script():
     """Run a dataset script snippet in a fresh namespace, as an exported script would."""
+    return _run_script
+
+
+def _run_script(source: str) -> dict:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
