@@ -396,6 +396,11 @@ class _Analyzer:
             self.warn(f"the model's output comes straight from {out_type}; it usually belongs "
                       f"between layers, not at the end", node=out)
         loss = LOSSES.get(g.loss.type) if g.loss else None
+        if g.loss is None and self.a.dataset is not None:
+            # Training will use the recipe's default loss: lint against that one.
+            from server.recipe import DEFAULT_LOSS
+
+            loss = LOSSES.get(DEFAULT_LOSS.get(self.a.dataset.task, ""))
         if loss is not None:
             self._lint_loss(loss, out, out_type)
 
