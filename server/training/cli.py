@@ -9,7 +9,9 @@ its last checkpoint.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -55,6 +57,26 @@ def _summary(event: dict[str, Any]) -> str | None:
     return None
 
 
+class _Interrupts:
+    """Counts Ctrl-C presses instead of raising, so no event is lost mid-poll."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def train_to_stdout(graph: Graph | dict[str, Any], out_dir: str | Path,
                     epochs: int | None = None, device: str | None = None,
                     stdout: TextIO | None = None) -> int:
@@ -73,29 +95,30 @@ def train_to_stdout(graph: Graph | dict[str, Any], out_dir: str | Path,
     _export_script(graph, out_dir)
 
     run = TrainingRun(graph, out_dir)
+    interrupts = _Interrupts()
     run.start()
     cancelled_at: float | None = None
     try:
-        while not run.done:
-            try:
-                events = run.poll(0.5)
-            except KeyboardInterrupt:
-                events = []
-                if cancelled_at is None:
-                    _log("stopping at the next batch (Ctrl-C again to wait less)")
+        with interrupts:
+            while not run.done:
+                try:
+                    events = run.poll(0.5)
+                except KeyboardInterrupt:  # where no handler could be installed
+                    events = []
+                    interrupts.count += 1
+                if interrupts.count and cancelled_at is None:
+                    _log("stopping at the next batch (Ctrl-C again to stop now)")
                     run.cancel()
                     cancelled_at = time.monotonic()
-                else:
+                elif interrupts.count > 1 or (cancelled_at is not None and not run.done
+                                              and time.monotonic() - cancelled_at > KILL_AFTER):
                     run.kill()
-            for event in events:
-                out.write(dumps(event) + "\n")
-                out.flush()
-                line = _summary(event)
-                if line:
-                    _log(line)
-            if cancelled_at is not None and not run.done \
-                    and time.monotonic() - cancelled_at > KILL_AFTER:
-                run.kill()
+                for event in events:
+                    out.write(dumps(event) + "\n")
+                    out.flush()
+                    line = _summary(event)
+                    if line:
+                        _log(line)
     finally:
         run.close()
     for name in ("last.pt", "best.pt"):
