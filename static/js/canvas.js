@@ -289,6 +289,7 @@ export function render(g, v = lastValidation) {
       edges.set("e|__loss|0", { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
     }
     for (const e of graph.getEdges()) {
+      if (!e.id.startsWith("e|")) continue; // an edge the user is drawing right now
       const w = edges.get(e.id);
       if (!w || e.getSourceCellId() !== w.src || e.getTargetCellId() !== w.dst || !want.has(w.src)) graph.removeEdge(e);
     }

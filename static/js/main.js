@@ -169,7 +169,7 @@ function openGraph(graph, { name = null, undoable = false } = {}) {
   selection = [];
   if (undoable) store.apply("replace", { graph: g }, { reason: "load" });
   else store.reset(g);
-  requestAnimationFrame(() => canvas.fit());
+  requestAnimationFrame(() => (g.nodes.length ? canvas.fit() : canvas.zoomReset()));
 }
 
 async function openProject(name) {

@@ -1,0 +1,243 @@
+"""The drag-and-drop editor in a real browser: build, edit, validate, undo, lay out, export, save.
+
+Each test drives the page the way a user would (palette drags, port drags,
+inspector fields, toolbar buttons, keys) and checks what the page shows against
+the server's own answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .editor import (
+    canvas,
+    connect,
+    drag_from_palette,
+    expect_valid,
+    graph_json,
+    load_template,
+    new_graph,
+    node,
+    node_ids,
+    open_editor,
+    select,
+    set_param,
+)
+
+pytestmark = pytest.mark.browser
+TEMPLATES = json.loads(
+    (Path(__file__).parents[2] / "static" / "templates" / "index.json").read_text())["templates"]
+
+
+def test_build_seed_cnn_by_dragging_and_connecting(page: Page) -> None:
+    open_editor(page)
+    new_graph(page)
+    chain = [
+        ("Input", {"shape": "1, 8, 8"}),
+        ("Conv2d", {"out_channels": "16", "padding": "1"}),
+        ("ReLU", {}),
+        ("MaxPool2d", {}),
+        ("Flatten", {}),
+        ("Linear", {"out_features": "10"}),
+    ]
+    ids = []
+    for i, (type_, params) in enumerate(chain):
+        ids.append(drag_from_palette(page, type_, 150 + 230 * (i % 3), 80 + 150 * (i // 3)))
+        for name, value in params.items():
+            set_param(page, name, value)
+    for src, dst in zip(ids, ids[1:], strict=False):
+        connect(page, src, dst)
+    expect(canvas(page).locator(".x6-edge")).to_have_count(len(ids) - 1)
+
+    expect_valid(page)
+    expect(page.get_by_test_id("total-params")).to_have_text("2,730 params")  # same as seed_cnn
+    expect(node(page, ids[-1]).locator(".tc-node-shape")).to_have_text("(N, 10)")
+    expect(node(page, ids[3]).locator(".tc-node-shape")).to_have_text("(N, 16, 4, 4)")
+    # The edge into Flatten is labelled with the shape it carries.
+    expect(canvas(page).locator(".x6-edge-label", has_text="(N, 16, 4, 4)")).to_have_count(1)
+    # in_features is inferred and read-only.
+    select(page, ids[-1])
+    field = page.get_by_test_id("inspector").get_by_test_id("param-in_features")
+    expect(field).to_have_value("256")
+    expect(field).to_have_attribute("readonly", "")
+
+    graph = graph_json(page)
+    assert [n["type"] for n in graph["nodes"]] == [t for t, _ in chain]
+    assert [n["inputs"] for n in graph["nodes"]][1:] == [[a] for a in ids[:-1]]
+
+
+def test_cycle_refused_and_merge_inputs_in_connection_order(page: Page) -> None:
+    open_editor(page)
+    new_graph(page)
+    x = drag_from_palette(page, "Input", 150, 80)
+    set_param(page, "shape", "4")
+    a = drag_from_palette(page, "ReLU", 100, 250)
+    b = drag_from_palette(page, "Tanh", 400, 250)
+    cat = drag_from_palette(page, "Concat", 250, 420)
+    connect(page, x, a)
+    connect(page, x, b)
+    connect(page, b, cat)
+    connect(page, a, cat)
+    expect_valid(page)
+    assert graph_json(page)["nodes"][3]["inputs"] == [b, a]
+    expect(canvas(page).locator(".x6-edge-label", has_text="#1")).to_have_count(1)
+    expect(canvas(page).locator(".x6-edge-label", has_text="#2")).to_have_count(1)
+    expect(node(page, cat).locator(".tc-node-shape")).to_have_text("(N, 8)")
+
+    connect(page, cat, a)  # a feeds cat: this would close a loop
+    expect(page.locator(".toast-error", has_text="cycle")).to_be_visible()
+    assert graph_json(page)["nodes"][1]["inputs"] == [x]
+
+
+def test_inspector_params_update_shapes(page: Page) -> None:
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    select(page, "conv1")
+    set_param(page, "out_channels", "8")
+    expect(node(page, "conv1").locator(".tc-node-shape")).to_have_text("(N, 8, 8, 8)")
+    expect(node(page, "flat").locator(".tc-node-shape")).to_have_text("(N, 128)")
+    set_param(page, "kernel_size", "3, 5")
+    set_param(page, "padding", "1, 2")
+    expect(node(page, "conv1").locator(".tc-node-shape")).to_have_text("(N, 8, 8, 8)")
+    select(page, "fc")
+    expect(page.get_by_test_id("inspector").get_by_test_id("param-in_features")).to_have_value("128")
+    # A value the schema refuses is marked at once, before any server answer.
+    select(page, "conv1")
+    field = page.get_by_test_id("inspector").get_by_test_id("param-out_channels")
+    field.fill("0")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("inspector").get_by_test_id("param-out_channels-error")).to_contain_text("at least 1")
+
+
+def test_shape_error_shown_then_fixed(page: Page) -> None:
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    select(page, "pool1")
+    set_param(page, "kernel_size", "16")  # larger than the 8x8 feature map
+    expect_valid(page, False)
+    bad = canvas(page).locator(".tc-node.is-error")
+    expect(bad).to_have_count(1)
+    expect(bad).to_have_attribute("data-testid", "node-pool1")
+    expect(bad.locator(".tc-node-msg")).not_to_be_empty()
+    expect(page.locator("#problems .msg-error").first).to_contain_text("pool1")
+    set_param(page, "kernel_size", "2")
+    expect_valid(page)
+    expect(canvas(page).locator(".tc-node.is-error")).to_have_count(0)
+
+
+def test_undo_redo_buttons_and_keys(page: Page) -> None:
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    select(page, "relu1")
+    page.keyboard.press("Delete")
+    expect(node(page, "relu1")).to_have_count(0)
+    page.get_by_test_id("undo").click()
+    expect(node(page, "relu1")).to_have_count(1)
+    page.get_by_test_id("redo").click()
+    expect(node(page, "relu1")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(node(page, "relu1")).to_have_count(1)
+    assert graph_json(page)["nodes"][3]["inputs"] == ["relu1"]
+    page.keyboard.press("Control+Shift+z")
+    expect(node(page, "relu1")).to_have_count(0)
+
+    # Copy/paste and select-all + delete go through the same history.
+    page.keyboard.press("Control+z")
+    select(page, "conv1")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(7)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    expect(canvas(page).locator(".tc-node")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(7)
+
+
+def test_auto_layout_orders_layers_top_to_bottom(page: Page) -> None:
+    open_editor(page)
+    load_template(page, "residual_block")
+    expect_valid(page)
+    # Scramble: drag the stem far down and right.
+    box = node(page, "stem").bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 400, box["y"] + 400, steps=5)
+    page.mouse.up()
+    moved = graph_json(page)
+    page.get_by_test_id("layout").click()
+    graph = graph_json(page)
+    assert graph != moved
+    pos = {n["id"]: n["ui"] for n in graph["nodes"]}
+    for n in graph["nodes"]:
+        for src in n["inputs"]:
+            assert pos[src]["y"] < pos[n["id"]]["y"], (src, n["id"])
+    spots = {(p["x"], p["y"]) for p in pos.values()}
+    assert len(spots) == len(pos)  # no two layers on the same spot
+    page.get_by_test_id("undo").click()
+    assert graph_json(page) == moved
+
+
+@pytest.mark.parametrize("name", [t["name"] for t in TEMPLATES])
+def test_each_template_loads_valid(page: Page, name: str) -> None:
+    open_editor(page)
+    load_template(page, name)
+    expect_valid(page)
+    expected = json.loads((Path(__file__).parents[2] / "examples" / f"{name}.json").read_text())
+    expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(len(expected["nodes"]))
+    graph = graph_json(page)
+    assert [(n["id"], n["type"], n["inputs"]) for n in graph["nodes"]] == [
+        (n["id"], n["type"], n.get("inputs", [])) for n in expected["nodes"]]
+    expect(page.get_by_test_id("total-params")).to_have_text(re.compile(r"^[\d,]+ params$"))
+
+
+def test_export_view_equals_the_api(page: Page, live_server: str) -> None:
+    open_editor(page)
+    load_template(page, "lenet5")
+    expect_valid(page)
+    graph = graph_json(page)
+    page.get_by_test_id("export").click()
+    code = page.get_by_test_id("code")
+    for fmt in ("module", "script"):
+        page.get_by_test_id(f"export-{fmt}").click()
+        expect(code).to_have_attribute("data-state", "ready")
+        expect(code).to_have_attribute("data-format", fmt)
+        want = page.request.post(f"{live_server}/api/graphs/export?format={fmt}", data=graph).text()
+        assert code.text_content() == want
+        assert code.locator(".hljs-keyword").count() > 0  # highlighted
+        with page.expect_download() as dl:
+            page.get_by_test_id("download-code").click()
+        assert Path(dl.value.path()).read_text() == want
+
+
+def test_save_reload_and_reopen_project(page: Page) -> None:
+    open_editor(page)
+    load_template(page, "two_branch")
+    expect_valid(page)
+    select(page, node_ids(page)[1])
+    set_param(page, "out_features", "24")
+    page.get_by_test_id("project-name").fill("my net")
+    page.get_by_test_id("project-save").click()
+    expect(page.locator(".toast", has_text="Saved my net")).to_be_visible()
+    assert "project=my+net" in page.url or "project=my%20net" in page.url
+    saved = graph_json(page)
+
+    page.reload()
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    expect(page.get_by_test_id("project-name")).to_have_value("my net")
+    assert graph_json(page)["nodes"] == saved["nodes"]
+
+    new_graph(page)
+    page.get_by_test_id("projects-button").click()
+    page.get_by_test_id("projects").get_by_test_id("project-open-my net").click()
+    expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(len(saved["nodes"]))
+    assert graph_json(page)["nodes"] == saved["nodes"]
+    expect_valid(page)
