@@ -31,6 +31,8 @@ def load_dataset(name: str, params: dict[str, Any] | None, *, val_fraction: floa
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, int | float) \
             or not 0 <= val_fraction < 1:
         raise DatasetError(f"val_fraction must be at least 0 and below 1, got {val_fraction!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise DatasetError(f"seed must be a whole number of 0 or more, or null, got {seed!r}")
     info = describe_dataset(name, params)
     spec = get_spec(name)
     values = checked_params(spec, params)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import textwrap
 import types
 from typing import Any
 
@@ -41,7 +42,8 @@ def script_source(name: str, params: dict[str, Any] | None = None) -> str:
     lines += ["", "", "def load_data(val_fraction, seed):"]
     lines.append(f'    """{spec.name} as (train_set, val_set), split by val_fraction and seed.')
     lines.append("")
-    lines.append(f"    {spec.description}")
+    lines.append(textwrap.fill(spec.description, 96, initial_indent="    ",
+                               subsequent_indent="    "))
     lines.append('    """')
     lines += ["    " + line for statement in body for line in statement.split("\n")]
     return "\n".join(lines) + "\n"

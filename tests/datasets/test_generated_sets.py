@@ -87,3 +87,14 @@ def test_load_is_reproducible_with_a_seed_and_val_can_be_empty():
 def test_bad_val_fraction(fraction):
     with pytest.raises(DatasetError, match="val_fraction"):
         load_dataset("moons", SMALL, val_fraction=fraction, seed=0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True])
+def test_bad_seed(seed):
+    with pytest.raises(DatasetError, match="seed"):
+        load_dataset("moons", SMALL, val_fraction=0.2, seed=seed)
+
+
+def test_seed_none_shuffles_but_keeps_the_data():
+    a = load_dataset("moons", SMALL, val_fraction=0.5, seed=None)
+    assert sorted(torch.cat([a.y_train, a.y_val]).tolist()) == [0] * 30 + [1] * 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -88,6 +89,12 @@ def test_image_folder_describe_and_load(image_folder):
     assert data.train_set.dataset.classes == info.class_names  # ImageFolder agrees with describe
     _, val = split_indices(12, 0.25, 2)
     assert data.val_set.indices == val.tolist()
+
+
+def test_image_folder_sets_survive_pickling_for_spawned_workers(image_folder):
+    data = load_dataset("imagefolder", {"path": str(image_folder())}, val_fraction=0.5, seed=0)
+    clone = pickle.loads(pickle.dumps(data.train_set))
+    assert torch.equal(clone[1][0], data.train_set[1][0])
 
 
 def test_image_folder_grayscale_and_normalize(image_folder):
