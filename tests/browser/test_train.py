@@ -1,0 +1,230 @@
+"""Browser tests of the training panel: pick data, train, watch, stop, reload, history.
+
+They drive the real page against the live server of `conftest.py` (one run may
+train at a time there, so every test leaves no run active). Datasets and
+epochs are the smallest that still show the behaviour: `digits` (1.8k 8x8
+images) and `circles`. Run alone: `.venv/bin/pytest tests/browser -m browser -k train`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from playwright.sync_api import Page, expect
+
+from .editor import load_template, open_editor
+
+pytestmark = pytest.mark.browser
+
+FINAL = ["completed", "stopped", "diverged", "failed", "interrupted"]
+
+
+# ---------------------------------------------------------------- helpers
+
+def open_panel(page: Page) -> None:
+    open_editor(page)
+    expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+
+
+def choose(page: Page, template: str, dataset: str, epochs: int) -> None:
+    load_template(page, template)
+    page.get_by_test_id("dataset").select_option(dataset)
+    expect(page.get_by_test_id("dataset-preview").locator("canvas, table").first).to_be_visible(
+        timeout=30_000)
+    page.get_by_test_id("epochs").fill(str(epochs))
+    page.get_by_test_id("epochs").press("Tab")  # commits the value to the graph
+
+
+def points(page: Page) -> int:
+    return int(page.get_by_test_id("chart-loss").get_attribute("data-points") or 0)
+
+
+def wait_points(page: Page, more_than: int, timeout: float = 120_000) -> None:
+    page.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=chart-loss]').dataset.points) > n",
+        arg=more_than, timeout=timeout)
+
+
+def wait_final(page: Page, timeout: float = 120_000) -> str:
+    page.wait_for_function(
+        "final => final.includes(document.querySelector('[data-testid=run-status]').textContent)",
+        arg=FINAL, timeout=timeout)
+    return page.get_by_test_id("run-status").text_content()
+
+
+def open_run_id(page: Page) -> str:
+    return page.evaluate("window.__trainPanel.run.id")
+
+
+def stored_steps(page: Page, run_id: str) -> int:
+    events = page.request.get(f"/api/runs/{run_id}/events?after=-1").json()
+    return sum(1 for e in events if e["type"] == "step")
+
+
+# ---------------------------------------------------------------- tests
+
+def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -> None:
+    open_panel(page)
+    choose(page, "seed_cnn", "digits", 3)
+    # Choosing digits set the Input shape through the editor's graph state.
+    shape = page.evaluate("import('/static/js/graph-state.js').then(m => m.currentGraph())")
+    assert next(n for n in shape["nodes"] if n["type"] == "Input")["params"]["shape"] == [1, 8, 8]
+    assert shape["data"]["dataset"] == "digits"
+
+    page.get_by_test_id("train").click()
+    expect(page.get_by_test_id("stop")).to_be_enabled()
+    wait_points(page, 0)
+    seen = points(page)
+    assert wait_final(page) == "completed"
+    expect(page.get_by_test_id("chart-loss")).not_to_have_attribute("data-points", str(seen))
+    assert points(page) > seen, "the loss chart grew while training"
+    expect(page.get_by_test_id("progress")).to_contain_text("epoch 3/3")
+    expect(page.get_by_test_id("confusion").locator("table")).to_be_visible()
+    expect(page.get_by_test_id("grad-norms").locator("li").first).to_be_visible()
+    expect(page.get_by_test_id("stop")).to_be_disabled()
+
+    run_id = open_run_id(page)
+    item = page.get_by_test_id("runs").get_by_test_id(f"run-{run_id}")
+    expect(item).to_contain_text("completed")
+    expect(item).to_contain_text("digits")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("download-checkpoint").click()
+    path = tmp_path / "ckpt.pt"
+    download.value.save_as(path)
+    checkpoint = torch.load(path, weights_only=True)
+    assert "state_dict" in checkpoint
+
+    # A reload shows the finished run again, from the stored events.
+    page.reload()
+    expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+    expect(page.get_by_test_id("run-status")).to_have_text("completed")
+    assert points(page) > 0
+
+
+def test_reload_mid_run_then_drop_the_socket_then_stop(page: Page) -> None:
+    # One long run serves three checks, because starting a worker is the slow part.
+    open_panel(page)
+    choose(page, "seed_cnn", "digits", 200)
+    page.get_by_test_id("train").click()
+    wait_points(page, 4)
+    run_id = open_run_id(page)
+    before = points(page)
+
+    page.reload()
+    expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+    assert open_run_id(page) == run_id, "the page follows the run still training"
+    wait_points(page, before)  # the whole curve came back ...
+    after_reload = points(page)
+    wait_points(page, after_reload)  # ... and it goes on live
+
+    # A dropped socket reconnects with ?after= and continues without gap or duplicate.
+    page.evaluate("window.__trainPanel.stream.drop()")
+    dropped_at = points(page)
+    wait_points(page, dropped_at + 2)
+
+    # Stop midway: the run ends `stopped`, said in words too, and Train is free again.
+    page.get_by_test_id("stop").click()
+    assert wait_final(page, 30_000) == "stopped"
+    expect(page.locator(".tp-status-detail")).to_contain_text("Stopped")
+    expect(page.get_by_test_id("train")).to_be_enabled()
+    expect(page.get_by_test_id("runs").get_by_test_id(f"run-{run_id}")).to_contain_text("stopped")
+    page.wait_for_timeout(300)
+    model = page.evaluate("""() => {
+        const r = window.__trainPanel.run;
+        return {n: r.stepLoss.filter(v => v !== null).length, last: r.lastSeq,
+                increasing: r.steps.every((x, i) => i === 0 || x > r.steps[i - 1])};
+    }""")
+    assert model["increasing"]
+    assert model["n"] == stored_steps(page, run_id), "every stored step once, none missing"
+    events = page.request.get(f"/api/runs/{run_id}/events?after=-1").json()
+    assert model["last"] == events[-1]["seq"]
+
+
+def test_boundary_heatmap_renders_for_circles(page: Page) -> None:
+    open_panel(page)
+    choose(page, "circles_mlp", "circles", 3)
+    expect(page.get_by_test_id("boundary")).to_be_visible()
+    page.get_by_test_id("train").click()
+    assert wait_final(page) == "completed"
+    expect(page.get_by_test_id("boundary")).to_have_attribute("data-epoch", "3")
+    # The heatmap is painted: many distinct colours, not a blank canvas with dots.
+    colours = page.evaluate("""() => {
+        const c = document.querySelector('[data-testid=boundary] canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 16) seen.add(d[i] >> 3 << 10 | d[i + 1] >> 3 << 5 | d[i + 2] >> 3);
+        return seen.size;
+    }""")
+    assert colours > 20
+
+
+def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
+    open_panel(page)
+    load_template(page, "binary_classifier")
+    page.locator(".tp-upload summary").click()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,kind\n")
+    page.get_by_test_id("upload").set_input_files(str(bad))
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-message")).to_contain_text("refused")
+
+    rows = ["f1,f2,f3,kind"]
+    for i in range(120):
+        cls = "yes" if i % 2 else "no"
+        rows.append(f"{(i % 7) * 0.3 + (2 if cls == 'yes' else 0)},{i % 5},{(i * 13) % 11},{cls}")
+    good = tmp_path / "pets.csv"
+    good.write_text("\n".join(rows) + "\n")
+    page.get_by_test_id("upload").set_input_files(str(good))
+    expect(page.get_by_test_id("upload-label")).to_have_value("kind")
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
+    expect(page.get_by_test_id("dataset")).to_have_value("pets")
+    graph = page.evaluate("import('/static/js/graph-state.js').then(m => m.currentGraph())")
+    assert graph["data"]["dataset"] == "csv"
+    assert next(n for n in graph["nodes"] if n["type"] == "Input")["params"]["shape"] == [3]
+
+    page.get_by_test_id("epochs").fill("2")
+    page.get_by_test_id("epochs").press("Tab")
+    page.get_by_test_id("train").click()
+    assert wait_final(page) == "completed", page.locator(".tp-status-detail").text_content()
+    assert points(page) > 0
+    print(json.dumps(graph["data"]))
+
+
+def test_charts_stay_fast_at_100k_points(page: Page) -> None:
+    """100k step points: one redraw (what a frame costs) stays well under a frame budget."""
+    open_panel(page)
+    ms = page.evaluate("""async () => {
+        const {RunModel} = await import('/static/js/train/run-model.js');
+        const {TrainingCharts} = await import('/static/js/train/charts.js');
+        const box = document.createElement('div');
+        box.style.width = '900px';
+        document.body.append(box);
+        const charts = new TrainingCharts(box);
+        const run = new RunModel('perf');
+        let seq = 0;
+        for (let i = 1; i <= 100000; i++) {
+            run.add({type: 'step', seq: seq++, epoch: 1 + Math.floor(i / 1000), step: i, loss: 1 / Math.sqrt(i)});
+            if (i % 1000 === 0) run.add({type: 'epoch', seq: seq++, epoch: i / 1000, train_loss: 1, val_loss: 1});
+        }
+        charts.show(run);
+        await new Promise(requestAnimationFrame);
+        await new Promise(requestAnimationFrame);
+        const times = [];
+        for (let k = 0; k < 5; k++) {
+            run.add({type: 'step', seq: seq++, epoch: 101, step: 100001 + k, loss: 0.01});
+            const t = performance.now();
+            charts.loss.plot.setData(charts.loss.data);
+            times.push(performance.now() - t);
+        }
+        const shown = Number(box.querySelector('[data-testid=chart-loss]').dataset.points);
+        box.remove();
+        return {median: times.sort((a, b) => a - b)[2], shown};
+    }""")
+    assert ms["shown"] >= 100000
+    assert ms["median"] < 100, ms
+    print(f"setData with 100k points: {ms['median']:.1f} ms")
