@@ -24,7 +24,9 @@ RESERVED = (
     | {"self", "torch", "nn", "F", "np", "model", "args", "main", "device", "optimizer",
        "criterion", "scheduler", "loader", "epoch", "output", "target", "loss", "data",
        "argparse", "math", "sys", "os", "DataLoader", "TensorDataset", "load_data",
-       "prepare_target", "train_one_epoch", "evaluate", "random_split"}
+       "prepare_target", "train_one_epoch", "evaluate", "random_split",
+       # imported by the dataset loaders an exported script pastes in
+       "Subset", "transforms", "csv", "sk_datasets", "tv_datasets", "pick_device"}
 )
 
 
