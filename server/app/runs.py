@@ -110,7 +110,8 @@ class RunManager:
 
     def start(self, graph: Any, graph_dict: dict[str, Any]) -> str:
         with self._lock:
-            if len(self._active) >= self.settings.max_running:
+            # A run holds its slot until its final status, not until its thread exits.
+            if sum(not ar.final_seen for ar in self._active.values()) >= self.settings.max_running:
                 raise Busy()
             run_id = new_id()
             out_dir = self.settings.runs_dir / run_id
@@ -229,7 +230,7 @@ class RunManager:
             self._finish(ar, None, None)
 
     def _publish(self, ar: ActiveRun, events: list[dict[str, Any]]) -> None:
-        flush_now = False
+        items = []
         with ar.lock:
             for event in events:
                 seq = event["seq"]
@@ -238,15 +239,18 @@ class RunManager:
                 ar.last_seq = seq
                 text = dumps(event)
                 ar.pending.append((seq, text))
-                final = self._note(ar, event)
-                flush_now = flush_now or event.get("type") == "status"
-                item = Item(seq, text, final)
-                for viewer in list(ar.viewers):
-                    viewer.push(item)
-                    if viewer.dropped:
-                        ar.viewers.discard(viewer)
-        if flush_now or len(ar.pending) >= self.settings.flush_max_events:
+                items.append(Item(seq, text, self._note(ar, event)))
+        # A status change is stored before any viewer hears of it, so a page that
+        # sees `stopped` on the socket reads `stopped` from the API too.
+        if any(e.get("type") == "status" for e in events) or \
+                len(ar.pending) >= self.settings.flush_max_events:
             self._flush(ar)
+        with ar.lock:
+            for viewer in list(ar.viewers):
+                for item in items:
+                    viewer.push(item)
+                if viewer.dropped:
+                    ar.viewers.discard(viewer)
 
     def _note(self, ar: ActiveRun, event: dict[str, Any]) -> bool:
         """Track the run row's fields from an event; True for a final status."""

@@ -92,3 +92,18 @@ def wait_status(client: TestClient, run_id: str, statuses: set[str],
         return run if run["status"] in statuses else None
 
     return wait_for(check, timeout)
+
+
+@pytest.fixture(scope="session")
+def done_run(tmp_path_factory) -> Iterator[tuple[TestClient, str, list[dict[str, Any]]]]:
+    """One real, completed training run shared by the read-only tests: (client, id, events)."""
+    settings = make_settings(tmp_path_factory.mktemp("done") / "data")
+    with TestClient(create_app(settings), base_url=BASE) as c:
+        r = c.post("/api/runs", json=tiny_graph())
+        assert r.status_code == 201, r.text
+        run_id = r.json()["id"]
+        with c.websocket_connect(f"{WS}/ws/runs/{run_id}") as ws:
+            events, code = read_stream(ws)
+        assert code == 1000 and events[-1]["status"] == "completed", events[-1]
+        wait_for(lambda: not c.app.state.ctx.runs.is_active(run_id))
+        yield c, run_id, events
