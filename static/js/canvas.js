@@ -15,7 +15,7 @@ import { BLOCK_KINDS } from "./graph-state.js";
 const { Graph, Shape, Selection, MiniMap, Snapline } = window.X6;
 
 export const NODE_W = 200;
-export const NODE_H = 84;
+export const NODE_H = 76;
 export const BLOCK_W = 180;
 export const BLOCK_H = 60;
 const BLOCK_ID = (kind) => `__${kind}`;
@@ -162,8 +162,9 @@ export function createCanvas({ container, minimap, on }) {
       validateMagnet: ({ magnet }) => magnet.getAttribute("port-group") === "out",
       validateConnection: ({ sourceCell, targetCell, targetMagnet }) => {
         if (!sourceCell || !targetCell || !targetMagnet) return false;
-        if (targetMagnet.getAttribute("port-group") !== "in") return false;
-        return !handlers.connectionError?.(idOf(sourceCell), idOf(targetCell));
+        // Only port kinds are checked here: a refused link (a cycle) is dropped by
+        // onConnect, which can tell the user why instead of silently not snapping.
+        return targetMagnet.getAttribute("port-group") === "in" && sourceCell !== targetCell;
       },
       createEdge: () => graph.createEdge({ attrs: { line: { class: "tc-line", stroke: "#888", strokeWidth: 2, targetMarker: "classic" } } }),
     },
@@ -219,7 +220,6 @@ export function startDrag(event, type) {
   event.dataTransfer.effectAllowed = "copy";
 }
 
-const idOf = (cell) => cellToId(cell.id);
 const cellToId = (cellId) => (cellId.startsWith("__") && BLOCK_KINDS.includes(cellId.slice(2)) ? cellId.slice(2) : cellId);
 
 let moveQueued = false;
@@ -357,7 +357,7 @@ export const zoomIn = () => graph.zoom(0.15);
 export const zoomOut = () => graph.zoom(-0.15);
 export const zoomReset = () => graph.zoomTo(1);
 export function fit() {
-  if (graph.getNodes().length) graph.zoomToFit({ padding: 48, maxScale: 1.1 });
+  if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1 });
 }
 export const zoomLevel = () => graph.zoom();
 /** The canvas point at the centre of the visible area (for keyboard adds and paste). */

@@ -9,7 +9,7 @@ import dagre from "@dagrejs/dagre";
 
 export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output }) {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 56, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: "TB", nodesep: 36, ranksep: 40, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of graph.nodes) g.setNode(n.id, { width: nodeW, height: nodeH });
   for (const n of graph.nodes) for (const src of n.inputs) if (g.hasNode(src)) g.setEdge(src, n.id);

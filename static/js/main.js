@@ -110,14 +110,7 @@ function connect(src, dst) {
     toast(err, "error");
     return;
   }
-  store.apply("connect", { src, dst, max: arity?.max ?? 1 });
-}
-
-function checkConnection(src, dst) {
-  if (dst === "loss") return BLOCK_KINDS.includes(src) ? "blocks have no output" : null;
-  if (BLOCK_KINDS.includes(src) || BLOCK_KINDS.includes(dst)) return "blocks cannot be wired";
-  const g = store.get();
-  return connectionError(g, src, dst, entry(findNode(g, dst)?.type)?.arity);
+  store.apply("connect", { src, dst, max: arity ? arity.max : 1 });
 }
 
 function removeSelection() {
@@ -222,7 +215,6 @@ async function start() {
     on: {
       onDrop: (type, pos) => addFromPalette(type, pos),
       onConnect: connect,
-      connectionError: checkConnection,
       onMove: (positions) => store.apply("move", { positions }),
       onSelect: (ids) => {
         selection = ids;

@@ -44,7 +44,7 @@ export function installShortcuts(commands) {
   for (const s of SHORTCUTS) for (const k of s.keys) map.set(k, s.command);
   document.addEventListener("keydown", (e) => {
     if (isTyping(e.target) || e.defaultPrevented) return;
-    if (document.querySelector("dialog[open]") && e.key !== "Escape") return;
+    if (document.querySelector("dialog[open]")) return; // the dialog has the keys (Escape closes it)
     const command = map.get(keyName(e));
     if (!command || !commands[command]) return;
     // Copy/paste stay native when the user has selected page text.
