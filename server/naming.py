@@ -26,7 +26,7 @@ RESERVED = (
        "argparse", "math", "sys", "os", "DataLoader", "TensorDataset", "load_data",
        "prepare_target", "train_one_epoch", "evaluate", "random_split",
        # imported by the dataset loaders an exported script pastes in
-       "Subset", "transforms", "csv", "sk_datasets", "tv_datasets", "pick_device"}
+       "Subset", "CsvError", "transforms", "csv", "sk_datasets", "tv_datasets", "pick_device"}
 )
 
 
