@@ -196,7 +196,7 @@ def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
 
 
 def test_charts_stay_fast_at_100k_points(page: Page) -> None:
-    """100k step points: one redraw (what a frame costs) stays well under a frame budget."""
+    """100k step points: one redraw (what each animation frame costs) stays fast."""
     open_panel(page)
     ms = page.evaluate("""async () => {
         const {RunModel} = await import('/static/js/train/run-model.js');
@@ -215,16 +215,20 @@ def test_charts_stay_fast_at_100k_points(page: Page) -> None:
         await new Promise(requestAnimationFrame);
         await new Promise(requestAnimationFrame);
         const times = [];
-        for (let k = 0; k < 5; k++) {
+        for (let k = 0; k < 7; k++) {
             run.add({type: 'step', seq: seq++, epoch: 101, step: 100001 + k, loss: 0.01});
             const t = performance.now();
             charts.loss.plot.setData(charts.loss.data);
+            // uPlot paints in a microtask after setData: wait for it to be done.
+            await new Promise((resolve) => setTimeout(resolve, 0));
             times.push(performance.now() - t);
         }
         const shown = Number(box.querySelector('[data-testid=chart-loss]').dataset.points);
         box.remove();
-        return {median: times.sort((a, b) => a - b)[2], shown};
+        // The fastest of 7: other processes share these CPUs, and a busy machine
+        // slows a frame without saying anything about the chart.
+        return {best: Math.min(...times), shown};
     }""")
     assert ms["shown"] >= 100000
-    assert ms["median"] < 100, ms
-    print(f"setData with 100k points: {ms['median']:.1f} ms")
+    assert ms["best"] < 50, ms
+    print(f"setData with 100k points: {ms['best']:.1f} ms")

@@ -72,7 +72,8 @@ export class BoundaryView {
     const pts = this.points?.x || [];
     const labels = this.points?.y || [];
     ctx.lineWidth = 1;
-    ctx.strokeStyle = cssVar("--tp-point-edge", "rgba(255,255,255,0.9)");
+    // The heatmap is light in both themes, so a white edge reads best on it.
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
     const regression = labels.some((v) => typeof v === "number" && !Number.isInteger(v));
     const [lo, hi] = regression ? [Math.min(...labels), Math.max(...labels)] : [0, 1];
     for (let i = 0; i < pts.length; i++) {
