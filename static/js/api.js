@@ -92,3 +92,95 @@ export const renameProject = (name, to) =>
   request("POST", `/api/projects/${enc(name)}/rename`, { body: { name: to } });
 
 // -- training panel (static/js/train/) may append its calls below this line -----------
+
+// Datasets, uploads, runs and the run websocket, for the training panel.
+
+/**
+ * Built-in datasets and uploads as one list of picker entries. An upload is
+ * trained through a registry dataset (`csv`, `imagefolder`) with its own
+ * params, so each entry says which `dataset` and `params` go in the graph.
+ */
+export async function listDatasets() {
+  const answer = await request("GET", "/api/datasets");
+  if (Array.isArray(answer)) return answer.map((d) => ({ dataset: d.name, params: {}, ...d }));
+  const builtins = (answer.datasets || []).map((d) => ({ ...d, dataset: d.name, params: {} }));
+  return [...builtins, ...(answer.uploads || []).map(uploadEntry)];
+}
+
+/** An uploaded dataset (as POST /api/datasets answers) as a picker entry. */
+export function uploadEntry(u) {
+  return {
+    ...(u.info || {}), name: u.name, dataset: u.dataset, params: u.params || {}, upload: true,
+    description: u.info?.description || `Uploaded ${u.kind === "images" ? "images" : "CSV"}`,
+  };
+}
+
+export const previewDataset = (name) => request("GET", `/api/datasets/${enc(name)}/preview`);
+
+/**
+ * Upload a CSV (with its label column) or a zip of class folders. `fetch`
+ * cannot report upload progress, hence XMLHttpRequest; `onProgress` gets 0..1.
+ */
+export function uploadDataset(file, fields, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    for (const [key, value] of Object.entries(fields || {})) {
+      if (value !== undefined && value !== null && value !== "") form.append(key, value);
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/datasets");
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress?.(e.loaded / e.total); };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress?.(1);
+        resolve(JSON.parse(xhr.responseText));
+        return;
+      }
+      // Same reading of the error body as `apiError`, from the XHR's text.
+      apiError(new Response(xhr.responseText, { status: xhr.status, statusText: xhr.statusText }))
+        .then(reject, () => reject(new ApiError(`${xhr.status}: upload refused`, xhr.status)));
+    };
+    xhr.onerror = () => reject(new ApiError("the upload failed: the server could not be reached", 0));
+    xhr.send(form);
+  });
+}
+
+export const createRun = (graph) => request("POST", "/api/runs", { body: graph });
+export const listRuns = () => request("GET", "/api/runs");
+export const getRun = (id) => request("GET", `/api/runs/${enc(id)}`);
+export const runEvents = (id, after = -1) => request("GET", `/api/runs/${enc(id)}/events?after=${after}`);
+export const stopRun = (id) => request("POST", `/api/runs/${enc(id)}/stop`);
+export const deleteRun = (id) => request("DELETE", `/api/runs/${enc(id)}`);
+export const checkpointUrl = (id) => `/api/runs/${enc(id)}/checkpoint`;
+export const codeUrl = (id) => `/api/runs/${enc(id)}/code`;
+export const predict = (id, input) => request("POST", `/api/runs/${enc(id)}/predict`, { body: { input } });
+
+/** Whether the server offers predictions, read from its OpenAPI description (no probing). */
+export async function canPredict() {
+  try {
+    const spec = await request("GET", "/openapi.json");
+    return Object.keys(spec.paths || {}).some((p) => /^\/api\/runs\/\{[^}]+\}\/predict$/.test(p));
+  } catch {
+    return false;
+  }
+}
+
+/** Devices the server can train on; a server that does not say gets auto and cpu. */
+export async function listDevices() {
+  try {
+    const catalog = await getCatalog();
+    const devices = catalog?.devices || catalog?.training?.devices;
+    if (Array.isArray(devices) && devices.length) return devices.includes("auto") ? devices : ["auto", ...devices];
+  } catch {
+    /* the picker still works with the defaults */
+  }
+  return ["auto", "cpu"];
+}
+
+/** The event websocket of a run, resuming after `after` (the last seq already applied). */
+export function openRunSocket(id, after) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const query = after >= 0 ? `?after=${after}` : "";
+  return new WebSocket(`${scheme}://${location.host}/ws/runs/${enc(id)}${query}`);
+}
