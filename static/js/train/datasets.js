@@ -6,8 +6,8 @@
  * classes, because a 10-way digit set on a 2-wide output is the most common
  * first mistake and the trainer would only fail later with a cryptic error.
  */
-import {el, field} from "./dom.js";
-import {listDatasets, previewDataset, validateGraph} from "./api-train.js";
+import {el, field, errorText} from "./dom.js";
+import {listDatasets, previewDataset, validateGraph} from "../api.js";
 import {currentGraph, useDataset, onGraphChange, outputNode, expectedWidth} from "./graph-link.js";
 import {renderPreview, previewSamples} from "./preview.js";
 
@@ -44,7 +44,7 @@ export class DatasetPicker {
       this.datasets = await listDatasets();
     } catch (err) {
       this.select.replaceChildren(el("option", {value: ""}, "Datasets unavailable"));
-      this.infoBox.textContent = `Could not list datasets: ${err.message}`;
+      this.infoBox.textContent = `Could not list datasets: ${errorText(err)}`;
       return;
     }
     this._fillSelect();
@@ -119,7 +119,7 @@ export class DatasetPicker {
       if (this.info !== info) return; // another dataset was chosen meanwhile
       this.previewBox.replaceChildren(renderPreview(this.preview, info));
     } catch (err) {
-      this.previewBox.replaceChildren(el("p", {class: "tp-error"}, `No preview: ${err.message}`));
+      this.previewBox.replaceChildren(el("p", {class: "tp-error"}, `No preview: ${errorText(err)}`));
     }
     this.onChange?.(info, this.preview && previewSamples(this.preview));
     this.checkOutput();

@@ -69,3 +69,15 @@ export function onThemeChange(fn) {
   new MutationObserver(() => fn()).observe(document.documentElement, {attributes: true, attributeFilter: ["data-theme", "class"]});
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => fn());
 }
+
+/**
+ * An error as the user should read it: the server's own message without the
+ * HTTP status prefix, followed by what it names (node or component at fault).
+ */
+export function errorText(err) {
+  const msg = String(err?.message ?? err).replace(/^\d{3}: /, "");
+  const extra = (err?.errors || [])
+    .filter((e) => e && e.message && !msg.includes(e.message))
+    .map((e) => (e.node || e.component ? `${e.node || e.component}: ${e.message}` : e.message));
+  return extra.length ? `${msg}: ${extra.join("; ")}` : msg;
+}

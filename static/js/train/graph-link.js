@@ -67,7 +67,7 @@ export function outputNode(g) {
 }
 
 /**
- * Choose a dataset entry (see api-train `listDatasets`): set `data.dataset`
+ * Choose a dataset entry (see `listDatasets` in ../api.js): set `data.dataset`
  * and `data.params`, and make every Input match the sample shape. One undo
  * step for all of it, so undo puts the previous dataset and shape back together.
  */

@@ -3,8 +3,8 @@
  * time; open one to see its charts, pick one to overlay on the open run,
  * or put its graph back on the canvas.
  */
-import {el, fmt} from "./dom.js";
-import {listRuns} from "./api-train.js";
+import {el, fmt, errorText} from "./dom.js";
+import {listRuns} from "../api.js";
 
 function when(run) {
   const t = run.created ?? run.created_at ?? run.started ?? run.started_at;
@@ -41,7 +41,7 @@ export class RunHistory {
       const answer = await listRuns();
       this.runs = Array.isArray(answer) ? answer : answer?.runs || [];
     } catch (err) {
-      this.empty.textContent = `Could not list runs: ${err.message}`;
+      this.empty.textContent = `Could not list runs: ${errorText(err)}`;
       return this.runs;
     }
     this.render();

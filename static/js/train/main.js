@@ -8,8 +8,8 @@
  * redrawn from the model, so a replay after a reload looks exactly like the
  * live run did.
  */
-import {el, onThemeChange} from "./dom.js";
-import * as api from "./api-train.js";
+import {el, onThemeChange, errorText} from "./dom.js";
+import * as api from "../api.js";
 import {connect, currentGraph, restoreGraph} from "./graph-link.js";
 import {RunModel, isFinal} from "./run-model.js";
 import {RunStream} from "./stream.js";
@@ -77,8 +77,7 @@ async function train() {
     created = await api.createRun(graph);
   } catch (err) {
     controls.setRunning(false);
-    const wait = err.retryAfter ? ` Try again in ${err.retryAfter} s.` : "";
-    controls.showError(err.status === 429 ? `Another run is training.${wait} ${err.message}` : `Cannot train: ${err.message}`);
+    controls.showError(err.status === 429 ? `Another run is training: ${errorText(err)}` : `Cannot train: ${errorText(err)}`);
     return;
   }
   await openRun(String(created.id), {graph, status: created.status});
@@ -91,7 +90,7 @@ async function stop() {
   try {
     await api.stopRun(view.run.id);
   } catch (err) {
-    controls.showError(`Could not stop: ${err.message}`);
+    controls.showError(`Could not stop: ${errorText(err)}`);
     controls.stop.disabled = false;
   }
 }
@@ -105,7 +104,7 @@ async function openRun(id, known = null) {
   let meta = known;
   if (!meta || !meta.graph) {
     try { meta = {...(known || {}), ...(await api.getRun(id))}; }
-    catch (err) { controls.showError(`Cannot open run ${id}: ${err.message}`); return; }
+    catch (err) { controls.showError(`Cannot open run ${id}: ${errorText(err)}`); return; }
   }
   const run = new RunModel(id, meta);
   view.run = run;
@@ -126,7 +125,7 @@ async function openRun(id, known = null) {
     try {
       const events = await api.runEvents(id, -1);
       for (const e of Array.isArray(events) ? events : events.events || []) run.add(e);
-    } catch (err) { controls.showError(`Cannot load run ${id}: ${err.message}`); }
+    } catch (err) { controls.showError(`Cannot load run ${id}: ${errorText(err)}`); }
     if (view.run !== run) return;
     // The stored status is authoritative even if its event was never written.
     if (!isFinal(run.status)) { run.status = meta.status; run.error = run.error || meta.error; }
@@ -204,7 +203,7 @@ async function compareWith(id) {
       const events = await api.runEvents(id, -1);
       for (const e of Array.isArray(events) ? events : events.events || []) other.add(e);
       view.compare = other;
-    } catch (err) { controls.showError(`Cannot compare with run ${id}: ${err.message}`); }
+    } catch (err) { controls.showError(`Cannot compare with run ${id}: ${errorText(err)}`); }
   }
   if (view.run) charts.show(view.run, view.compare);
 }
@@ -213,7 +212,7 @@ async function restore(id) {
   try {
     const meta = await api.getRun(id);
     if (meta.graph) restoreGraph(meta.graph);
-  } catch (err) { controls.showError(`Cannot restore run ${id}: ${err.message}`); }
+  } catch (err) { controls.showError(`Cannot restore run ${id}: ${errorText(err)}`); }
 }
 
 // ---------------------------------------------------------------- start-up

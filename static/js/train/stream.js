@@ -7,7 +7,7 @@
  * reconnect from the last good seq rather than a silently broken curve.
  * The socket closes normally after the final status; then we stop for good.
  */
-import {openRunSocket} from "./api-train.js";
+import {openRunSocket} from "../api.js";
 import {isFinal} from "./run-model.js";
 
 const MAX_DELAY_MS = 5000;

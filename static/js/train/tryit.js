@@ -7,8 +7,8 @@
  * the data's own coordinates); the server applies the dataset's own
  * preprocessing, so the browser never has to know a dataset's statistics.
  */
-import {el, fmt} from "./dom.js";
-import {predict} from "./api-train.js";
+import {el, fmt, errorText} from "./dom.js";
+import {predict} from "../api.js";
 import {classColor} from "./colors.js";
 
 const DRAW_PX = 196;
@@ -110,7 +110,7 @@ export class TryIt {
       this._show(answer, ctx.dataset);
     } catch (err) {
       this.result.replaceChildren(el("p", {class: "tp-error"}, err.status === 404 || err.status === 405
-        ? "This server cannot make predictions yet (no /api/runs/{id}/predict)." : `Prediction failed: ${err.message}`));
+        ? "This server cannot make predictions yet (no /api/runs/{id}/predict)." : `Prediction failed: ${errorText(err)}`));
     }
   }
 

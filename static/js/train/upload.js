@@ -5,8 +5,8 @@
  * refuses the file its own message is shown as-is, since it names the row or
  * entry at fault far better than we could.
  */
-import {el, field} from "./dom.js";
-import {uploadDataset} from "./api-train.js";
+import {el, field, errorText} from "./dom.js";
+import {uploadDataset} from "../api.js";
 
 /** Split one CSV header line, honouring double quotes. */
 export function csvHeader(line) {
@@ -82,7 +82,7 @@ export class UploadForm {
       await this.onUploaded?.(info);
     } catch (err) {
       this.message.className = "tp-upload-message tp-error";
-      this.message.textContent = `Upload refused: ${err.message}`;
+      this.message.textContent = `Upload refused: ${errorText(err)}`;
     } finally {
       this.submit.disabled = false;
     }
