@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,40 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path} is not a torchcanvas checkpoint "
                               "(expected a dict with 'state_dict' and 'graph')")
     return data
+
+
+class Checkpoints:
+    """`best.pt` and `last.pt` of one run, written at most every `every` seconds.
+
+    Writing (with fsync) after every epoch would cost more than a small model's
+    epoch; instead the best weights are copied in memory when they improve and
+    reach the disk within `every` seconds, and `last.pt` is refreshed as often.
+    Both are written at the end of a run, whatever its ending.
+    """
+
+    def __init__(self, out_dir: str | Path, graph: dict[str, Any], every: float = 10.0):
+        self.out_dir = Path(out_dir)
+        self.graph = graph
+        self.every = every
+        self._best: tuple[dict[str, torch.Tensor], int] | None = None
+        self._best_written = self._last_written = time.monotonic()
+
+    def improved(self, module: nn.Module, epoch: int) -> None:
+        self._best = (cpu_state_dict(module), epoch)
+        if time.monotonic() - self._best_written >= self.every:
+            self.flush_best()
+
+    def tick(self, module: nn.Module, epoch: int) -> None:
+        if time.monotonic() - self._last_written >= self.every:
+            self.last(module, epoch)
+
+    def flush_best(self) -> None:
+        if self._best is not None:
+            state, epoch = self._best
+            save_checkpoint(self.out_dir / BEST, state, self.graph, epoch=epoch)
+            self._best = None
+        self._best_written = time.monotonic()
+
+    def last(self, module: nn.Module, epoch: int) -> None:
+        save_checkpoint(self.out_dir / LAST, cpu_state_dict(module), self.graph, epoch=epoch)
+        self._last_written = time.monotonic()

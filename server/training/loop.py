@@ -23,7 +23,7 @@ import torch
 from server.graph import Graph, parse_graph
 
 from . import metrics
-from .checkpoint import BEST, LAST, cpu_state_dict, save_checkpoint
+from .checkpoint import Checkpoints
 from .errors import error_message
 from .events import (
     BoundaryEvent,
@@ -35,7 +35,6 @@ from .events import (
 from .setup import Loader, Run, build_run
 
 Emit = Callable[[dict[str, Any]], None]
-LAST_EVERY = 10.0  # seconds between `last.pt` refreshes during a run
 
 
 class Emitter:
@@ -91,43 +90,39 @@ def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
 
 def _epochs(run: Run, out_dir: Path, events: Emitter, should_stop: Callable[[], bool],
             log: Callable[[str], None]) -> tuple[str, str | None]:
-    graph_json = run.graph.model_dump(mode="json")
+    ckpt = Checkpoints(out_dir, run.graph.model_dump(mode="json"))
     best, since_best, step = math.inf, 0, 0
-    last_saved = time.monotonic()
-
-    def save(name: str, epoch: int) -> None:
-        save_checkpoint(out_dir / name, cpu_state_dict(run.model), graph_json, epoch=epoch)
-
     epoch = 0
-    for epoch in range(1, run.config.epochs + 1):
-        try:
-            step, stopped, train_seconds, train_avg = _train_epoch(run, events, epoch, step,
-                                                                   should_stop)
-        except Diverged as exc:
-            return "diverged", str(exc)
-        if stopped:
-            save(LAST, epoch - 1)
-            return "stopped", None
-        monitored = _end_epoch(run, events, epoch, train_seconds, train_avg)
-        if run.scheduler is not None and run.scheduler_step == "epoch":
-            run.scheduler.step()
-        elif run.scheduler is not None and run.scheduler_step == "plateau" \
-                and monitored is not None:
-            run.scheduler.step(monitored)
-        if monitored is not None and monitored < best:
-            best, since_best = monitored, 0
-            save(BEST, epoch)
-        else:
-            since_best += 1
-        if time.monotonic() - last_saved >= LAST_EVERY:
-            save(LAST, epoch)
-            last_saved = time.monotonic()
-        patience = run.config.early_stopping_patience
-        if patience is not None and since_best >= patience:
-            log(f"early stopping after epoch {epoch}: no improvement in {patience} epoch(s)")
-            break
-    save(LAST, epoch)
-    return "completed", None
+    try:
+        for epoch in range(1, run.config.epochs + 1):
+            try:
+                step, stopped, train_seconds, train_avg = _train_epoch(run, events, epoch, step,
+                                                                       should_stop)
+            except Diverged as exc:
+                return "diverged", str(exc)  # no `last.pt` of NaN weights
+            if stopped:
+                ckpt.last(run.model, epoch - 1)
+                return "stopped", None
+            monitored = _end_epoch(run, events, epoch, train_seconds, train_avg)
+            if run.scheduler is not None and run.scheduler_step == "epoch":
+                run.scheduler.step()
+            elif run.scheduler is not None and run.scheduler_step == "plateau" \
+                    and monitored is not None:
+                run.scheduler.step(monitored)
+            if monitored is not None and monitored < best:
+                best, since_best = monitored, 0
+                ckpt.improved(run.model, epoch)
+            else:
+                since_best += 1
+            ckpt.tick(run.model, epoch)
+            patience = run.config.early_stopping_patience
+            if patience is not None and since_best >= patience:
+                log(f"early stopping after epoch {epoch}: no improvement in {patience} epoch(s)")
+                break
+        ckpt.last(run.model, epoch)
+        return "completed", None
+    finally:
+        ckpt.flush_best()  # whatever the ending, the best weights seen reach the disk
 
 
 def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
