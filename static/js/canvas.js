@@ -192,11 +192,6 @@ export function createCanvas({ container, minimap, on }) {
   graph.on("selection:changed", () => {
     if (!rendering) handlers.onSelect?.(selectedIds().nodes);
   });
-  graph.on("edge:mouseenter", ({ edge }) => {
-    if (!edge.getData()?.removable) return;
-    edge.addTools([{ name: "button-remove", args: { distance: "50%", onClick: () => handlers.onRemoveEdge?.(edge.getData()) } }]);
-  });
-  graph.on("edge:mouseleave", ({ edge }) => edge.removeTools());
 
   container.addEventListener("dragover", (e) => {
     if (e.dataTransfer.types.includes(DND_TYPE)) {

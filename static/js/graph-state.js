@@ -144,6 +144,10 @@ export const edits = {
     else node.inputs[node.inputs.length - 1] = src;
   },
 
+  setInputs(g, { id, inputs }) {
+    findNode(g, id).inputs = [...inputs];
+  },
+
   setParam(g, { id, name, value }) {
     const target = BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id);
     if (!target) return;

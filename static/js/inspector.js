@@ -81,6 +81,8 @@ function renderNodeForm(graph, node, v) {
 
   if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}));
 
+  if (node.inputs.length) root.append(inputsList(node));
+
   const out = document.createElement("label");
   out.className = "check";
   const box = document.createElement("input");
@@ -114,6 +116,43 @@ function renderBlockForm(graph, kind, block) {
   errs.dataset.testid = "inspector-messages";
   root.append(errs);
   root.append(button(`Remove ${kind}`, () => actions.removeBlock(kind), "danger"));
+}
+
+/** The node's inputs in order, each removable; merges can be reordered. */
+function inputsList(node) {
+  const box = document.createElement("div");
+  box.className = "field";
+  const label = document.createElement("label");
+  label.textContent = node.inputs.length > 1 ? "Inputs, in order" : "Input";
+  const ol = document.createElement("ol");
+  ol.className = "tc-inputs";
+  ol.dataset.testid = "inputs";
+  node.inputs.forEach((src, i) => {
+    const li = document.createElement("li");
+    li.append(span(src));
+    if (i > 0) {
+      const up = button("↑", () => {
+        const next = [...node.inputs];
+        [next[i - 1], next[i]] = [next[i], next[i - 1]];
+        actions.setInputs(node.id, next);
+      }, "small");
+      up.setAttribute("aria-label", `Move ${src} up to input ${i}`);
+      li.append(up);
+    }
+    const cut = button("Disconnect", () => actions.setInputs(node.id, node.inputs.filter((_, j) => j !== i)), "small");
+    cut.setAttribute("aria-label", `Disconnect input ${i + 1} (${src})`);
+    cut.dataset.testid = `input-${i + 1}-remove`;
+    li.append(cut);
+    ol.append(li);
+  });
+  box.append(label, ol);
+  return box;
+}
+
+function span(text) {
+  const s = document.createElement("span");
+  s.textContent = text;
+  return s;
 }
 
 // -- params --------------------------------------------------------------------------

@@ -220,13 +220,13 @@ async function start() {
         selection = ids;
         renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
       },
-      onRemoveEdge: (edge) => store.apply("removeCells", { edges: [edge] }),
     },
   });
 
   createInspector(byTestId("inspector"), {
     setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => store.apply("setOutput", { id }),
+    setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
     setFields: (fields) => store.apply("setFields", { fields }),
     setBlock: (kind, type) => store.apply("setBlock", { kind, type, params: initialParams(type) }),
     rename: (id, to) => {

@@ -245,3 +245,65 @@ def test_save_reload_and_reopen_project(page: Page) -> None:
     expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(len(saved["nodes"]))
     assert graph_json(page)["nodes"] == saved["nodes"]
     expect_valid(page)
+
+
+def test_blocks_edges_and_output(page: Page) -> None:
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    # The loss is a block on the canvas, edited in the inspector like a layer.
+    canvas(page).get_by_test_id("block-loss").click()
+    page.get_by_test_id("block-type").select_option("NLLLoss")
+    expect(canvas(page).get_by_test_id("block-loss")).to_contain_text("NLLLoss")
+    assert graph_json(page)["loss"]["type"] == "NLLLoss"
+
+    # Disconnect an input from the inspector, then undo.
+    select(page, "fc")
+    page.get_by_test_id("inspector").get_by_test_id("input-1-remove").click()
+    expect_valid(page, False)
+    assert graph_json(page)["nodes"][5]["inputs"] == []
+    page.keyboard.press("Control+z")
+    expect_valid(page)
+
+    # Click an edge, press Delete.
+    canvas(page).locator('[data-cell-id="e|flat|0"] .x6-edge-label').click()
+    page.keyboard.press("Delete")
+    expect(canvas(page).locator('[data-cell-id="e|flat|0"]')).to_have_count(0)
+    assert graph_json(page)["nodes"][4]["inputs"] == []
+    page.keyboard.press("Control+z")
+
+    # Dragging a layer's output onto the loss block makes it the model's output.
+    a = canvas(page).get_by_test_id("port-flat-out").bounding_box()
+    b = canvas(page).get_by_test_id("port-loss-in").bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    page.mouse.up()
+    expect(node(page, "flat").locator(".tc-node-meta")).to_contain_text("output")
+    assert graph_json(page)["output"] == "flat"
+
+
+def test_projects_rename_and_delete(page: Page, live_server: str) -> None:
+    open_editor(page)
+    load_template(page, "seed_mlp")
+    expect_valid(page)
+    page.get_by_test_id("project-name").fill("to-rename")
+    page.get_by_test_id("project-name").press("Enter")  # Enter in the name field saves
+    expect(page.locator(".toast", has_text="Saved to-rename")).to_be_visible()
+
+    page.get_by_test_id("projects-button").click()
+    projects = page.get_by_test_id("projects")
+    projects.get_by_test_id("project-to-rename").get_by_role("button", name="Rename to-rename", exact=True).click()
+    projects.get_by_role("textbox").fill("renamed")
+    projects.get_by_role("textbox").press("Enter")
+    expect(projects.get_by_test_id("project-open-renamed")).to_be_visible()
+    expect(page.get_by_test_id("project-name")).to_have_value("renamed")
+    assert "project=renamed" in page.url
+    names = [p["name"] for p in page.request.get(f"{live_server}/api/projects").json()]
+    assert "renamed" in names and "to-rename" not in names
+
+    page.once("dialog", lambda d: d.accept())
+    projects.get_by_test_id("project-renamed").get_by_role("button", name="Delete renamed", exact=True).click()
+    expect(projects.get_by_test_id("project-renamed")).to_have_count(0)
+    names = [p["name"] for p in page.request.get(f"{live_server}/api/projects").json()]
+    assert "renamed" not in names
