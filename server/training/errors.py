@@ -32,6 +32,10 @@ def error_message(exc: BaseException) -> str:
         return "out of GPU memory: lower the batch size or the model's size"
     if isinstance(exc, MemoryError):
         return "out of memory (MemoryError): lower the batch size or the model's size"
+    if "can't allocate memory" in str(exc) or "out of memory" in str(exc).lower():
+        # torch's CPU allocator raises a RuntimeError with a long C++ trace: keep its gist
+        first = str(exc).strip().splitlines()[0][:300]
+        return f"out of memory: lower the batch size or the model's size ({first})"
     return f"{name}: {exc}"
 
 

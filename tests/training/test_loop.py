@@ -195,3 +195,39 @@ def test_labels_out_of_range_fail_with_a_message(tmp_path):
     status, events = run_loop(mlp(out=1), tmp_path)
     assert status == "failed"
     assert "class" in events[-1]["error"]
+
+
+def test_a_dataset_backed_set_trains_through_a_dataloader(tmp_path, monkeypatch):
+    from torch.utils.data import TensorDataset
+
+    from server.datasets import load_dataset
+
+    def as_datasets(name, params, *, val_fraction, seed):
+        data = load_dataset(name, params, val_fraction=val_fraction, seed=seed)
+        return type(data)(data.info, train_set=TensorDataset(data.x_train, data.y_train),
+                          val_set=TensorDataset(data.x_val, data.y_val))
+
+    monkeypatch.setenv("TORCHCANVAS_LOADER_WORKERS", "1")
+    status, events = run_loop(mlp(epochs=2), tmp_path, load=as_datasets)
+    assert status == "completed", events[-1]
+    assert of_type(events, "epoch")[-1]["val_accuracy"] is not None
+    assert not of_type(events, "boundary")  # no grid without in-memory points
+
+
+class _Hungry(nn.Module):
+    node_attrs = {"fc": "fc"}
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        if self.training:
+            torch.empty(1 << 50)  # a petabyte: the allocator refuses
+        return self.fc(x)
+
+
+def test_running_out_of_memory_fails_with_the_reason(tmp_path):
+    status, events = run_loop(mlp(), tmp_path, compile_fn=lambda graph, seed: _Hungry())
+    assert status == "failed"
+    assert events[-1]["error"].startswith("out of memory")
