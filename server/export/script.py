@@ -199,6 +199,16 @@ def _norm(v: object) -> object:
     return tuple(v) if isinstance(v, list | tuple) else v
 
 
+def _val_loader(val_fraction: float) -> list[str]:
+    if val_fraction > 0:
+        return [f"{I}val_loader = DataLoader(val_set, batch_size=args.batch_size)"]
+    # No validation split: test() would divide by zero; report on the training data,
+    # as the in-app trainer monitors the training loss then.
+    return [f"{I}# val_fraction is 0, so there is no validation split: evaluate on the "
+            f"training data",
+            f"{I}val_loader = DataLoader(train_set, batch_size=args.batch_size)"]
+
+
 def _main(analysis: Analysis, r: Recipe) -> str:
     g = analysis.graph
     cls = class_name(g.name)
@@ -230,7 +240,7 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f"{I}train_set, val_set = load_data(val_fraction={d.val_fraction!r}, seed=args.seed)",
         f"{I}train_loader = DataLoader(train_set, batch_size=args.batch_size, "
         f"shuffle={d.shuffle!r})",
-        f"{I}val_loader = DataLoader(val_set, batch_size=args.batch_size)",
+        *_val_loader(d.val_fraction),
         "",
         f"{I}model = {cls}().to(device)",
         f"{I}criterion = {loss.replace('(, ', '(')}",
