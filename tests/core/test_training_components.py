@@ -182,3 +182,12 @@ def test_exported_script_runs_with_each_entry(kind, name, tmp_path, monkeypatch,
     assert "Train epoch 1" in out and "Validation: loss" in out
     state = torch.load(tmp_path / "m.pt", weights_only=True)
     assert set(state) == {"n1.weight", "n1.bias", "n3.weight", "n3.bias"}
+
+
+def test_script_without_a_validation_split_runs(tmp_path, monkeypatch, capsys):
+    g = chain([2], ("Linear", {"out_features": 2}), data={"dataset": "circles",
+                                                          "val_fraction": 0.0},
+              scheduler={"type": "ReduceLROnPlateau"})
+    _run_script(export_code(g, "script"), tmp_path, monkeypatch, "--save-model", "")
+    assert "Validation: loss" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.pt"))  # an empty --save-model saves nothing
