@@ -133,7 +133,12 @@ class TrainingRun:
             args=(self._target, self.graph, str(self.out_dir), self._queue, self._stop,
                   os.getpid()),
         )
-        self._process.start()
+        try:
+            self._process.start()
+        except Exception as exc:  # no process (out of pids, memory, an unpicklable graph)
+            self._stamp(StatusEvent(seq=0, status="failed",
+                                    error=f"could not start the training worker: {exc}")
+                        .model_dump(mode="json"))
 
     @property
     def pid(self) -> int | None:
@@ -168,7 +173,8 @@ class TrainingRun:
 
     def close(self) -> None:
         """Stop the worker if it still runs and release the queue."""
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.pid is not None \
+                and self._process.is_alive():
             self.cancel()
             self._process.join(5.0)
             self.kill()
@@ -198,7 +204,8 @@ class TrainingRun:
         out, self._pending = self._pending, []
         if self._final is not None and out and out[-1] is self._final:
             self._delivered_final = True
-            self._process.join(5.0)
+            if self._process.pid is not None:
+                self._process.join(5.0)
         return out
 
     def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
@@ -240,7 +247,7 @@ class TrainingRun:
 
     def _check_worker(self) -> None:
         p = self._process
-        if self._final is not None or p.is_alive():
+        if self._final is not None or p.pid is None or p.is_alive():
             return
         # The worker is gone: whatever it flushed is in the pipe; read it, and if no
         # final status came, say why it died.

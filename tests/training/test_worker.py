@@ -118,3 +118,22 @@ def test_poll_before_start_and_start_twice_are_errors(tmp_path):
     with pytest.raises(RuntimeError):
         run.start()
     drain(run)
+
+
+def test_a_worker_that_cannot_start_is_a_failed_status(tmp_path, monkeypatch):
+    from server.training import worker
+
+    class NoProcess(worker._CTX.Process):
+        def start(self):
+            raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(worker._CTX, "Process", NoProcess)
+    run = TrainingRun(mlp(), tmp_path)
+    run.start()
+    events = drain(run, 5.0)
+    check_events(events)
+    assert events[-1]["status"] == "failed"
+    assert "Resource temporarily unavailable" in events[-1]["error"]
+    run.cancel()
+    run.kill()
+    run.close()
