@@ -81,7 +81,8 @@ function renderNodeForm(graph, node, v) {
 
   if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}));
 
-  if (node.inputs.length) root.append(inputsList(node));
+  const arity = e?.arity || { min: 1, max: 1 };
+  if (node.inputs.length || arity.max !== 0) root.append(inputsList(graph, node, arity));
 
   const out = document.createElement("label");
   out.className = "check";
@@ -118,8 +119,11 @@ function renderBlockForm(graph, kind, block) {
   root.append(button(`Remove ${kind}`, () => actions.removeBlock(kind), "danger"));
 }
 
-/** The node's inputs in order, each removable; merges can be reordered. */
-function inputsList(node) {
+/**
+ * The node's inputs in order, each removable; merges can be reordered; and a
+ * picker to connect another layer, so wiring works without a mouse too.
+ */
+function inputsList(graph, node, arity) {
   const box = document.createElement("div");
   box.className = "field";
   const label = document.createElement("label");
@@ -146,6 +150,20 @@ function inputsList(node) {
     ol.append(li);
   });
   box.append(label, ol);
+  if (arity.max === 0) return box;
+  const candidates = graph.nodes.filter((n) => n.id !== node.id && !actions.wouldCycle(n.id, node.id));
+  if (candidates.length) {
+    const pick = document.createElement("select");
+    pick.id = "f-add-input";
+    pick.dataset.testid = "add-input";
+    pick.setAttribute("aria-label", `Connect an input to ${node.id}`);
+    pick.append(new Option(arity.max === 1 && node.inputs.length ? "Replace input with…" : "Connect input from…", ""));
+    for (const n of candidates) pick.append(new Option(`${n.id} (${n.type})`, n.id));
+    pick.addEventListener("change", () => {
+      if (pick.value) actions.connect(pick.value, node.id);
+    });
+    box.append(pick);
+  }
   return box;
 }
 

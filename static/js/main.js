@@ -11,7 +11,7 @@ import { getCatalog, getProject, saveProject } from "./api.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
-  BLOCK_KINDS, connectionError, copyCells, findNode, needsLayout, parseGraph, serializeGraph, store,
+  BLOCK_KINDS, connectionError, copyCells, dependsOn, findNode, needsLayout, parseGraph, serializeGraph, store,
 } from "./graph-state.js";
 import { createInspector, markOwnEdit as ownEdit, renderInspector } from "./inspector.js";
 import { layoutPositions } from "./layout.js";
@@ -139,6 +139,17 @@ function paste() {
   setSelection(ids);
 }
 
+/** Arrow keys move the selected layers and blocks (Shift: further). */
+function nudgeSelection(dx, dy) {
+  const g = store.get();
+  const positions = {};
+  for (const id of selection) {
+    const target = BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id);
+    if (target?.ui) positions[id] = { x: target.ui.x + dx, y: target.ui.y + dy };
+  }
+  if (Object.keys(positions).length) store.apply("move", { positions }, { coalesce: "nudge" });
+}
+
 function layout() {
   const g = store.get();
   const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, validation) });
@@ -227,6 +238,8 @@ async function start() {
     setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => store.apply("setOutput", { id }),
     setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
+    connect,
+    wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),
     setFields: (fields) => store.apply("setFields", { fields }),
     setBlock: (kind, type) => store.apply("setBlock", { kind, type, params: initialParams(type) }),
     rename: (id, to) => {
@@ -340,6 +353,14 @@ async function start() {
       renderInspector(store.get(), null, validation);
     },
     escape: () => setSelection([]),
+    left: () => nudgeSelection(-10, 0),
+    right: () => nudgeSelection(10, 0),
+    up: () => nudgeSelection(0, -10),
+    down: () => nudgeSelection(0, 10),
+    farLeft: () => nudgeSelection(-50, 0),
+    farRight: () => nudgeSelection(50, 0),
+    farUp: () => nudgeSelection(0, -50),
+    farDown: () => nudgeSelection(0, 50),
     layout,
     fit: () => canvas.fit(),
     zoomIn: canvas.zoomIn,

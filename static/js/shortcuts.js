@@ -15,6 +15,14 @@ export const SHORTCUTS = [
   { keys: ["delete", "backspace"], label: "Delete selection", command: "delete" },
   { keys: ["mod+a"], label: "Select all", command: "selectAll" },
   { keys: ["escape"], label: "Clear selection / close", command: "escape" },
+  { keys: ["arrowleft"], label: "Move selection left (Shift: further)", command: "left" },
+  { keys: ["arrowright"], label: "Move selection right", command: "right" },
+  { keys: ["arrowup"], label: "Move selection up", command: "up" },
+  { keys: ["arrowdown"], label: "Move selection down", command: "down" },
+  { keys: ["shift+arrowleft"], label: "", command: "farLeft" },
+  { keys: ["shift+arrowright"], label: "", command: "farRight" },
+  { keys: ["shift+arrowup"], label: "", command: "farUp" },
+  { keys: ["shift+arrowdown"], label: "", command: "farDown" },
   { keys: ["l"], label: "Auto-layout", command: "layout" },
   { keys: ["f"], label: "Fit to screen", command: "fit" },
   { keys: ["+", "="], label: "Zoom in", command: "zoomIn" },
@@ -31,7 +39,7 @@ function keyName(e) {
   if (e.ctrlKey || e.metaKey) parts.push("mod");
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key.toLowerCase();
   // Shift is part of "?" and "+" already; name it only for letters.
-  if (e.shiftKey && /^[a-z]$/.test(key)) parts.push("shift");
+  if (e.shiftKey && (/^[a-z]$/.test(key) || key.startsWith("arrow"))) parts.push("shift");
   parts.push(key);
   return parts.join("+");
 }
@@ -54,14 +62,16 @@ export function installShortcuts(commands) {
   });
 }
 
+const KEY_NAMES = { mod: "Ctrl/⌘", arrowleft: "←", arrowright: "→", arrowup: "↑", arrowdown: "↓" };
+
 export function renderHelp(list) {
-  list.replaceChildren(...SHORTCUTS.map((s) => {
+  list.replaceChildren(...SHORTCUTS.filter((s) => s.label).map((s) => {
     const dt = document.createElement("dt");
     dt.append(...s.keys.flatMap((k, i) => [
       ...(i ? [" or "] : []),
       ...k.split(/\+(?=.)/).map((part, j) => {
         const kbd = document.createElement("kbd");
-        kbd.textContent = part === "mod" ? "Ctrl/⌘" : part.length === 1 ? part.toUpperCase() : part[0].toUpperCase() + part.slice(1);
+        kbd.textContent = KEY_NAMES[part] || (part.length === 1 ? part.toUpperCase() : part[0].toUpperCase() + part.slice(1));
         return j ? ["+", kbd] : [kbd];
       }).flat(),
     ]));

@@ -307,3 +307,32 @@ def test_projects_rename_and_delete(page: Page, live_server: str) -> None:
     expect(projects.get_by_test_id("project-renamed")).to_have_count(0)
     names = [p["name"] for p in page.request.get(f"{live_server}/api/projects").json()]
     assert "renamed" not in names
+
+
+def test_keyboard_only_editing(page: Page) -> None:
+    open_editor(page)
+    new_graph(page)
+    search = page.get_by_test_id("palette-search")
+    search.focus()
+    search.fill("Input")
+    search.press("Enter")  # adds the first match
+    set_param(page, "shape", "3")
+    search.fill("linear")
+    search.press("Enter")
+    set_param(page, "out_features", "2")
+    inspector = page.get_by_test_id("inspector")
+    inspector.get_by_test_id("add-input").select_option("input_1")
+    expect_valid(page)
+    graph = graph_json(page)
+    assert graph["nodes"][1]["inputs"] == ["input_1"]
+    before = graph["nodes"][1]["ui"]
+    page.get_by_test_id("undo").focus()  # leave the form; shortcuts act on the canvas selection
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    after = graph_json(page)["nodes"][1]["ui"]
+    assert (after["x"] - before["x"], after["y"] - before["y"]) == (10, 50)
+    page.keyboard.press("?")
+    expect(page.locator("#help-dialog")).to_be_visible()
+    expect(page.locator("#help-list")).to_contain_text("Auto-layout")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-dialog")).not_to_be_visible()
