@@ -63,6 +63,11 @@ def test_example_validates_and_exports(path: Path):
     with torch.no_grad():
         assert torch.allclose(model(x), compiled(x), atol=1e-6)
     assert list(compiled(x).shape[1:]) == report.nodes[report.output].output_shape
+    # The script's copy of the class is the same model.
+    script_model = exported_class(export_code(g, "script"))().eval()
+    script_model.load_state_dict(compiled.state_dict(), strict=True)
+    with torch.no_grad():
+        assert torch.allclose(script_model(x), compiled(x), atol=1e-6)
 
 
 def _write_idx(path: Path, array: np.ndarray) -> None:
