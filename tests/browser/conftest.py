@@ -28,10 +28,14 @@ CHROMIUM_ARGS = [
 
 
 def chromium_path() -> str | None:
-    wanted = os.environ.get("TORCHCANVAS_CHROMIUM", "/usr/bin/chromium")
-    if Path(wanted).is_file() and os.access(wanted, os.X_OK):
-        return wanted
-    return shutil.which(wanted) or shutil.which("chromium")
+    """$TORCHCANVAS_CHROMIUM when set (and only it), else Debian's, else `chromium` on PATH."""
+    wanted = os.environ.get("TORCHCANVAS_CHROMIUM")
+    for candidate in [wanted] if wanted else ["/usr/bin/chromium", "chromium"]:
+        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+        if found := shutil.which(candidate):
+            return found
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

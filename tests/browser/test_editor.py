@@ -113,7 +113,8 @@ def test_inspector_params_update_shapes(page: Page) -> None:
     field = page.get_by_test_id("inspector").get_by_test_id("param-out_channels")
     field.fill("0")
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_test_id("inspector").get_by_test_id("param-out_channels-error")).to_contain_text("at least 1")
+    error = page.get_by_test_id("inspector").get_by_test_id("param-out_channels-error")
+    expect(error).to_contain_text("at least 1")
 
 
 def test_shape_error_shown_then_fixed(page: Page) -> None:
@@ -293,7 +294,8 @@ def test_projects_rename_and_delete(page: Page, live_server: str) -> None:
 
     page.get_by_test_id("projects-button").click()
     projects = page.get_by_test_id("projects")
-    projects.get_by_test_id("project-to-rename").get_by_role("button", name="Rename to-rename", exact=True).click()
+    row = projects.get_by_test_id("project-to-rename")
+    row.get_by_role("button", name="Rename to-rename", exact=True).click()
     projects.get_by_role("textbox").fill("renamed")
     projects.get_by_role("textbox").press("Enter")
     expect(projects.get_by_test_id("project-open-renamed")).to_be_visible()
@@ -303,7 +305,8 @@ def test_projects_rename_and_delete(page: Page, live_server: str) -> None:
     assert "renamed" in names and "to-rename" not in names
 
     page.once("dialog", lambda d: d.accept())
-    projects.get_by_test_id("project-renamed").get_by_role("button", name="Delete renamed", exact=True).click()
+    row = projects.get_by_test_id("project-renamed")
+    row.get_by_role("button", name="Delete renamed", exact=True).click()
     expect(projects.get_by_test_id("project-renamed")).to_have_count(0)
     names = [p["name"] for p in page.request.get(f"{live_server}/api/projects").json()]
     assert "renamed" not in names

@@ -60,14 +60,17 @@ def test_edits_undo_redo_and_coalescing(gs) -> None:
         s.subscribe((g, {reason}) => seen.push(reason));
         const id = s.apply('addNode', {type: 'ReLU', position: {x: 1, y: 2}});
         s.apply('connect', {src: 'fc', dst: id, max: 1});
-        for (const v of [1, 12, 128]) s.apply('setParam', {id: 'fc', name: 'out_features', value: v}, {coalesce: 'k'});
+        for (const v of [1, 12, 128]) {
+          s.apply('setParam', {id: 'fc', name: 'out_features', value: v}, {coalesce: 'k'});
+        }
         const typed = s.get().nodes[5].params.out_features;
         s.undo();  // the three keystrokes are one step
         const afterUndo = s.get().nodes[5].params.out_features;
         s.undo(); s.undo();
         const count = s.get().nodes.length;
         s.redo();
-        return {id, typed, afterUndo, count, redoCount: s.get().nodes.length, canRedo: s.canRedo(), seen};
+        const redoCount = s.get().nodes.length;
+        return {id, typed, afterUndo, count, redoCount, canRedo: s.canRedo(), seen};
     """, SEED_CNN)
     assert got["id"] == "relu_1"
     assert (got["typed"], got["afterUndo"]) == (128, 10)
@@ -107,7 +110,7 @@ def test_copy_paste_renames_and_keeps_inner_edges(gs) -> None:
 def test_shared_api_for_the_training_panel(gs) -> None:
     got = gs("""
         const seen = [];
-        const off = gs.onGraphChange((g, info) => seen.push([g.data?.dataset ?? null, info.reason]));
+        const off = gs.onGraphChange((g, i) => seen.push([g.data?.dataset ?? null, i.reason]));
         gs.loadGraph(arg);
         gs.updateGraphFields({data: {dataset: 'iris'}, training: {epochs: 3}});
         const g = gs.currentGraph();
