@@ -54,6 +54,15 @@ def wait_final(page: Page, timeout: float = 120_000) -> str:
     return page.get_by_test_id("run-status").text_content()
 
 
+def canvas_graph(page: Page) -> dict:
+    """The graph on the canvas, read through the editor's graph-state module."""
+    return canvas_graph(page)
+
+
+def input_shape(graph: dict) -> list[int]:
+    return input_shape(graph)
+
+
 def open_run_id(page: Page) -> str:
     return page.evaluate("window.__trainPanel.run.id")
 
@@ -69,9 +78,9 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     open_panel(page)
     choose(page, "seed_cnn", "digits", 3)
     # Choosing digits set the Input shape through the editor's graph state.
-    shape = page.evaluate("import('/static/js/graph-state.js').then(m => m.currentGraph())")
-    assert next(n for n in shape["nodes"] if n["type"] == "Input")["params"]["shape"] == [1, 8, 8]
-    assert shape["data"]["dataset"] == "digits"
+    graph = canvas_graph(page)
+    assert input_shape(graph) == [1, 8, 8]
+    assert graph["data"]["dataset"] == "digits"
 
     page.get_by_test_id("train").click()
     expect(page.get_by_test_id("stop")).to_be_enabled()
@@ -96,6 +105,16 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     download.value.save_as(path)
     checkpoint = torch.load(path, weights_only=True)
     assert "state_dict" in checkpoint
+
+    # Restore: another network goes on the canvas, then the run's own comes back.
+    load_template(page, "circles_mlp")
+    page.get_by_test_id(f"restore-{run_id}").click()
+    page.wait_for_function(
+        "() => import('/static/js/graph-state.js')"
+        ".then(m => m.currentGraph().data?.dataset === 'digits')")
+    restored = canvas_graph(page)
+    assert restored["training"]["epochs"] == 3
+    assert input_shape(restored) == [1, 8, 8]
 
     # A reload shows the finished run again, from the stored events.
     page.reload()
@@ -155,10 +174,60 @@ def test_boundary_heatmap_renders_for_circles(page: Page) -> None:
         const c = document.querySelector('[data-testid=boundary] canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const seen = new Set();
-        for (let i = 0; i < d.length; i += 16) seen.add(d[i] >> 3 << 10 | d[i + 1] >> 3 << 5 | d[i + 2] >> 3);
+        for (let i = 0; i < d.length; i += 16) {
+            seen.add(d[i] >> 3 << 10 | d[i + 1] >> 3 << 5 | d[i + 2] >> 3);
+        }
         return seen.size;
     }""")
     assert colours > 20
+
+    # Overlay another run's curves (make one if this test runs alone).
+    this = open_run_id(page)
+    others = [r["id"] for r in page.request.get("/api/runs").json() if r["id"] != this]
+    if not others:
+        graph = canvas_graph(page)
+        graph["training"]["epochs"] = 1
+        other = page.request.post("/api/runs", data=graph).json()["id"]
+        page.wait_for_function(
+            "id => fetch('/api/runs/' + id).then(r => r.json())"
+            ".then(r => ['completed', 'stopped', 'failed', 'diverged'].includes(r.status))",
+            arg=other, timeout=120_000)
+        page.reload()
+        expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+        page.get_by_test_id(f"open-{this}").click()
+        others = [other]
+    page.get_by_test_id(f"compare-{others[0]}").click()
+    legend = page.get_by_test_id("chart-loss").locator(".u-legend")
+    expect(legend).to_contain_text(f"#{others[0]}")
+    expect(legend).to_contain_text(f"#{this}")
+
+
+def test_dataset_sets_input_shape_and_flags_output_width(page: Page) -> None:
+    open_panel(page)
+    load_template(page, "seed_mlp")
+    page.get_by_test_id("dataset").select_option("iris")
+    warning = page.get_by_test_id("output-mismatch")
+    expect(warning).to_be_visible(timeout=10_000)
+    expect(warning).to_contain_text("needs 3")
+    graph = canvas_graph(page)
+    assert input_shape(graph) == [4]
+    expect(page.get_by_test_id("dataset-preview").locator("table")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("dataset").select_option("digits")
+    expect(warning).to_be_hidden(timeout=10_000)
+
+
+def test_divergence_is_named_with_where_and_why(page: Page) -> None:
+    open_panel(page)
+    load_template(page, "regression")
+    page.evaluate("import('/static/js/graph-state.js')"
+                  ".then(m => m.updateGraphFields({optimizer: {type: 'SGD', params: {lr: 10}}}))")
+    page.get_by_test_id("epochs").fill("3")
+    page.get_by_test_id("epochs").press("Tab")
+    page.get_by_test_id("train").click()
+    assert wait_final(page) == "diverged"
+    detail = page.locator(".tp-status-detail")
+    expect(detail).to_contain_text("epoch")
+    expect(detail).to_contain_text("learning rate")
 
 
 def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
@@ -183,9 +252,9 @@ def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
     page.get_by_test_id("upload-submit").click()
     expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
     expect(page.get_by_test_id("dataset")).to_have_value("pets")
-    graph = page.evaluate("import('/static/js/graph-state.js').then(m => m.currentGraph())")
+    graph = canvas_graph(page)
     assert graph["data"]["dataset"] == "csv"
-    assert next(n for n in graph["nodes"] if n["type"] == "Input")["params"]["shape"] == [3]
+    assert input_shape(graph) == [3]
 
     page.get_by_test_id("epochs").fill("2")
     page.get_by_test_id("epochs").press("Tab")
@@ -208,8 +277,11 @@ def test_charts_stay_fast_at_100k_points(page: Page) -> None:
         const run = new RunModel('perf');
         let seq = 0;
         for (let i = 1; i <= 100000; i++) {
-            run.add({type: 'step', seq: seq++, epoch: 1 + Math.floor(i / 1000), step: i, loss: 1 / Math.sqrt(i)});
-            if (i % 1000 === 0) run.add({type: 'epoch', seq: seq++, epoch: i / 1000, train_loss: 1, val_loss: 1});
+            const epoch = 1 + Math.floor(i / 1000);
+            run.add({type: 'step', seq: seq++, epoch, step: i, loss: 1 / Math.sqrt(i)});
+            if (i % 1000 === 0) {
+                run.add({type: 'epoch', seq: seq++, epoch: i / 1000, train_loss: 1, val_loss: 1});
+            }
         }
         charts.show(run);
         await new Promise(requestAnimationFrame);
