@@ -35,6 +35,15 @@ EXAMPLES = ROOT / "examples"
 TEMPLATES = json.loads((ROOT / "static" / "templates" / "index.json").read_text())["templates"]
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page: Page):
+    """Any uncaught exception in the page fails the test that caused it."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield
+    assert not errors, errors
+
+
 def test_build_seed_cnn_by_dragging_and_connecting(page: Page) -> None:
     open_editor(page)
     new_graph(page)
@@ -339,3 +348,26 @@ def test_keyboard_only_editing(page: Page) -> None:
     expect(page.locator("#help-list")).to_contain_text("Auto-layout")
     page.keyboard.press("Escape")
     expect(page.locator("#help-dialog")).not_to_be_visible()
+
+
+def test_json_download_and_upload(page: Page, tmp_path: Path) -> None:
+    open_editor(page)
+    load_template(page, "residual_block")
+    expect_valid(page)
+    with page.expect_download() as dl:
+        page.get_by_test_id("download-json").click()
+    saved = json.loads(Path(dl.value.path()).read_text())
+    assert saved == graph_json(page)
+
+    new_graph(page)
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(saved))
+    page.get_by_test_id("upload-json").set_input_files(str(path))
+    expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(len(saved["nodes"]))
+    expect_valid(page)
+    assert graph_json(page) == saved
+
+    path.write_text('{"version": 7}')
+    page.get_by_test_id("upload-json").set_input_files(str(path))
+    expect(page.locator(".toast-error", has_text="version")).to_be_visible()
+    assert graph_json(page) == saved
