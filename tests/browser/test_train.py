@@ -56,11 +56,11 @@ def wait_final(page: Page, timeout: float = 120_000) -> str:
 
 def canvas_graph(page: Page) -> dict:
     """The graph on the canvas, read through the editor's graph-state module."""
-    return canvas_graph(page)
+    return page.evaluate("import('/static/js/graph-state.js').then(m => m.currentGraph())")
 
 
 def input_shape(graph: dict) -> list[int]:
-    return input_shape(graph)
+    return next(n for n in graph["nodes"] if n["type"] == "Input")["params"]["shape"]
 
 
 def open_run_id(page: Page) -> str:
