@@ -20,6 +20,12 @@ function palette() {
   };
 }
 
+/** The last non-null value of a column (epoch series are mostly gaps on the step axis). */
+function latest(column) {
+  for (let i = (column?.length ?? 0) - 1; i >= 0; i--) if (column[i] !== null && column[i] !== undefined) return column[i];
+  return null;
+}
+
 /** One chart in a labelled box; owns its uPlot instance and repaints on demand. */
 class Chart {
   constructor(container, {testid, title, xLabel, integerX = false}) {
@@ -67,7 +73,7 @@ class Chart {
       legend: {live: true},
       cursor: {drag: {x: true, y: false}},
       series: [
-        {label: this.xLabel, value: (u, v) => fmt(v)},
+        {label: this.xLabel, value: (u, v, si, idx) => fmt(idx == null ? latest(u.data[0]) : v)},
         ...series.map((s, i) => ({
           label: s.label,
           stroke: s.color || c.s[i % c.s.length],
@@ -76,7 +82,8 @@ class Chart {
           scale: s.scale || "y",
           spanGaps: true,
           points: {show: s.points ?? false, size: 5},
-          value: (u, v) => fmt(v),
+          // Not hovering (idx null): show the newest value, so the legend reads as a live readout.
+          value: (u, v, si, idx) => fmt(idx == null ? latest(u.data[si]) : v),
         })),
       ],
       axes: [
