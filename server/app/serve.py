@@ -15,6 +15,15 @@ from .store import Store
 
 SEED = REPO_ROOT / "examples" / "seed_cnn.json"
 WILDCARDS = {"0.0.0.0", "::", ""}
+UVICORN_OPTIONS = {
+    "proxy_headers": False,  # nothing sits in front of us: never trust X-Forwarded-*
+    "server_header": False,
+    "ws_max_size": 1024 * 1024,  # clients only ever send tiny messages
+    "ws_ping_interval": 20.0,
+    # Compressing each small event costs more CPU than the bytes it saves (it
+    # halves replay speed), and the page is usually on this very machine.
+    "ws_per_message_deflate": False,
+}
 
 
 def settings_for(host: str, data_dir: Path, allowed_hosts: list[str] | None = None) -> Settings:
@@ -58,5 +67,4 @@ def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None 
     if settings.token and host in WILDCARDS:
         print("torchcanvas: bound to every interface; requests must name an allowed host "
               "(--allow-host NAME, or TORCHCANVAS_ALLOWED_HOSTS)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False,
-                server_header=False, ws_max_size=1024 * 1024, ws_ping_interval=20.0)
+    uvicorn.run(app, host=host, port=port, log_level="info", **UVICORN_OPTIONS)

@@ -18,10 +18,11 @@ import time
 from collections import deque
 
 import anyio
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from ..context import Context, ws_context
+from ..guards import RAW_SEND
 from ..runs import FINAL
 from ..schemas import RUN_ID
 from ..settings import Settings
@@ -52,8 +53,11 @@ async def run_events(websocket: WebSocket, run_id: str, after: int = -1) -> None
                 tg.cancel_scope.cancel()
 
             async def send() -> None:
-                outcome["server"] = await _send_events(websocket, ctx, run_id, max(after, -1),
-                                                       snapshot, viewer)
+                try:
+                    outcome["server"] = await _send_events(websocket, ctx, run_id,
+                                                           max(after, -1), snapshot, viewer)
+                except (OSError, WebSocketDisconnect):  # the viewer vanished mid-send
+                    outcome["client"] = None
                 tg.cancel_scope.cancel()
 
             tg.start_soon(receive)
@@ -72,12 +76,20 @@ async def run_events(websocket: WebSocket, run_id: str, after: int = -1) -> None
 async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: int,
                        snapshot: tuple[int, list[tuple[int, str]]] | None,
                        viewer: Viewer) -> tuple[int, str]:
+    raw = websocket.scope.get(RAW_SEND)
+
+    async def send_text(text: str) -> None:
+        if raw is None:
+            await websocket.send_text(text)
+        else:  # accepted already; only text frames follow, so the state checks add nothing
+            await raw({"type": "websocket.send", "text": text})
+
     last = after
     upto = None if snapshot is None else snapshot[0]
     while True:  # stored events, in chunks so memory stays flat on a long log
         rows = await run_in_threadpool(ctx.store.events_after, run_id, last, upto, REPLAY_CHUNK)
         for seq, text in rows:
-            await websocket.send_text(text)
+            await send_text(text)
             last = seq
         if len(rows) < REPLAY_CHUNK:
             break
@@ -85,7 +97,7 @@ async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: i
         return 1000, "run finished"
     for seq, text in snapshot[1]:
         if seq > last:
-            await websocket.send_text(text)
+            await send_text(text)
             last = seq
             if _final(text):
                 return 1000, "run finished"
@@ -93,7 +105,7 @@ async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: i
         items = await viewer.get()
         for item in items:
             if item.seq > last:
-                await websocket.send_text(item.text)
+                await send_text(item.text)
                 last = item.seq
                 if item.final:
                     return 1000, "run finished"
