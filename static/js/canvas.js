@@ -27,6 +27,7 @@ let handlers = {};
 let lastValidation = null;
 let lastGraph = null;
 let rendering = false;
+let dragging = false;
 
 Shape.HTML.register({
   shape: "tc-node",
@@ -188,7 +189,13 @@ export function createCanvas({ container, minimap, on }) {
     graph.removeEdge(edge);
     handlers.onConnect?.(cellToId(src), cellToId(dst));
   });
-  graph.on("node:moved", () => queueMoveReport());
+  // While the user drags, a late re-render (a validation answer) must not snap nodes back.
+  graph.on("node:mousedown", () => { dragging = true; });
+  graph.on("node:mouseup", () => { dragging = false; });
+  graph.on("node:moved", () => {
+    dragging = false;
+    queueMoveReport();
+  });
   graph.on("selection:changed", () => {
     if (!rendering) handlers.onSelect?.(selectedIds().nodes);
   });
@@ -322,7 +329,7 @@ function upsertNode(cellId, w) {
     return;
   }
   const p = cell.getPosition();
-  if (Math.round(p.x) !== pos.x || Math.round(p.y) !== pos.y) cell.setPosition(pos.x, pos.y);
+  if (!dragging && (Math.round(p.x) !== pos.x || Math.round(p.y) !== pos.y)) cell.setPosition(pos.x, pos.y);
   if (JSON.stringify(cell.getData()) !== JSON.stringify(w.data)) cell.setData(w.data, { overwrite: true });
 }
 
