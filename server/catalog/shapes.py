@@ -51,13 +51,15 @@ def sliding(length: int, kernel: int, stride: int, padding: int, dilation: int =
     """Output length of a convolution or pooling window sliding over `length`."""
     span = dilation * (kernel - 1) + 1
     room = length + 2 * padding - span
-    if room < 0:
-        return 0
-    out = (math.ceil(room / stride) if ceil_mode else room // stride) + 1
+    if not ceil_mode:
+        return max(room // stride + 1, 0)
+    # Rounding up, PyTorch keeps a window that hangs off the end, even when the
+    # input is shorter than the window (room < 0), as long as it starts inside.
+    out = -(-room // stride) + 1
     # PyTorch drops a last window that would start inside the right padding.
-    if ceil_mode and (out - 1) * stride >= length + padding:
+    if (out - 1) * stride >= length + padding:
         out -= 1
-    return out
+    return max(out, 0)
 
 
 def window_shape(shape: Shape, spatial: int, params: dict, *, what: str, dilation: bool = True,
