@@ -81,6 +81,10 @@ CASES: list[Case] = [
     row("maxpool2d-ceil-drop", "MaxPool2d", (1, 5, 5),
         {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
         lambda: nn.MaxPool2d(2, stride=2, padding=1, ceil_mode=True)),
+    # ceil_mode keeps a window hanging off an input shorter than the kernel.
+    row("maxpool2d-ceil-short-input", "MaxPool2d", (2, 6, 2), {"kernel_size": 3,
+                                                               "ceil_mode": True},
+        lambda: nn.MaxPool2d(3, ceil_mode=True)),
     row("maxpool2d-pairs", "MaxPool2d", (2, 9, 10),
         {"kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 1], "dilation": [1, 2]},
         lambda: nn.MaxPool2d((2, 3), stride=(1, 2), padding=(1, 1), dilation=(1, 2))),
