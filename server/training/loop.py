@@ -24,7 +24,7 @@ from server.graph import Graph, parse_graph
 
 from . import metrics
 from .checkpoint import Checkpoints
-from .errors import error_message
+from .errors import TrainingError, error_message
 from .events import (
     BoundaryEvent,
     ConfusionEvent,
@@ -66,24 +66,26 @@ def _log(message: str) -> None:
 
 def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
           should_stop: Callable[[], bool] = lambda: False, *, load: Loader | None = None,
-          compile_fn: Callable[..., Any] | None = None, log: Callable[[str], None] = _log,
-          first_status: bool = True) -> str:
+          compile_fn: Callable[..., Any] | None = None,
+          log: Callable[[str], None] = _log) -> str:
     """Train a graph, emitting event dicts; return the final status. Never raises Exception.
 
     `should_stop` is polled before every batch; when it turns true the run stops
     within that batch with status `stopped`, keeping `last.pt`.
     """
     events = Emitter(emit)
-    if first_status:
-        events(StatusEvent, status="running")
+    events(StatusEvent, status="running")
     try:
         graph = parse_graph(graph)
         run = build_run(graph, load=load, compile_fn=compile_fn)
         log(f"training {graph.name} on {run.device} for {run.config.epochs} epoch(s)")
         status, error = _epochs(run, Path(out_dir), events, should_stop, log)
     except Exception as exc:  # every failure becomes a status; the caller lives on
-        log(traceback.format_exc().rstrip())
         status, error = "failed", error_message(exc)
+        # The user's mistakes are explained by the message; our bugs need the trace.
+        expected = isinstance(exc, TrainingError) or hasattr(exc, "validation") \
+            or type(exc).__name__ in ("DatasetError", "RecipeError")
+        log(f"failed: {error}" if expected else traceback.format_exc().rstrip())
     events(StatusEvent, status=status, error=error)
     return status
 

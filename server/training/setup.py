@@ -2,8 +2,9 @@
 optimizer and scheduler, each built from the graph and the catalogue.
 
 Loss, optimizer and scheduler are catalogue types instantiated by name from
-`torch.nn` / `torch.optim`, with params checked against the catalogue first, so
-a graph can only ever construct what the catalogue lists.
+`torch.nn` / `torch.optim`; the compiler's validation has checked their params
+against the catalogue and `server.recipe` fills the defaults, so a graph can
+only ever construct what the catalogue lists.
 """
 
 from __future__ import annotations

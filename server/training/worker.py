@@ -44,7 +44,7 @@ def run_training(graph: dict[str, Any], out_dir: str, emit: Callable[[dict], Non
     from .loop import train
 
     torch.set_num_threads(worker_threads())
-    train(graph, out_dir, emit, should_stop, first_status=True)
+    train(graph, out_dir, emit, should_stop)
 
 
 def _watch_parent(parent: int, stop: Any) -> None:
@@ -230,10 +230,10 @@ class TrainingRun:
         if is_final(event):
             self._final = event
 
-    def _drain(self, wait: float) -> bool:
-        """Move queued events to `_pending`; True if any arrived."""
+    def _drain(self, wait: float, most: int = 10_000) -> bool:
+        """Move queued events to `_pending` (up to `most`); True if any arrived."""
         got = False
-        while self._final is None:
+        while self._final is None and len(self._pending) < most:
             try:
                 event = self._queue.get(timeout=wait) if wait > 0 and not got \
                     else self._queue.get_nowait()
