@@ -132,3 +132,16 @@ def test_not_a_graph_at_all(data):
     assert not report.valid
     assert report.errors and all(set(e.model_dump()) >= {"node", "param", "message"}
                                  for e in report.errors)
+
+
+@pytest.mark.parametrize("path", GRAPHS, ids=[p.stem for p in GRAPHS])
+def test_cli_validate_names_the_node(path: Path, capsys):
+    from server.cli import main
+
+    expect = _expectation(path)
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if expect["node"] is not None:
+        assert expect["node"] in err
+    assert expect["contains"] in err
