@@ -87,6 +87,18 @@ def _fake_mnist(root: Path, n: int = 40) -> None:
             _write_idx(root / name / "raw" / f"{prefix}-labels-idx1-ubyte", labels[:count])
 
 
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_module_export_runs_as_a_program(path: Path, capsys):
+    """`python model.py` prints the model and the output shape of a random batch."""
+    g = json.loads(path.read_text(encoding="utf-8"))
+    report = validate_graph(g)
+    source = export_code(g, "module")
+    exec(compile(source, str(path.with_suffix(".py")), "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    shape = ", ".join(map(str, [2, *report.nodes[report.output].output_shape]))
+    assert out.rstrip().endswith(f"torch.Size([{shape}])")
+
+
 @pytest.fixture(scope="session")
 def dry_runs(tmp_path_factory) -> dict[str, str]:
     """Export every example's script and run them all with --dry-run in one subprocess."""
