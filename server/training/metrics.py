@@ -20,6 +20,11 @@ from .events import clean
 STEP_INTERVAL = 0.05  # seconds: at most ~20 step events a second leave the worker
 
 
+def sum_dtype(device: torch.device) -> torch.dtype:
+    """float64 for running sums, except on MPS, which has no float64."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
 @dataclass
 class StepLosses:
     """Losses of the steps since the last step event, kept on the device until flushed."""
@@ -51,12 +56,13 @@ class Averages:
     """Sample-weighted loss and accuracy over an epoch, summed on the device."""
 
     def __init__(self, device: torch.device):
-        self.loss = torch.zeros((), dtype=torch.float64, device=device)
+        self.dtype = sum_dtype(device)
+        self.loss = torch.zeros((), dtype=self.dtype, device=device)
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         self.count = 0
 
     def add(self, loss: torch.Tensor, n: int, correct: torch.Tensor | None = None) -> None:
-        self.loss += loss.detach().double() * n
+        self.loss += loss.detach().to(self.dtype) * n
         if correct is not None:
             self.correct += correct
         self.count += n
@@ -64,7 +70,7 @@ class Averages:
     def result(self, with_accuracy: bool) -> tuple[float | None, float | None]:
         if not self.count:
             return None, None
-        loss, correct = torch.stack([self.loss, self.correct.double()]).tolist()
+        loss, correct = torch.stack([self.loss, self.correct.to(self.dtype)]).tolist()
         return loss / self.count, (correct / self.count if with_accuracy else None)
 
 
@@ -100,23 +106,24 @@ class RegressionStats:
     """
 
     def __init__(self, device: torch.device, scale: list[float] | None = None):
-        self.sums = torch.zeros(5, dtype=torch.float64, device=device)  # |e|, e^2, y, y^2, n
-        self.scale = None if not scale else torch.tensor(scale, dtype=torch.float64,
-                                                         device=device)
+        self.dtype = sum_dtype(device)
+        self.sums = torch.zeros(4, dtype=self.dtype, device=device)  # |e|, e^2, y, y^2
+        self.n = 0
+        self.scale = None if not scale else torch.tensor(scale, dtype=self.dtype, device=device)
 
     def add(self, out: torch.Tensor, target: torch.Tensor) -> None:
-        o = out.detach().double().reshape(out.shape[0], -1)
-        y = target.detach().double().reshape(o.shape)
+        o = out.detach().to(self.dtype).reshape(out.shape[0], -1)
+        y = target.detach().to(self.dtype).reshape(o.shape)
         if self.scale is not None and self.scale.numel() == o.shape[1]:
             o, y = o * self.scale, y * self.scale
         o, y = o.reshape(-1), y.reshape(-1)
         e = o - y
-        self.sums += torch.stack([e.abs().sum(), (e * e).sum(), y.sum(), (y * y).sum(),
-                                  torch.tensor(float(y.numel()), dtype=torch.float64,
-                                               device=y.device)])
+        self.sums += torch.stack([e.abs().sum(), (e * e).sum(), y.sum(), (y * y).sum()])
+        self.n += y.numel()
 
     def result(self) -> tuple[float | None, float | None]:
-        abs_err, sq_err, s, s2, n = self.sums.tolist()
+        abs_err, sq_err, s, s2 = self.sums.tolist()
+        n = self.n
         if not n:
             return None, None
         total = s2 - s * s / n  # sum of squares around the mean
@@ -192,6 +199,6 @@ def grid_values(values: torch.Tensor, digits: int = 4) -> list:
     Rounded in float64 so each number prints short ("0.1234"), and the common all-finite
     case never walks the lists in Python.
     """
-    v = torch.round(values.detach().double().cpu(), decimals=digits)
+    v = torch.round(values.detach().cpu().double(), decimals=digits)
     out = v.tolist()
     return out if bool(torch.isfinite(v).all()) else clean(out)

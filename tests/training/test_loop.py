@@ -231,3 +231,8 @@ def test_running_out_of_memory_fails_with_the_reason(tmp_path):
     status, events = run_loop(mlp(), tmp_path, compile_fn=lambda graph, seed: _Hungry())
     assert status == "failed"
     assert events[-1]["error"].startswith("out of memory")
+
+
+def test_mixed_precision_is_ignored_on_cpu(tmp_path):
+    status, events = run_loop(mlp(amp=True), tmp_path)
+    assert status == "completed", events[-1]
