@@ -351,6 +351,17 @@ export function select(ids) {
   rendering = false;
 }
 
+/** Scroll the view so a node is visible (when it is picked from a list, not the canvas). */
+export function reveal(id) {
+  const cell = graph.getCellById(BLOCK_KINDS.includes(id) ? BLOCK_ID(id) : id);
+  if (!cell) return;
+  const box = cell.getBBox();
+  const view = graph.container.getBoundingClientRect();
+  const a = graph.localToClient(box.x, box.y);
+  const b = graph.localToClient(box.x + box.width, box.y + box.height);
+  if (a.x < view.left || a.y < view.top || b.x > view.right || b.y > view.bottom) graph.centerCell(cell);
+}
+
 export function selectAll() {
   selection.reset(graph.getNodes());
 }
@@ -359,7 +370,15 @@ export const zoomIn = () => graph.zoom(0.15);
 export const zoomOut = () => graph.zoom(-0.15);
 export const zoomReset = () => graph.zoomTo(1);
 export function fit() {
-  if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1 });
+  if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1, minScale: 0.1 });
+}
+
+/** Fit when the text stays readable; otherwise show the top (the inputs) at a readable zoom. */
+export function fitReadable() {
+  if (!graph.getNodes().length) return;
+  const min = 0.75;
+  graph.zoomToFit({ padding: 32, maxScale: 1, minScale: min });
+  if (graph.zoom() <= min + 1e-3) graph.positionContent("top", { padding: { top: 24 } });
 }
 export const zoomLevel = () => graph.zoom();
 /** The canvas point at the centre of the visible area (for keyboard adds and paste). */

@@ -173,7 +173,7 @@ function openGraph(graph, { name = null, undoable = false } = {}) {
   selection = [];
   if (undoable) store.apply("replace", { graph: g }, { reason: "load" });
   else store.reset(g);
-  requestAnimationFrame(() => (g.nodes.length ? canvas.fit() : canvas.zoomReset()));
+  requestAnimationFrame(() => (g.nodes.length ? canvas.fitReadable() : canvas.zoomReset()));
 }
 
 async function openProject(name) {
@@ -276,7 +276,10 @@ async function start() {
       if (typing) ownEdit();
       renderInspector(g, sel, v, { force: !typing });
     },
-    onPick: (id) => setSelection([id]),
+    onPick: (id) => {
+      setSelection([id]);
+      canvas.reveal(id);
+    },
   });
 
   store.subscribe((g, { reason }) => {

@@ -65,7 +65,12 @@ def connect(page: Page, src: str, dst: str) -> None:
 
 
 def select(page: Page, node_id: str) -> None:
-    node(page, node_id).locator(".tc-node-title").click()
+    """Click a node; if the view does not show it whole, fit the view first."""
+    target = node(page, node_id).locator(".tc-node-title")
+    box, view = target.bounding_box(), canvas(page).bounding_box()
+    if not box or box["y"] < view["y"] or box["y"] + 40 > view["y"] + view["height"]:
+        page.get_by_test_id("fit").click()
+    target.click()
     expect(page.get_by_test_id("inspector").get_by_test_id("node-id")).to_have_value(node_id)
 
 
