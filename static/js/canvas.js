@@ -376,7 +376,7 @@ export function fit() {
 /** Fit when the text stays readable; otherwise show the top (the inputs) at a readable zoom. */
 export function fitReadable() {
   if (!graph.getNodes().length) return;
-  const min = 0.75;
+  const min = 0.7;
   graph.zoomToFit({ padding: 32, maxScale: 1, minScale: min });
   if (graph.zoom() <= min + 1e-3) graph.positionContent("top", { padding: { top: 24 } });
 }
