@@ -316,8 +316,14 @@ export function currentGraph() {
   return serializeGraph(store.get());
 }
 
+// The page gives graphs without positions a layout before they reach the canvas.
+let prepare = (graph) => graph;
+export function setGraphPreparer(fn) {
+  prepare = fn;
+}
+
 export function loadGraph(graph) {
-  store.apply("replace", { graph }, { reason: "load" });
+  store.apply("replace", { graph: prepare(graph) }, { reason: "load" });
 }
 
 export function onGraphChange(fn) {

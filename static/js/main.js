@@ -11,7 +11,8 @@ import { getCatalog, getProject, saveProject } from "./api.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
-  BLOCK_KINDS, connectionError, copyCells, dependsOn, findNode, needsLayout, parseGraph, serializeGraph, store,
+  BLOCK_KINDS, connectionError, copyCells, dependsOn, findNode, needsLayout, parseGraph, serializeGraph,
+  setGraphPreparer, store,
 } from "./graph-state.js";
 import { createInspector, markOwnEdit as ownEdit, renderInspector } from "./inspector.js";
 import { layoutPositions } from "./layout.js";
@@ -212,6 +213,7 @@ async function save() {
 async function start() {
   initTheme();
   initDock();
+  setGraphPreparer(withPositions); // loadGraph() from the training panel gets a layout too
   try {
     setCatalog(await getCatalog());
   } catch (err) {

@@ -117,6 +117,14 @@ def test_inspector_params_update_shapes(page: Page) -> None:
     expect(node(page, "conv1").locator(".tc-node-shape")).to_have_text("(N, 8, 8, 8)")
     select(page, "fc")
     expect(page.get_by_test_id("inspector").get_by_test_id("param-in_features")).to_have_value("128")
+    # Renaming a layer keeps its edges.
+    select(page, "pool1")
+    node_id = page.get_by_test_id("inspector").get_by_test_id("node-id")
+    node_id.fill("pool")
+    node_id.press("Enter")
+    expect(node(page, "pool")).to_have_count(1)
+    assert graph_json(page)["nodes"][4]["inputs"] == ["pool"]
+    expect_valid(page)
     # A value the schema refuses is marked at once, before any server answer.
     select(page, "conv1")
     field = page.get_by_test_id("inspector").get_by_test_id("param-out_channels")

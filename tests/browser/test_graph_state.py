@@ -121,3 +121,15 @@ def test_shared_api_for_the_training_panel(gs) -> None:
     """, SEED_CNN)
     assert got["seen"] == [["digits", "load"], ["iris", "fields"]]
     assert got["nodes"] == 6 and got["data"] is None
+
+
+def test_the_page_lays_out_a_restored_graph_without_positions(page: Page) -> None:
+    page.goto("/")
+    page.locator("body[data-ready=true]").wait_for(state="attached")
+    ui = page.evaluate("""async (g) => {
+        const gs = await import('/static/js/graph-state.js');
+        gs.loadGraph(g);
+        return gs.currentGraph().nodes.map((n) => n.ui);
+    }""", SEED_CNN)
+    assert all(p and isinstance(p["x"], int) for p in ui)
+    assert len({(p["x"], p["y"]) for p in ui}) == len(ui)
