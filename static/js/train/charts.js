@@ -12,6 +12,11 @@ import {el, fmt, cssVar} from "./dom.js";
 
 const HEIGHT = 190;
 
+// Tick steps from 1e-16 to 1e40: uPlot's defaults stop at 1e16, so a diverged
+// loss (1e30 and up) would otherwise get an axis without a single label.
+const Y_INCRS = [];
+for (let e = -16; e <= 40; e++) for (const m of [1, 2, 5]) Y_INCRS.push(Number(`${m}e${e}`));
+
 function palette() {
   return {
     axis: cssVar("--tp-chart-axis", "#555"),
@@ -19,6 +24,26 @@ function palette() {
     s: [1, 2, 3, 4, 5].map((i) => cssVar(`--tp-series-${i}`, ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#64748b"][i - 1])),
   };
 }
+
+/** Room for the longest tick label, so "-1.00e+33" is not cut off at the edge. */
+function axisSize(u, values) {
+  const longest = Math.max(3, ...(values || []).map((v) => String(v ?? "").length));
+  return Math.min(90, longest * 7 + 18);
+}
+
+// Log ticks: whole decades, spaced so that about five get a label; uPlot's own
+// log labels disappear when decades are only a few pixels apart (a diverged run).
+const LOG_AXIS = {
+  splits: (u, axisIdx, min, max) => {
+    const lo = Math.ceil(Math.log10(min));
+    const hi = Math.floor(Math.log10(max));
+    const step = Math.max(1, Math.ceil((hi - lo) / 5));
+    const out = [];
+    for (let e = lo; e <= hi; e += step) out.push(10 ** e);
+    return out.length ? out : [min, max];
+  },
+  filter: (u, splits) => splits,
+};
 
 /** The last non-null value of a column (epoch series are mostly gaps on the step axis). */
 function latest(column) {
@@ -28,18 +53,38 @@ function latest(column) {
 
 /** One chart in a labelled box; owns its uPlot instance and repaints on demand. */
 class Chart {
-  constructor(container, {testid, title, xLabel, integerX = false}) {
+  constructor(container, {testid, title, xLabel, integerX = false, logToggle = false}) {
     this.integerX = integerX;
-    this.title = title;
     this.xLabel = xLabel;
+    this.log = false;
     this.box = el("div", {class: "tp-chart", "data-testid": testid, role: "figure", "aria-label": title, "data-points": "0"});
-    container.append(el("div", {class: "tp-chart-wrap"}, el("h4", {class: "tp-chart-title"}, title), this.box));
+    this.titleEl = el("span", {}, title);
+    // A log axis keeps a diverging or slowly converging loss readable.
+    this.logBox = logToggle ? el("input", {type: "checkbox", "data-testid": `${testid}-log`,
+      onchange: () => this.setLog(this.logBox.checked)}) : null;
+    container.append(el("div", {class: "tp-chart-wrap"},
+      el("h4", {class: "tp-chart-title"}, this.titleEl,
+        this.logBox ? el("label", {class: "tp-chart-option"}, this.logBox, "log scale") : null),
+      this.box));
     this.plot = null;
     this.key = "";
     this.data = null;
     this.dirty = false;
     // Follow the panel's width; uPlot does not resize by itself.
     new ResizeObserver(() => this._resize()).observe(this.box);
+  }
+
+  setTitle(text) {
+    this.titleEl.textContent = text;
+    this.box.setAttribute("aria-label", text);
+  }
+
+  setLog(on) {
+    if (this.logBox) this.logBox.checked = on;
+    if (on === this.log) return;
+    this.log = on;
+    this.key = ""; // the scale is part of the build
+    if (this.series) this.show(this.series, this.data, this.extraScales);
   }
 
   _width() { return Math.max(240, Math.floor(this.box.clientWidth || 400)); }
@@ -52,8 +97,10 @@ class Chart {
 
   /** Replace the series and data. `series` = [{label, color, width, dash, points, scale}]; `axes` optional extra y axes. */
   show(series, data, extraScales = {}) {
-    const key = JSON.stringify([series, Object.keys(extraScales)]);
+    const key = JSON.stringify([series, Object.keys(extraScales), this.log]);
     this.data = data;
+    this.series = series;
+    this.extraScales = extraScales;
     if (key !== this.key || !this.plot) {
       this.key = key;
       this._build(series, extraScales);
@@ -69,7 +116,7 @@ class Chart {
     const opts = {
       width: this._width(),
       height: HEIGHT,
-      scales: {x: {time: false}, ...extraScales},
+      scales: {x: {time: false}, y: this.log ? {distr: 3, log: 10} : {}, ...extraScales},
       legend: {live: true},
       cursor: {drag: {x: true, y: false}},
       series: [
@@ -89,10 +136,26 @@ class Chart {
       axes: [
         // Epochs are whole numbers: never tick at 1.5.
         axis({label: this.xLabel, labelSize: 18, ...(this.integerX ? {incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]} : {})}),
-        axis({size: 58}),
-        ...Object.keys(extraScales).map((scale) => axis({scale, side: 1, size: 58, grid: {show: false}})),
+        axis({size: axisSize, incrs: Y_INCRS, ...(this.log ? LOG_AXIS : {})}),
+        ...Object.keys(extraScales).map((scale) => axis({scale, side: 1, size: axisSize, incrs: Y_INCRS, grid: {show: false}})),
       ],
     };
+    // A run that diverged gets a red line where the loss stopped being a number.
+    opts.hooks = {draw: [(u) => {
+      const x = this.marker?.();
+      if (x === null || x === undefined) return;
+      const px = Math.round(u.valToPos(x, "x", true));
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.strokeStyle = cssVar("--tp-bad", "#b91c1c");
+      ctx.lineWidth = 2 * devicePixelRatio;
+      ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+      ctx.beginPath();
+      ctx.moveTo(px, u.bbox.top);
+      ctx.lineTo(px, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.restore();
+    }]};
     this.box.replaceChildren();
     this.plot = new uPlot(opts, this.data, this.box);
   }
@@ -112,6 +175,16 @@ class Chart {
   }
 }
 
+/** Where a diverged run broke: the step the trainer names ("... step 56: ..."), else the last streamed one. */
+function divergedAt(run) {
+  if (run.status !== "diverged") return null;
+  const named = /step (\d+)/.exec(run.error || "");
+  const last = run.steps[run.steps.length - 1];
+  // The breaking step is usually just past the last streamed one: keep the line on the chart.
+  if (named && run.steps.length && Number(named[1]) >= run.steps[0]) return Math.min(Number(named[1]), last);
+  return run.lastStep ? run.lastStep.x : null;
+}
+
 /** Join several aligned tables ([x, ...ys]) on x, as uPlot's overlay of runs needs. */
 function join(tables) {
   return tables.length === 1 ? tables[0] : uPlot.join(tables);
@@ -122,7 +195,7 @@ const range = (n) => Array.from({length: n}, (_, i) => i + 1);
 /** The three training charts of the panel. */
 export class TrainingCharts {
   constructor(container) {
-    this.loss = new Chart(container, {testid: "chart-loss", title: "Loss", xLabel: "step"});
+    this.loss = new Chart(container, {testid: "chart-loss", title: "Loss", xLabel: "step", logToggle: true});
     this.metric = new Chart(container, {testid: "chart-accuracy", title: "Accuracy", xLabel: "epoch", integerX: true});
     this.lr = new Chart(container, {testid: "chart-lr", title: "Learning rate", xLabel: "epoch", integerX: true});
     this.run = null;
@@ -133,6 +206,8 @@ export class TrainingCharts {
   show(run, compare = null) {
     this.run = run;
     this.compare = compare;
+    this.loss.marker = () => divergedAt(run);
+    this.autoLogged = false;
     this.refresh(true);
   }
 
@@ -146,6 +221,11 @@ export class TrainingCharts {
   refresh(rebuild = false) {
     const run = this.run;
     if (!run) return;
+    // A diverged curve spans many orders of magnitude: only a log axis shows both parts.
+    if (run.status === "diverged" && !this.autoLogged) {
+      this.autoLogged = true;
+      this.loss.setLog(true);
+    }
     const cmp = this.compare;
     const tag = cmp ? ` (#${run.id})` : "";
     const ctag = cmp ? ` (#${cmp.id})` : "";
@@ -169,8 +249,7 @@ export class TrainingCharts {
 
     // Accuracy, or R² and MAE for regression (MAE has its own unit: right axis).
     const regression = run.isRegression;
-    this.metric.box.previousSibling.textContent = regression ? "R² and MAE" : "Accuracy";
-    this.metric.box.setAttribute("aria-label", regression ? "R² and MAE" : "Accuracy");
+    this.metric.setTitle(regression ? "R² and MAE" : "Accuracy");
     const metricKeys = regression
       ? [["val_r2", "val R²"], ["val_mae", "val MAE", "mae"]]
       : [["train_accuracy", "train acc"], ["val_accuracy", "val acc"]];

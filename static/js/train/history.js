@@ -25,7 +25,7 @@ function metrics(run) {
 export const runDataset = (run) => run.dataset ?? run.graph?.data?.dataset ?? "";
 
 export class RunHistory {
-  /** hooks: onOpen(id), onCompare(id|null), onRestore(id) */
+  /** hooks: onOpen(id), onCompare(id|null), onRestore(id), onDelete(id) */
   constructor(container, hooks) {
     this.hooks = hooks;
     this.openId = null;
@@ -50,6 +50,23 @@ export class RunHistory {
 
   setOpen(id) { this.openId = id; if (id === this.compareId) this.compareId = null; this.render(); }
 
+  /** Delete asks twice (the button turns into "Really delete?"), without a modal dialog. */
+  _deleteButton(id) {
+    const button = el("button", {type: "button", class: "tp-danger", "data-testid": `delete-${id}`,
+      onclick: async () => {
+        if (button.dataset.armed !== "true") {
+          button.dataset.armed = "true";
+          button.textContent = "Really delete?";
+          setTimeout(() => { button.dataset.armed = ""; button.textContent = "Delete"; }, 4000);
+          return;
+        }
+        button.disabled = true;
+        await this.hooks.onDelete(id);
+        await this.refresh();
+      }}, "Delete");
+    return button;
+  }
+
   render() {
     this.empty.hidden = this.runs.length > 0;
     this.list.replaceChildren(...this.runs.map((run) => {
@@ -70,7 +87,8 @@ export class RunHistory {
             onclick: () => { this.compareId = compared ? null : id; this.render(); this.hooks.onCompare(this.compareId); }},
           compared ? "Stop comparing" : "Compare"),
           el("button", {type: "button", "data-testid": `restore-${id}`,
-            onclick: () => this.hooks.onRestore(id)}, "Restore graph")));
+            onclick: () => this.hooks.onRestore(id)}, "Restore graph"),
+          this._deleteButton(id)));
     }));
   }
 }

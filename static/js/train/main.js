@@ -39,7 +39,7 @@ const historyCard = el("section", {class: "tp-card tp-history", "aria-label": "R
 
 const runHeader = el("div", {class: "tp-run-header"});
 
-const view = {run: null, stream: null, compare: null, totalEpochs: null, dataset: null};
+const view = {run: null, stream: null, compare: null, totalEpochs: null, dataset: null, charts: null};
 const previews = new Map(); // dataset name -> preview samples, for boundary points
 
 const picker = new DatasetPicker(dataCard, {onChange: () => syncDiagnostics(), defaults: () => controls.values().data});
@@ -48,12 +48,14 @@ const controls = new Controls(runCard, {onTrain: train, onStop: stop});
 const progress = new ProgressView(runCard);
 runCard.append(runHeader);
 const charts = new TrainingCharts(chartCard);
+view.charts = charts;
+window.__trainPanel = view; // lets tests drop the socket and inspect the model and charts
 const boundary = new BoundaryView(diagCard);
 const confusion = new ConfusionView(diagCard);
 const norms = new NormsView(diagCard);
 const tryIt = new TryIt(diagCard);
 tryIt.useBoundary(boundary);
-const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore});
+const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore, onDelete: removeRun});
 
 root.classList.add("tp-train");
 root.replaceChildren(dataCard, runCard, historyCard, chartCard, diagCard);
@@ -113,7 +115,7 @@ async function openRun(id, known = null) {
   view.dataset = picker.entryFor(meta.graph?.data)?.name ?? runDataset(meta);
   localStorage.setItem(LAST_RUN_KEY, id);
   history.setOpen(id);
-  renderHeader(run);
+  renderHeader(run, !!meta.has_checkpoint);
   boundary.clear();
   confusion.clear();
   tryIt.setRun(null);
@@ -137,7 +139,6 @@ async function openRun(id, known = null) {
     onEvents: (batch) => { if (view.run === run) render(batch); },
     onState: (state) => { if (view.run === run) setLink(state); },
   });
-  window.__trainPanel = view; // lets tests drop the socket and inspect the model
 }
 
 function setLink(state) {
@@ -146,12 +147,43 @@ function setLink(state) {
   if (badge) badge.textContent = state === "reconnecting" ? "connection lost, reconnecting…" : "";
 }
 
-function renderHeader(run) {
+/** The open run's name and downloads; the checkpoint link only once the server has one. */
+function renderHeader(run, hasCheckpoint) {
   runHeader.replaceChildren(
     el("span", {class: "tp-run-id"}, `Run #${run.id}${view.dataset ? ` on ${view.dataset}` : ""}`),
-    el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint"),
+    hasCheckpoint
+      ? el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint")
+      : el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "checkpoint after the first epoch"),
     el("a", {href: api.codeUrl(run.id), download: `run-${run.id}.py`, "data-testid": "download-code"}, "Script"),
     el("span", {class: "tp-link", "aria-live": "polite"}));
+}
+
+/** Ask the server whether the run has a checkpoint now, and update the header. */
+async function refreshHeader(run) {
+  try {
+    const meta = await api.getRun(run.id);
+    if (view.run === run) renderHeader(run, !!meta.has_checkpoint);
+  } catch { /* keep the header as it is */ }
+}
+
+async function removeRun(id) {
+  try {
+    await api.deleteRun(id);
+  } catch (err) { controls.showError(`Cannot delete run ${id}: ${errorText(err)}`); return; }
+  if (view.compare?.id === id) compareWith(null);
+  if (view.run?.id === id) {
+    view.stream?.close();
+    view.run = null;
+    view.stream = null;
+    localStorage.removeItem(LAST_RUN_KEY);
+    runHeader.replaceChildren();
+    progress.reset();
+    controls.setRunning(false);
+    boundary.clear();
+    confusion.clear();
+    norms.show(null);
+    tryIt.setRun(null);
+  }
 }
 
 /** Redraw after events; `batch` null means "everything changed" (a replayed run). */
@@ -160,8 +192,11 @@ function render(batch) {
   if (!run) return;
   progress.show(run, view.totalEpochs);
   const kinds = new Set((batch || [{type: "step"}, {type: "epoch"}, {type: "boundary"}, {type: "confusion"}, {type: "status"}]).map((e) => e.type));
-  if (kinds.has("step") || kinds.has("epoch")) charts.refresh();
-  if (kinds.has("epoch")) norms.show(run.lastEpoch);
+  if (kinds.has("step") || kinds.has("epoch") || kinds.has("status")) charts.refresh();
+  if (kinds.has("epoch")) {
+    norms.show(run.lastEpoch);
+    if (!runHeader.querySelector("[data-testid=download-checkpoint]")) refreshHeader(run);
+  }
   if (kinds.has("boundary") && run.boundary) { boundary.setVisible(true); boundary.setBoundary(run.boundary); }
   if (kinds.has("confusion") && run.confusion) { confusion.setVisible(true); confusion.show(run.confusion); }
   if (batch === null && !run.lastEpoch) norms.show(null);
@@ -169,6 +204,7 @@ function render(batch) {
     controls.setRunning(false);
     if (kinds.has("status")) {
       history.refresh();
+      refreshHeader(run);
       tryIt.setRun(run.status === "completed" || run.status === "stopped" ? {run, dataset: datasetInfo(view.dataset)} : null);
     }
   }

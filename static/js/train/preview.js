@@ -79,7 +79,10 @@ function scatter(points, labels) {
   return canvas;
 }
 
-function table(columns, rows) {
+const TABLE_ROWS = 6; // a head, not the file: enough to see the columns and their scale
+
+function table(columns, allRows) {
+  const rows = allRows.slice(0, TABLE_ROWS);
   return el("div", {class: "tp-table-wrap"}, el("table", {class: "tp-head-table"},
     el("thead", {}, el("tr", {}, columns.map((c) => el("th", {scope: "col"}, c)))),
     el("tbody", {}, rows.map((r) => el("tr", {}, (Array.isArray(r) ? r : columns.map((c) => r[c]))

@@ -7,10 +7,11 @@
  * reconnect from the last good seq rather than a silently broken curve.
  * The socket closes normally after the final status; then we stop for good.
  */
-import {openRunSocket} from "../api.js";
+import {openRunSocket, runEvents} from "../api.js";
 import {isFinal} from "./run-model.js";
 
 const MAX_DELAY_MS = 5000;
+const NO_RUN = 4404; // the server's close code for a run that does not exist: never retry
 
 export class RunStream {
   /**
@@ -36,10 +37,14 @@ export class RunStream {
     this.socket = socket;
     socket.onopen = () => { this.attempt = 0; this.hooks.onState?.("live"); };
     socket.onmessage = (msg) => this._receive(socket, msg.data);
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (socket !== this.socket) return; // an older socket we replaced on purpose
       this.socket = null;
       if (this.closed || isFinal(this.model.status)) return this.close();
+      if (ev.code === NO_RUN) { this.hooks.onState?.("gone"); return this.close(); }
+      // A normal close means "run finished": if its last events did not reach
+      // us, fetch them over REST instead of reconnecting in a loop.
+      if (ev.code === 1000) return this._catchUp();
       this._retry();
     };
     // An error is always followed by close; retrying happens there.
@@ -49,7 +54,7 @@ export class RunStream {
   _receive(socket, text) {
     let event;
     try { event = JSON.parse(text); } catch { return; }
-    const result = this.model.add(event);
+    const result = this._apply(event);
     if (result === "gap") {
       // Resume from what we have; the server replays the missing part.
       this.socket = null;
@@ -57,7 +62,12 @@ export class RunStream {
       this._retry(0);
       return;
     }
-    if (result !== "ok") return;
+  }
+
+  /** Apply one event to the model and queue it for the next frame's redraw. */
+  _apply(event) {
+    const result = this.model.add(event);
+    if (result !== "ok") return result;
     this.pending.push(event);
     // Many events can arrive per frame; hand them over in one batch so the
     // charts redraw once per animation frame, not once per message.
@@ -66,6 +76,16 @@ export class RunStream {
       requestAnimationFrame(() => this._flush());
     }
     if (isFinal(this.model.status)) this.closed = true;
+    return result;
+  }
+
+  async _catchUp() {
+    try {
+      const events = await runEvents(this.model.id, this.model.lastSeq);
+      for (const e of events) this._apply(e);
+    } catch { /* fall through to a retry */ }
+    if (isFinal(this.model.status)) this.close();
+    else this._retry();
   }
 
   _flush() {
