@@ -191,3 +191,12 @@ def test_script_without_a_validation_split_runs(tmp_path, monkeypatch, capsys):
     _run_script(export_code(g, "script"), tmp_path, monkeypatch, "--save-model", "")
     assert "Validation: loss" in capsys.readouterr().out
     assert not list(tmp_path.glob("*.pt"))  # an empty --save-model saves nothing
+
+
+def test_script_export_needs_data_and_a_known_format():
+    g = chain([2], ("Linear", {"out_features": 2}))
+    assert "class Net(nn.Module)" in export_code(g, "module")
+    with pytest.raises(ValueError, match="needs `data`"):
+        export_code(g, "script")
+    with pytest.raises(ValueError, match="unknown export format 'notebook'"):
+        export_code(g, "notebook")
