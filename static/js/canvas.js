@@ -378,7 +378,11 @@ export function fitReadable() {
   if (!graph.getNodes().length) return;
   const min = 0.7;
   graph.zoomToFit({ padding: 32, maxScale: 1, minScale: min });
-  if (graph.zoom() <= min + 1e-3) graph.positionContent("top", { padding: { top: 24 } });
+  if (graph.zoom() <= min + 1e-3) {
+    graph.positionContent("top");
+    const { tx, ty } = graph.translate();
+    graph.translate(tx, ty + 24);
+  }
 }
 export const zoomLevel = () => graph.zoom();
 /** The canvas point at the centre of the visible area (for keyboard adds and paste). */

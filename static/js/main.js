@@ -460,6 +460,12 @@ function initDock() {
   };
   const stored = Number(localStorage.getItem("torchcanvas:dock"));
   if (stored) setHeight(stored);
+  const toggle = byTestId("toggle-dock");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") === "true";
+    toggle.setAttribute("aria-expanded", String(!open));
+    $("#dock").classList.toggle("collapsed", open);
+  });
   handle.addEventListener("pointerdown", (e) => {
     handle.setPointerCapture(e.pointerId);
     const move = (ev) => setHeight(window.innerHeight - ev.clientY);
