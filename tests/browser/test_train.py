@@ -228,6 +228,8 @@ def test_divergence_is_named_with_where_and_why(page: Page) -> None:
     detail = page.locator(".tp-status-detail")
     expect(detail).to_contain_text("epoch")
     expect(detail).to_contain_text("learning rate")
+    # The loss axis turned logarithmic by itself, so both parts of the curve stay readable.
+    expect(page.get_by_test_id("chart-loss-log")).to_be_checked()
 
 
 def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:

@@ -153,7 +153,7 @@ function renderHeader(run, hasCheckpoint) {
     el("span", {class: "tp-run-id"}, `Run #${run.id}${view.dataset ? ` on ${view.dataset}` : ""}`),
     hasCheckpoint
       ? el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint")
-      : el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "checkpoint after the first epoch"),
+      : el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "no checkpoint written yet"),
     el("a", {href: api.codeUrl(run.id), download: `run-${run.id}.py`, "data-testid": "download-code"}, "Script"),
     el("span", {class: "tp-link", "aria-live": "polite"}));
 }
@@ -200,10 +200,12 @@ function render(batch) {
   if (kinds.has("boundary") && run.boundary) { boundary.setVisible(true); boundary.setBoundary(run.boundary); }
   if (kinds.has("confusion") && run.confusion) { confusion.setVisible(true); confusion.show(run.confusion); }
   if (batch === null && !run.lastEpoch) norms.show(null);
+  // The history shows every run's status word: keep it in step (queued -> running -> final).
+  if (kinds.has("status") && batch !== null) history.refresh();
   if (isFinal(run.status)) {
     controls.setRunning(false);
     if (kinds.has("status")) {
-      history.refresh();
+      if (batch === null) history.refresh();
       refreshHeader(run);
       tryIt.setRun(run.status === "completed" || run.status === "stopped" ? {run, dataset: datasetInfo(view.dataset)} : null);
     }
