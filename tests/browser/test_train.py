@@ -266,6 +266,44 @@ def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
     print(json.dumps(graph["data"]))
 
 
+def _image_zip(path, classes: list[str]) -> None:
+    """A zip of class folders holding a few tiny PNGs each."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for k, name in enumerate(classes):
+            for i in range(4):
+                buf = io.BytesIO()
+                Image.new("L", (8, 8), color=40 * k + 10 * i).save(buf, format="PNG")
+                archive.writestr(f"{name}/{i}.png", buf.getvalue())
+
+
+def test_zip_of_class_folders_uploads_with_progress_and_preview(page: Page, tmp_path) -> None:
+    open_panel(page)
+    page.locator(".tp-upload summary").click()
+
+    lonely = tmp_path / "one.zip"
+    _image_zip(lonely, ["cats"])
+    page.get_by_test_id("upload").set_input_files(str(lonely))
+    expect(page.get_by_test_id("upload-label")).to_be_hidden()  # no label column for a zip
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-message")).to_contain_text("at least two class folders")
+
+    good = tmp_path / "shades.zip"
+    _image_zip(good, ["dark", "light"])
+    page.get_by_test_id("upload").set_input_files(str(good))
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
+    expect(page.get_by_test_id("upload-progress")).to_have_js_property("value", 1)
+    expect(page.get_by_test_id("dataset")).to_have_value("shades")
+    expect(page.get_by_test_id("dataset-preview").locator("canvas").first).to_be_visible(
+        timeout=30_000)
+    assert canvas_graph(page)["data"]["dataset"] == "imagefolder"
+
+
 def test_charts_stay_fast_at_100k_points(page: Page) -> None:
     """100k step points: one redraw (what each animation frame costs) stays fast."""
     open_panel(page)
