@@ -89,7 +89,7 @@ def _issue_line(e: dict | object) -> str:
     d = e if isinstance(e, dict) else e.model_dump()
     where = d.get("node") or d.get("component")
     param = f" [{d['param']}]" if d.get("param") else ""
-    return f"  {where or 'graph'}{param}: {d['message']}"
+    return _printable(f"  {where or 'graph'}{param}: {d['message']}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -114,7 +114,8 @@ def pydantic_errors(exc: ValidationError, data: Any) -> list[dict[str, Any]]:
             except (KeyError, IndexError, TypeError, AttributeError):
                 node = None
         where = ".".join(str(p) for p in loc)
-        out.append({"node": node, "param": None, "message": f"{where}: {err['msg']}"})
+        message = f"{where}: {err['msg']}" if where else err["msg"]
+        out.append({"node": node, "param": None, "message": message})
     return out
 
 
