@@ -103,6 +103,7 @@ async function stop() {
 async function openRun(id, known = null) {
   view.stream?.close();
   view.stream = null;
+  if (view.compare?.id === id) view.compare = null; // never overlay a run on itself
   let meta = known;
   if (!meta || !meta.graph) {
     try { meta = {...(known || {}), ...(await api.getRun(id))}; }
@@ -124,10 +125,8 @@ async function openRun(id, known = null) {
   charts.show(run, view.compare);
   render([]);
   if (isFinal(meta.status)) {
-    try {
-      const events = await api.runEvents(id, -1);
-      for (const e of Array.isArray(events) ? events : events.events || []) run.add(e);
-    } catch (err) { controls.showError(`Cannot load run ${id}: ${errorText(err)}`); }
+    try { await loadEvents(run); }
+    catch (err) { controls.showError(`Cannot load run ${id}: ${errorText(err)}`); }
     if (view.run !== run) return;
     // The stored status is authoritative even if its event was never written.
     if (!isFinal(run.status)) { run.status = meta.status; run.error = run.error || meta.error; }
@@ -139,6 +138,18 @@ async function openRun(id, known = null) {
     onEvents: (batch) => { if (view.run === run) render(batch); },
     onState: (state) => { if (view.run === run) setLink(state); },
   });
+}
+
+/** All stored events of a finished run. The server answers in pages, so ask until it has no more. */
+async function loadEvents(run) {
+  for (;;) {
+    const page = await api.runEvents(run.id, run.lastSeq);
+    const events = Array.isArray(page) ? page : page.events || [];
+    const before = run.lastSeq;
+    for (const e of events) run.add(e);
+    // Stop when done, and also if a page brought nothing new (never loop forever).
+    if (!events.length || isFinal(run.status) || run.lastSeq === before) return;
+  }
 }
 
 function setLink(state) {
@@ -238,8 +249,7 @@ async function compareWith(id) {
   if (id) {
     const other = new RunModel(id);
     try {
-      const events = await api.runEvents(id, -1);
-      for (const e of Array.isArray(events) ? events : events.events || []) other.add(e);
+      await loadEvents(other);
       view.compare = other;
     } catch (err) { controls.showError(`Cannot compare with run ${id}: ${errorText(err)}`); }
   }
