@@ -116,7 +116,16 @@ def test_inspector_params_update_shapes(page: Page) -> None:
     set_param(page, "padding", "1, 2")
     expect(node(page, "conv1").locator(".tc-node-shape")).to_have_text("(N, 8, 8, 8)")
     select(page, "fc")
-    expect(page.get_by_test_id("inspector").get_by_test_id("param-in_features")).to_have_value("128")
+    inspector = page.get_by_test_id("inspector")
+    expect(inspector.get_by_test_id("param-in_features")).to_have_value("128")
+    # An inferred size can be overridden (and is then checked), then inferred again.
+    inspector.get_by_test_id("param-in_features-override").click()
+    set_param(page, "in_features", "100")
+    expect_valid(page, False)
+    expect(inspector.get_by_test_id("param-in_features-error")).to_contain_text("128")
+    inspector.get_by_test_id("param-in_features-infer").click()
+    expect_valid(page)
+    expect(inspector.get_by_test_id("param-in_features")).to_have_attribute("readonly", "")
     # Renaming a layer keeps its edges.
     select(page, "pool1")
     node_id = page.get_by_test_id("inspector").get_by_test_id("node-id")
