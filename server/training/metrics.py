@@ -186,10 +186,11 @@ def boundary_grid(points: torch.Tensor, size: int = GRID,
     lo, hi = pts.min(dim=0).values, pts.max(dim=0).values
     span = (hi - lo).clamp(min=1e-6)
     lo, hi = lo - margin * span, hi + margin * span
-    xs = torch.linspace(float(lo[0]), float(hi[0]), size)
-    ys = torch.linspace(float(lo[1]), float(hi[1]), size)
+    # Axes rounded to 5 decimals (short on the wire); the grid uses the same numbers.
+    xs, ys = (torch.round(torch.linspace(float(lo[i]), float(hi[i]), size,
+                                         dtype=torch.float64), decimals=5) for i in (0, 1))
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+    grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).float()
     return xs.tolist(), ys.tolist(), grid
 
 
