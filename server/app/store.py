@@ -175,7 +175,9 @@ class Store:
                      limit: int = 5000) -> list[tuple[int, str]]:
         """Stored events with after < seq <= upto, oldest first, at most `limit`."""
         upto = 2**62 if upto is None else upto
-        return self._conn().execute(
+        cur = self._conn().cursor()
+        cur.row_factory = None  # plain tuples: a replay reads 100k of these
+        return cur.execute(
             "SELECT seq, data FROM run_events WHERE run = ? AND seq > ? AND seq <= ? "
             "ORDER BY seq LIMIT ?", (run_id, after, upto, limit)).fetchall()
 

@@ -86,13 +86,19 @@ async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: i
 
     last = after
     upto = None if snapshot is None else snapshot[0]
-    while True:  # stored events, in chunks so memory stays flat on a long log
-        rows = await run_in_threadpool(ctx.store.events_after, run_id, last, upto, REPLAY_CHUNK)
+    def fetch(after_seq: int) -> asyncio.Future:
+        return asyncio.ensure_future(run_in_threadpool(
+            ctx.store.events_after, run_id, after_seq, upto, REPLAY_CHUNK))
+
+    # Stored events, in chunks so memory stays flat on a long log; the next chunk
+    # is read (in a thread) while this one is being sent.
+    chunk: asyncio.Future | None = fetch(last)
+    while chunk is not None:
+        rows = await chunk
+        chunk = fetch(rows[-1][0]) if len(rows) == REPLAY_CHUNK else None
         for seq, text in rows:
             await send_text(text)
             last = seq
-        if len(rows) < REPLAY_CHUNK:
-            break
     if snapshot is None:
         return 1000, "run finished"
     for seq, text in snapshot[1]:
