@@ -27,7 +27,7 @@ export class DatasetPicker {
     this.select = el("select", {"data-testid": "dataset", onchange: () => this.choose(this.select.value)},
       el("option", {value: ""}, "Loading…"));
     this.infoBox = el("div", {class: "tp-dataset-info", "aria-live": "polite"});
-    this.warning = el("p", {class: "tp-warning", role: "alert", hidden: true});
+    this.warning = el("p", {class: "tp-warning", role: "alert", hidden: true, "data-testid": "output-mismatch"});
     this.previewBox = el("div", {class: "tp-preview", "data-testid": "dataset-preview"});
     container.append(field("Dataset", this.select), this.infoBox, this.warning, this.previewBox);
     let timer = null;
@@ -150,7 +150,6 @@ export class DatasetPicker {
       this.warning.textContent = `Output width mismatch: "${out.id}" emits ${width} value${width === 1 ? "" : "s"} but ${info.name} needs ${want}`
         + `${info.task === "regression" ? "" : ` (${info.task === "binary" ? "one logit for two classes" : `one per class`})`}.`;
       this.warning.hidden = false;
-      this.warning.dataset.testid = "output-mismatch";
     } else {
       this.warning.hidden = true;
     }
