@@ -21,6 +21,7 @@ def test_catalog_lists_every_kind_with_param_schemas(client):
     conv = next(e for e in body["layers"] if e["type"] == "Conv2d")
     assert conv["category"] and conv["description"] and "arity" in conv
     assert conv["params"]["type"] == "object"
+    assert body["devices"][-1] == "cpu"  # best first, the CPU always there
 
 
 def test_schema_is_graph_v1(client):

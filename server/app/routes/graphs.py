@@ -23,12 +23,15 @@ GraphBody = Annotated[dict[str, Any], Body(description="A graph, format v1 (see 
 
 @cache
 def _catalog() -> dict[str, Any]:
-    return catalog_json()  # fixed for the life of the process: built once
+    from server.training.device import available_devices  # imports torch
+
+    # Fixed for the life of the process: built once. `devices` feeds the page's picker.
+    return catalog_json() | {"devices": available_devices()}
 
 
 @router.get("/catalog")
 def catalog() -> dict[str, Any]:
-    """Layers, losses, optimizers, schedulers and datasets, with their params' schemas."""
+    """Layers, losses, optimizers, schedulers, datasets (params as JSON Schema), devices."""
     return _catalog()
 
 
