@@ -16,7 +16,7 @@ def test_every_template_is_an_example_copy() -> None:
     for t in INDEX:
         ours = json.loads((ROOT / "static" / "templates" / f"{t['name']}.json").read_text())
         theirs = json.loads((ROOT / "examples" / f"{t['name']}.json").read_text())
-        assert ours == theirs, f"static/templates/{t['name']}.json differs from examples/"
+        assert ours == theirs, f"cp examples/{t['name']}.json static/templates/"
 
 
 def test_issue_templates_are_offered() -> None:
