@@ -89,6 +89,8 @@ async function train() {
 async function stop() {
   if (!view.run) return;
   controls.stop.disabled = true;
+  // The worker stops within one batch; say so until the final status arrives.
+  progress.detail.textContent = "Stopping after the current batch…";
   try {
     await api.stopRun(view.run.id);
   } catch (err) {
