@@ -202,6 +202,7 @@ async function save() {
     setUrlProject(name);
     autosave(project, serializeGraph(store.get()));
     $("#save-state").textContent = "Saved";
+    document.title = `${name} · torchcanvas`;
     toast(`Saved ${name}`);
   } catch (err) {
     toast(`Save failed: ${err.message}`, "error");
@@ -295,6 +296,7 @@ async function start() {
     byTestId("redo").disabled = !store.canRedo();
     if (reason !== "reset") $("#save-state").textContent = project ? "Unsaved changes" : "Not saved";
     else $("#save-state").textContent = project ? "Saved" : "";
+    document.title = `${project || g.name || "Net"} · torchcanvas`;
   });
 
   const projects = createProjectsDialog({

@@ -44,6 +44,8 @@ function keyName(e) {
   return parts.join("+");
 }
 
+const GLOBAL = new Set(["save", "export"]);
+
 const isTyping = (el) =>
   el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
 
@@ -51,10 +53,12 @@ export function installShortcuts(commands) {
   const map = new Map();
   for (const s of SHORTCUTS) for (const k of s.keys) map.set(k, s.command);
   document.addEventListener("keydown", (e) => {
-    if (isTyping(e.target) || e.defaultPrevented) return;
+    if (e.defaultPrevented) return;
     if (document.querySelector("dialog[open]")) return; // the dialog has the keys (Escape closes it)
     const command = map.get(keyName(e));
     if (!command || !commands[command]) return;
+    // In a form field keys are text, except the page-wide commands (Ctrl+S, Ctrl+E).
+    if (isTyping(e.target) && !GLOBAL.has(command)) return;
     // Copy/paste stay native when the user has selected page text.
     if (["copy", "cut"].includes(command) && String(getSelection()).length) return;
     e.preventDefault();

@@ -256,8 +256,9 @@ def test_save_reload_and_reopen_project(page: Page) -> None:
     select(page, node_ids(page)[1])
     set_param(page, "out_features", "24")
     page.get_by_test_id("project-name").fill("my net")
-    page.get_by_test_id("project-save").click()
+    page.keyboard.press("Control+s")  # works from the name field too
     expect(page.locator(".toast", has_text="Saved my net")).to_be_visible()
+    expect(page).to_have_title("my net · torchcanvas")
     assert "project=my+net" in page.url or "project=my%20net" in page.url
     saved = graph_json(page)
 
