@@ -90,7 +90,8 @@ async function stop() {
   if (!view.run) return;
   controls.stop.disabled = true;
   // The worker stops within one batch; say so until the final status arrives.
-  progress.detail.textContent = "Stopping after the current batch…";
+  view.run.stopping = true;
+  progress.show(view.run, view.totalEpochs);
   try {
     await api.stopRun(view.run.id);
   } catch (err) {

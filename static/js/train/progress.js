@@ -85,6 +85,7 @@ export class ProgressView {
   }
 
   _explain(run) {
+    if (run.stopping && !isFinal(run.status)) return "Stopping after the current batch…";
     const base = EXPLAIN[run.status] || "";
     if (run.status === "diverged") {
       const where = run.lastStep ? ` Last finite loss seen at epoch ${run.lastStep.epoch}, step ${run.lastStep.step}.` : "";
