@@ -97,6 +97,7 @@ async function stop() {
   } catch (err) {
     controls.showError(`Could not stop: ${errorText(err)}`);
     controls.stop.disabled = false;
+    if (view.run) view.run.stopping = false;
   }
 }
 
