@@ -47,10 +47,13 @@ def run_training(graph: dict[str, Any], out_dir: str, emit: Callable[[dict], Non
     train(graph, out_dir, emit, should_stop)
 
 
-def _watch_parent(parent: int, stop: Any) -> None:
-    # A worker whose caller died has no one to report to: stop it at the next batch.
+def _watch_parent(parent: int, stop: Any, events: Any) -> None:
+    # A worker whose caller died has no one to report to: stop it at the next batch
+    # (it still writes last.pt), and let it exit without waiting for a reader to
+    # drain the queue (no one will).
     while os.getppid() == parent:
         time.sleep(1.0)
+    events.cancel_join_thread()
     stop.set()
 
 
@@ -59,7 +62,7 @@ def _worker_main(target: Target, graph: dict[str, Any], out_dir: str, events: An
     # Ctrl-C in a terminal reaches the whole process group; only the parent should
     # react (by cancelling), so the worker ignores SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(parent, stop, events), daemon=True).start()
     sent_final = False
 
     def emit(event: dict[str, Any]) -> None:

@@ -51,3 +51,16 @@ def steps_until_stopped(graph, out_dir, emit, should_stop) -> None:
 
 def returns_silently(graph, out_dir, emit, should_stop) -> None:
     _running(emit)
+
+
+def floods(graph, out_dir, emit, should_stop) -> None:
+    """Big events, fast, until stopped: fills the pipe when no one reads it."""
+    _running(emit)
+    step = 0
+    while not should_stop():
+        step += 1
+        emit({"type": "step", "seq": step, "epoch": 1, "step": step, "loss": 1.0,
+              "padding": "x" * 1000})
+        time.sleep(0.001)
+    emit({"type": "status", "seq": step + 1, "status": "stopped", "error": None,
+          "time": time.time()})

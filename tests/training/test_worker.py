@@ -137,3 +137,41 @@ def test_a_worker_that_cannot_start_is_a_failed_status(tmp_path, monkeypatch):
     run.cancel()
     run.kill()
     run.close()
+
+
+ORPHAN = """
+import os, sys, time
+sys.path[:0] = {paths!r}
+from server.training import TrainingRun
+from training import faults
+run = TrainingRun({{"version": 1}}, {out!r}, target=faults.floods)
+run.start()
+while not run.poll(10.0):
+    pass
+print(run.pid, flush=True)
+os._exit(0)  # the caller dies without cancelling or reading the queue
+"""
+
+
+def test_a_worker_whose_caller_died_stops_by_itself(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
+    code = ORPHAN.format(paths=[root, tests], out=str(tmp_path))
+    pid = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60, check=True).stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return  # gone
+        if Path(f"/proc/{pid}/stat").exists() and \
+                Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return  # exited; only its reaping is left to init
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail("the orphaned worker kept running")
