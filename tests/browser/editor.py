@@ -38,12 +38,18 @@ def port(page: Page, node_id: str, side: str) -> Locator:
 
 
 def drag_from_palette(page: Page, type_: str, x: float, y: float) -> str:
-    """Drop a palette item at canvas position (x, y); return the new node's id."""
-    before = set(node_ids(page))
+    """Drop a palette item at canvas position (x, y); return the new node's id
+    (or the block's kind: `loss`, `optimizer`, `scheduler`)."""
+    before = set(_cell_testids(page))
     page.get_by_test_id(f"palette-{type_}").drag_to(canvas(page), target_position={"x": x, "y": y})
     expect(canvas(page).locator(".tc-node")).to_have_count(len(before) + 1)
-    (new,) = set(node_ids(page)) - before
-    return new
+    (new,) = set(_cell_testids(page)) - before
+    return new.split("-", 1)[1]
+
+
+def _cell_testids(page: Page) -> list[str]:
+    return list(canvas(page).locator(".tc-node").evaluate_all(
+        "els => els.map(e => e.dataset.testid)"))
 
 
 def node_ids(page: Page) -> list[str]:

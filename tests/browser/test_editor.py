@@ -76,9 +76,22 @@ def test_build_seed_cnn_by_dragging_and_connecting(page: Page) -> None:
     expect(field).to_have_value("256")
     expect(field).to_have_attribute("readonly", "")
 
+    # The training blocks: the loss attaches to the output, the optimizer sits beside it.
+    drag_from_palette(page, "CrossEntropyLoss", 380, 420)
+    drag_from_palette(page, "Adam", 620, 420)
+    a = canvas(page).get_by_test_id(f"port-{ids[-1]}-out").bounding_box()
+    b = canvas(page).get_by_test_id("port-loss-in").bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    page.mouse.up()
+    expect_valid(page)
+
     graph = graph_json(page)
     assert [n["type"] for n in graph["nodes"]] == [t for t, _ in chain]
     assert [n["inputs"] for n in graph["nodes"]][1:] == [[a] for a in ids[:-1]]
+    assert graph["output"] == ids[-1]
+    assert (graph["loss"]["type"], graph["optimizer"]["type"]) == ("CrossEntropyLoss", "Adam")
 
 
 def test_cycle_refused_and_merge_inputs_in_connection_order(page: Page) -> None:
