@@ -13,6 +13,10 @@
  *   onGraphChange(fn)         -> fn(graph, {reason}) after every change; returns unsubscribe
  *   updateGraphFields(fields) -> set top-level fields such as `data` and `training`
  *                                (undoable; null removes the field)
+ *   store.apply(edit, args, {coalesce}) -> any edit in `edits` (e.g. "setFields",
+ *                                "setParam"); edits with the same `coalesce` key in
+ *                                quick succession are one undo step
+ * main.js registers setGraphPreparer(fn) so loadGraph() lays out graphs without positions.
  */
 
 export const BLOCK_KINDS = ["loss", "optimizer", "scheduler"];
