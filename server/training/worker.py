@@ -11,12 +11,15 @@ loop only once it runs.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
+import multiprocessing.util  # noqa: F401 - registers its atexit hook before ours
 import os
 import queue
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,17 @@ from .events import StatusEvent, is_final
 
 Target = Callable[..., None]
 _CTX = mp.get_context("spawn")
+_LIVE: weakref.WeakSet[TrainingRun] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_runs() -> None:
+    # multiprocessing joins non-daemon children at exit, which would make a caller
+    # that forgot `close()` wait for the whole training; stop them instead. atexit
+    # runs handlers last-in first-out, so this runs before multiprocessing's own,
+    # registered when multiprocessing.util was imported above.
+    for run in list(_LIVE):
+        run.close()
 
 
 def worker_threads() -> int:
@@ -136,6 +150,7 @@ class TrainingRun:
             args=(self._target, self.graph, str(self.out_dir), self._queue, self._stop,
                   os.getpid()),
         )
+        _LIVE.add(self)
         try:
             self._process.start()
         except Exception as exc:  # no process (out of pids, memory, an unpicklable graph)
@@ -174,12 +189,15 @@ class TrainingRun:
             self._stamp(StatusEvent(seq=0, status=status,
                                     error="the training worker was killed").model_dump(mode="json"))
 
-    def close(self) -> None:
-        """Stop the worker if it still runs and release the queue."""
-        if self._process is not None and self._process.pid is not None \
-                and self._process.is_alive():
+    def close(self, grace: float = 5.0) -> None:
+        """Stop the worker if it still runs (cancel, then kill after `grace` s); free the queue."""
+        p = self._process
+        if p is not None and p.pid is not None and p.is_alive():
             self.cancel()
-            self._process.join(5.0)
+            deadline = time.monotonic() + grace
+            while p.is_alive() and time.monotonic() < deadline:
+                self._drain(wait=0.1)  # keep the pipe flowing so the worker can exit
+                p.join(0.0)
             self.kill()
         self._queue.close()
         self._queue.cancel_join_thread()

@@ -146,8 +146,8 @@ from server.training import TrainingRun
 from training import faults
 run = TrainingRun({{"version": 1}}, {out!r}, target=faults.floods)
 run.start()
-while not run.poll(10.0):
-    pass
+while not any(e["type"] == "step" for e in run.poll(10.0)):
+    pass  # the worker is up and training
 print(run.pid, flush=True)
 os._exit(0)  # the caller dies without cancelling or reading the queue
 """
@@ -175,3 +175,31 @@ def test_a_worker_whose_caller_died_stops_by_itself(tmp_path):
         time.sleep(0.2)
     os.kill(pid, signal.SIGKILL)
     pytest.fail("the orphaned worker kept running")
+
+
+FORGETFUL = """
+import sys
+sys.path[:0] = {paths!r}
+from server.training import TrainingRun
+from training import faults
+run = TrainingRun({{"version": 1}}, {out!r}, target=faults.floods)
+run.start()
+while not any(e["type"] == "step" for e in run.poll(10.0)):
+    pass
+print(run.pid, flush=True)
+# exits normally without close(): multiprocessing would join the worker forever
+"""
+
+
+def test_a_caller_that_exits_without_close_does_not_hang(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    paths = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parents[1])]
+    code = FORGETFUL.format(paths=paths, out=str(tmp_path))
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 30
