@@ -7,6 +7,9 @@ the plain function the worker runs; `checkpoint` reads and writes `.pt` files;
 import torch: the loop is loaded inside the worker.
 """
 
+from pathlib import Path
+from typing import Any, TextIO
+
 from .events import (
     BoundaryEvent,
     ConfusionEvent,
@@ -25,8 +28,9 @@ __all__ = [
 ]
 
 
-def train_to_stdout(*args, **kwargs):  # noqa: ANN002, ANN003 - re-exported lazily
-    """See `server.training.cli.train_to_stdout`."""
+def train_to_stdout(graph: Any, out_dir: str | Path, epochs: int | None = None,
+                    device: str | None = None, stdout: TextIO | None = None) -> int:
+    """Headless training (see `server.training.cli`); imported on call to keep this light."""
     from .cli import train_to_stdout as run
 
-    return run(*args, **kwargs)
+    return run(graph, out_dir, epochs=epochs, device=device, stdout=stdout)
