@@ -60,6 +60,7 @@ def timed_training(graph: dict, out_dir: str, emit: Any, should_stop: Any) -> No
 
     def stamped(event: dict) -> None:
         event["emitted"] = time.time()
+        event["cpu"] = time.process_time()  # the worker's CPU: steady when the machine is not
         emit(event)
 
     run_training(graph, out_dir, stamped, should_stop)
@@ -93,8 +94,8 @@ async def view(ws_url: str, out: list[tuple[float, dict]]) -> None:
             out.append((time.time(), json.loads(message)))
 
 
-async def one_run(url: str, viewers: int) -> tuple[float, list[float]]:
-    """(training seconds by the worker's clock, latencies in ms) of one run."""
+async def one_run(url: str, viewers: int) -> tuple[float, float, list[float]]:
+    """(training wall seconds and CPU seconds by the worker's clocks, latencies in ms)."""
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         r = await client.post("/api/runs", json=GRAPH)
         assert r.status_code == 201, r.text
@@ -110,31 +111,36 @@ async def one_run(url: str, viewers: int) -> tuple[float, list[float]]:
     assert status[-1]["status"] == "completed", status[-1]
     running = next(e for e in status if e["status"] == "running")
     seconds = status[-1]["emitted"] - running["emitted"]
+    cpu = status[-1]["cpu"] - running["cpu"]
     latencies = [(t - e["emitted"]) * 1000 for log in logs for t, e in log if "emitted" in e]
     for log in logs:
         assert [e["seq"] for _, e in log] == list(range(len(events))), "gap or duplicate"
-    return seconds, latencies
+    return seconds, cpu, latencies
 
 
 def fanout(viewers: int, trials: int) -> None:
-    alone, crowded, latencies = [], [], []
+    alone, crowded, cpu_alone, cpu_crowded, latencies = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp, \
             running_server(Path(tmp) / "data", [sys.executable, __file__, "--serve"]) as url:
         asyncio.run(one_run(url, 0))  # warm-up: dataset cache, imports
         for _ in range(trials):
-            seconds, _ = asyncio.run(one_run(url, 0))
+            seconds, cpu, _ = asyncio.run(one_run(url, 0))
             alone.append(seconds)
-            seconds, lat = asyncio.run(one_run(url, viewers))
+            cpu_alone.append(cpu)
+            seconds, cpu, lat = asyncio.run(one_run(url, viewers))
             crowded.append(seconds)
+            cpu_crowded.append(cpu)
             latencies += lat
     # Runs next to each other share the machine's load: compare them in pairs.
-    ratios = [c / a for a, c in zip(alone, crowded, strict=True)]
-    ratio = statistics.median(ratios)
+    ratio = statistics.median(c / a for a, c in zip(alone, crowded, strict=True))
+    cpu_ratio = statistics.median(c / a for a, c in zip(cpu_alone, cpu_crowded, strict=True))
     print(f"training time, {trials} alternating pairs (load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): no viewers "
           f"{[round(s, 2) for s in alone]} s, {viewers} viewers "
           f"{[round(s, 2) for s in crowded]} s; median pair ratio {ratio:.3f} "
           f"(target <= 1.05: {'met' if ratio <= 1.05 else 'NOT met'})")
+    print(f"worker CPU time: no viewers {[round(s, 2) for s in cpu_alone]} s, {viewers} viewers "
+          f"{[round(s, 2) for s in cpu_crowded]} s; median pair ratio {cpu_ratio:.3f}")
     p50, p95 = statistics.median(latencies), percentile(latencies, 95)
     print(f"worker -> viewer latency over {len(latencies)} deliveries: p50 {p50:.1f} ms, "
           f"p95 {p95:.1f} ms (target p95 < 100 ms: {'met' if p95 < 100 else 'NOT met'})")

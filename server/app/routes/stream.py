@@ -69,7 +69,7 @@ async def run_events(websocket: WebSocket, run_id: str, after: int = -1) -> None
     code, reason = outcome.get("client") or outcome.get("server") or (1000, "")
     try:
         await websocket.close(code, reason)
-    except RuntimeError:
+    except (RuntimeError, OSError):
         pass  # already closed underneath us
 
 
@@ -93,12 +93,16 @@ async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: i
     # Stored events, in chunks so memory stays flat on a long log; the next chunk
     # is read (in a thread) while this one is being sent.
     chunk: asyncio.Future | None = fetch(last)
-    while chunk is not None:
-        rows = await chunk
-        chunk = fetch(rows[-1][0]) if len(rows) == REPLAY_CHUNK else None
-        for seq, text in rows:
-            await send_text(text)
-            last = seq
+    try:
+        while chunk is not None:
+            rows = await chunk
+            chunk = fetch(rows[-1][0]) if len(rows) == REPLAY_CHUNK else None
+            for seq, text in rows:
+                await send_text(text)
+                last = seq
+    finally:
+        if chunk is not None:
+            chunk.cancel()  # the viewer left mid-replay: nobody wants the next chunk
     if snapshot is None:
         return 1000, "run finished"
     for seq, text in snapshot[1]:
