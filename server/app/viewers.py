@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -28,6 +29,7 @@ class Viewer:
         self._items: deque[Item] = deque()
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
+        self.dropped_event = asyncio.Event()  # set (in the loop) once the viewer is dropped
         self._signalled = False
         self.dropped = False
         self.ended = False
@@ -40,6 +42,7 @@ class Viewer:
             if len(self._items) >= self._maxsize:
                 self.dropped = True
                 self._items.clear()
+                self._call(self.dropped_event.set)
             else:
                 self._items.append(item)
             self._signal()
@@ -53,10 +56,13 @@ class Viewer:
     def _signal(self) -> None:
         if not self._signalled:
             self._signalled = True
-            try:
-                self._loop.call_soon_threadsafe(self._wake.set)
-            except RuntimeError:
-                pass  # the viewer's loop is closed: nobody is waiting any more
+            self._call(self._wake.set)
+
+    def _call(self, callback: Callable[[], object]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback)
+        except RuntimeError:
+            pass  # the viewer's loop is closed: nobody is waiting any more
 
     async def get(self) -> list[Item]:
         """Everything queued so far; waits while there is nothing. Empty once ended."""

@@ -31,6 +31,7 @@ from ..viewers import Viewer
 router = APIRouter(tags=["runs"])
 REPLAY_CHUNK = 5000
 NO_RUN = 4404  # application close code: the browser stops reconnecting
+STUCK_GRACE_S = 5.0
 
 
 @router.websocket("/ws/runs/{run_id}")
@@ -60,17 +61,27 @@ async def run_events(websocket: WebSocket, run_id: str, after: int = -1) -> None
                     outcome["client"] = None
                 tg.cancel_scope.cancel()
 
+            async def watchdog() -> None:
+                # A dropped viewer whose socket no longer drains (the client stopped
+                # reading) leaves the sender stuck in send: close it from here.
+                await viewer.dropped_event.wait()
+                await anyio.sleep(STUCK_GRACE_S)
+                outcome["server"] = (1013, "too slow; reconnect with ?after=")
+                tg.cancel_scope.cancel()
+
             tg.start_soon(receive)
             tg.start_soon(send)
+            tg.start_soon(watchdog)
     finally:
         ctx.runs.unsubscribe(run_id, viewer)
     if "client" in outcome and outcome["client"] is None:
         return  # the viewer left; nothing to close
     code, reason = outcome.get("client") or outcome.get("server") or (1000, "")
-    try:
-        await websocket.close(code, reason)
-    except (RuntimeError, OSError):
-        pass  # already closed underneath us
+    with anyio.move_on_after(STUCK_GRACE_S):  # a client that stopped reading never acks
+        try:
+            await websocket.close(code, reason)
+        except (RuntimeError, OSError):
+            pass  # already closed underneath us
 
 
 async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: int,
