@@ -75,8 +75,8 @@ def timed_factory(graph: Any, out_dir: Path) -> Any:
 def serve(port: int, data_dir: Path) -> None:
     import uvicorn
 
+    from server.app.launch import UVICORN_OPTIONS, settings_for
     from server.app.main import create_app
-    from server.app.serve import UVICORN_OPTIONS, settings_for
 
     app = create_app(settings_for("127.0.0.1", data_dir))
     app.state.ctx.runs.run_factory = timed_factory

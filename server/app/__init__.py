@@ -23,6 +23,6 @@ def create_app(settings: Settings) -> Any:
 
 
 def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None = None) -> None:
-    from .serve import serve as run
+    from .launch import serve as run
 
     run(host, port, data_dir, allowed_hosts)

@@ -95,6 +95,10 @@ def test_live_run_with_viewers_then_stop(tmp_path):
         assert run["ended"] and run["last_seq"] == events[-1]["seq"]
         assert client.get(f"/api/runs/{run_id}/events").json() == events
         assert client.post(f"/api/runs/{run_id}/stop").json()["stopping"] is False
+        folder = settings.runs_dir / run_id
+        assert folder.is_dir()
+        assert client.delete(f"/api/runs/{run_id}").status_code == 204
+        assert not folder.exists() and client.get(f"/api/runs/{run_id}").status_code == 404
 
         # The slot is free again; shutting the server down stops the new run.
         second = client.post("/api/runs", json=tiny_graph(**LONG))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.app.serve import launch_url, seed_projects, settings_for
+from server.app.launch import launch_url, seed_projects, settings_for
 from server.app.store import Store
 
 
@@ -48,3 +48,24 @@ def test_seed_project_only_into_an_empty_data_dir(tmp_path):
         assert [p["name"] for p in store.list_projects()] == ["mine"]
     finally:
         store.close()
+
+
+def test_serve_seeds_prints_and_runs_uvicorn_with_valid_options(tmp_path, monkeypatch, capsys):
+    import uvicorn
+
+    from server.app import serve
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.delenv("TORCHCANVAS_TOKEN", raising=False)
+    serve("0.0.0.0", 8123, tmp_path / "data", ["lab.example"])
+    app, options = calls[0]
+    uvicorn.Config(app, **options).load()  # the options are ones uvicorn accepts
+    assert options["host"] == "0.0.0.0" and options["port"] == 8123
+    assert options["proxy_headers"] is False
+    out = capsys.readouterr().out
+    token = app.state.ctx.settings.token
+    assert f"http://127.0.0.1:8123/?token={token}" in out and "allow-host" in out
+    assert "lab.example" in app.state.ctx.settings.host_names()
+    assert [p["name"] for p in app.state.ctx.store.list_projects()] == ["seed_cnn"]
+    app.state.ctx.store.close()
