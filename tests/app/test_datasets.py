@@ -104,6 +104,7 @@ def test_csv_upload_is_stored_listed_previewed_and_usable(client, settings):
     (b"a,b,c\n1,2,x\n3,4,y\n", "no column"),
     (b"\x89PNG\r\n\x1a\n\x00\x00binary", "binary"),
     (b"a,b,label\n1,hello,x\n2,3,y\n", "b"),
+    (b",".join(b"c%d" % i for i in range(10**6)) + b"\n" + b"1," * 999_999 + b"1\n", "columns"),
 ])
 def test_bad_csv_is_422_with_the_reason_and_nothing_kept(client, settings, content, why):
     r = upload(client, content, label="label")
