@@ -1,0 +1,1 @@
+"""Tests of the web server (`server/app`), mirroring its modules."""
