@@ -33,6 +33,7 @@ from server.catalog import (
     fmt,
 )
 from server.graph import Graph, GraphFormatError, parse_graph
+from server.recipe import DEFAULT_LOSS
 
 # -- the public report ---------------------------------------------------------
 
@@ -367,7 +368,7 @@ class _Analyzer:
                 continue
             for err in check_params(spec.params, comp.params).errors:
                 self.error(str(err), param=err.param, component=name)
-        if g.optimizer is not None and g.optimizer.type == "SGD":
+        if g.optimizer is not None:
             p = g.optimizer.params
             if p.get("nesterov") and not p.get("momentum"):
                 self.error("nesterov needs momentum above 0", param="nesterov",
@@ -398,32 +399,25 @@ class _Analyzer:
         loss = LOSSES.get(g.loss.type) if g.loss else None
         if g.loss is None and self.a.dataset is not None:
             # Training will use the recipe's default loss: lint against that one.
-            from server.recipe import DEFAULT_LOSS
 
             loss = LOSSES.get(DEFAULT_LOSS.get(self.a.dataset.task, ""))
         if loss is not None:
             self._lint_loss(loss, out, out_type)
 
     def _lint_loss(self, loss: Any, out: str, out_type: str) -> None:
-        if loss.type == "CrossEntropyLoss" and out_type in ("Softmax", "LogSoftmax"):
-            self.warn(f"CrossEntropyLoss applies log-softmax itself and expects raw scores "
+        produced = LAYERS[out_type].produces
+        if loss.expects == "logits" and produced is not None:
+            self.warn(f"{loss.type} applies {loss.applies} itself and expects raw scores "
                       f"(logits); remove this {out_type}", node=out)
-        if loss.type == "BCEWithLogitsLoss" and out_type == "Sigmoid":
-            self.warn("BCEWithLogitsLoss applies the sigmoid itself; remove this Sigmoid "
-                      "(or use BCELoss)", node=out)
-        if loss.type == "NLLLoss" and out_type != "LogSoftmax":
-            self.warn("NLLLoss expects log-probabilities: end the network with LogSoftmax",
-                      node=out)
-        if loss.type == "BCELoss" and out_type != "Sigmoid":
-            self.warn("BCELoss expects probabilities: end the network with Sigmoid, or use "
-                      "BCEWithLogitsLoss", node=out)
+        elif loss.pairs_with is not None and produced != loss.expects:
+            self.warn(f"{loss.type} expects {loss.expects.replace('_', '-')}: end the network "
+                      f"with {loss.pairs_with}", node=out)
         ds = self.a.dataset
         if ds is None:
             return
         if loss.target == "float" and ds.task in ("classification", "binary"):
             self.warn(f"{loss.type} on class labels: {ds.name!r} is a {ds.task} dataset; "
-                      f"use CrossEntropyLoss (or BCEWithLogitsLoss for two classes)",
-                      component="loss")
+                      f"use {DEFAULT_LOSS[ds.task]}", component="loss")
         shape = self.a.shapes.get(out)
         if shape is None or ds.task == "regression" and loss.target != "float":
             return

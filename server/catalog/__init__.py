@@ -50,7 +50,8 @@ def catalog_json() -> dict[str, Any]:
     return {
         "categories": list(CATEGORIES),
         "layers": [_entry(s, "layer") for s in LAYERS.values()],
-        "losses": [_entry(s, "loss") | {"target": s.target} for s in LOSSES.values()],
+        "losses": [_entry(s, "loss") | {"target": s.target, "expects": s.expects}
+                   for s in LOSSES.values()],
         "optimizers": [_entry(s, "optimizer") for s in OPTIMIZERS.values()],
         "schedulers": [_entry(s, "scheduler") | {"step": s.step} for s in SCHEDULERS.values()],
         "datasets": dataset_catalog(),

@@ -53,6 +53,8 @@ class LayerSpec:
     # For nodes without a module: the tensor function and its source expression.
     function: Callable[[list[torch.Tensor], dict[str, Any]], torch.Tensor] | None = None
     expression: Callable[[list[str], dict[str, Any]], str] | None = None
+    # What an output layer turns scores into, for the loss lints.
+    produces: str | None = None  # "probabilities" | "log_probabilities"
 
     def build(self, params: dict[str, Any]) -> nn.Module | None:
         """The module for fully resolved params (inferred sizes filled in)."""
@@ -366,16 +368,16 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
     LayerSpec("SiLU", "activation", "x times sigmoid(x): a smooth, self-gated activation.",
               _same, module="SiLU"),
     LayerSpec("Sigmoid", "activation", "Squashes values into (0, 1); used for probabilities.",
-              _same, module="Sigmoid"),
+              _same, module="Sigmoid", produces="probabilities"),
     LayerSpec("Tanh", "activation", "Squashes values into (-1, 1), centred at zero.",
               _same, module="Tanh"),
     LayerSpec(
         "Softmax", "activation", "Turns scores into probabilities that sum to one.",
-        _softmax, module="Softmax", params=(DIM1,),
+        _softmax, module="Softmax", params=(DIM1,), produces="probabilities",
     ),
     LayerSpec(
         "LogSoftmax", "activation", "Log of softmax; pairs with NLLLoss.",
-        _softmax, module="LogSoftmax", params=(DIM1,),
+        _softmax, module="LogSoftmax", params=(DIM1,), produces="log_probabilities",
     ),
     LayerSpec(
         "Add", "merge", "Adds its inputs element-wise, as in a residual (skip) connection.",

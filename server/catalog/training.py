@@ -19,6 +19,10 @@ class LossSpec:
     description: str
     target: str  # "class" | "float" | "binary"
     params: tuple[Param, ...] = ()
+    # What the model's output must be: raw scores, or what `pairs_with` produces.
+    expects: str = "logits"  # "logits" | "probabilities" | "log_probabilities" | "values"
+    applies: str | None = None  # what the loss applies to logits itself, for lints
+    pairs_with: str | None = None  # the layer that should end the network
     category: str = "loss"
 
 
@@ -52,20 +56,23 @@ LOSSES: dict[str, LossSpec] = {s.type: s for s in [
     LossSpec("CrossEntropyLoss", "Classification loss on raw scores (logits); applies "
              "log-softmax itself.", "class",
              (Param("label_smoothing", "float", 0.0, "Spread some target probability over "
-                    "all classes", min=0, max=1),)),
+                    "all classes", min=0, max=1),), applies="log-softmax"),
     LossSpec("NLLLoss", "Negative log-likelihood; expects log-probabilities from LogSoftmax.",
-             "class"),
+             "class", expects="log_probabilities", pairs_with="LogSoftmax"),
     LossSpec("BCEWithLogitsLoss", "Binary classification loss on one raw score; applies the "
-             "sigmoid itself.", "binary"),
-    LossSpec("BCELoss", "Binary cross-entropy on probabilities from a Sigmoid.", "binary"),
-    LossSpec("MSELoss", "Mean squared error: the classic regression loss.", "float"),
-    LossSpec("L1Loss", "Mean absolute error: regression loss less swayed by outliers.", "float"),
+             "sigmoid itself.", "binary", applies="the sigmoid"),
+    LossSpec("BCELoss", "Binary cross-entropy on probabilities from a Sigmoid.", "binary",
+             expects="probabilities", pairs_with="Sigmoid"),
+    LossSpec("MSELoss", "Mean squared error: the classic regression loss.", "float",
+             expects="values"),
+    LossSpec("L1Loss", "Mean absolute error: regression loss less swayed by outliers.", "float",
+             expects="values"),
     LossSpec("SmoothL1Loss", "Squared error near zero, absolute error further out.", "float",
              (Param("beta", "float", 1.0, "Where it switches from squared to absolute",
-                    min=0),)),
+                    min=0),), expects="values"),
     LossSpec("HuberLoss", "Like SmoothL1Loss, scaled by delta: robust regression.", "float",
              (Param("delta", "float", 1.0, "Where it switches from squared to absolute",
-                    min=0, min_exclusive=True),)),
+                    min=0, min_exclusive=True),), expects="values"),
 ]}
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {s.type: s for s in [

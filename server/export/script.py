@@ -155,7 +155,8 @@ def _test(kind: str, r: Recipe) -> str:
     if kind == "class":
         lines.append(f"{I * 3}correct += (output.argmax(dim=1) == target).sum().item()")
     elif kind == "binary":
-        threshold = "0.5" if r.loss.type == "BCELoss" else "0.0"  # probabilities vs logits
+        probabilities = LOSSES[r.loss.type].expects == "probabilities"
+        threshold = "0.5" if probabilities else "0.0"  # probabilities vs logits
         lines.append(f"{I * 3}predicted = (output > {threshold}).long().view_as(target)")
         lines.append(f"{I * 3}correct += (predicted == target).sum().item()")
     lines += [f"{I}n = len(loader.dataset)", f"{I}total_loss /= n"]

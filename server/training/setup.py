@@ -51,19 +51,6 @@ class Run:
     scaler: torch.amp.GradScaler  # a no-op unless amp: one per run, its scale carries over
 
 
-def takes_probabilities(loss_fn: nn.Module) -> bool:
-    """Whether a binary loss wants probabilities rather than logits.
-
-    Asked of the loss itself rather than by its name: a loss on probabilities
-    refuses a value outside [0, 1].
-    """
-    try:
-        loss_fn(torch.tensor([2.0]), torch.tensor([1.0]))
-    except (RuntimeError, ValueError):
-        return True
-    return False
-
-
 def _has_rows(x: Any) -> bool:
     return x is not None and len(x) > 0
 
@@ -103,7 +90,7 @@ def build_run(graph: Graph, load: Loader | None = None,
     prepare = make_target_fn(loss_spec.target, out_tail, info.task)
 
     loss_fn = getattr(nn, loss_spec.type)(**plan.loss_params())
-    probabilities = loss_spec.target == "binary" and takes_probabilities(loss_fn)
+    probabilities = loss_spec.expects == "probabilities"
     optimizer = getattr(torch.optim, opt_spec.type)(model.parameters(),
                                                     **plan.optimizer_params())
 

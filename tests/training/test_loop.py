@@ -13,7 +13,6 @@ from torch import nn
 
 from server.catalog import LOSSES, OPTIMIZERS, SCHEDULERS
 from server.training.checkpoint import load_checkpoint
-from server.training.setup import takes_probabilities
 
 from .conftest import of_type, run_loop
 from .graphs import mlp
@@ -25,15 +24,9 @@ TARGET_DATA = {"class": ("moons", 2), "binary": ("moons", 1), "float": ("plane",
 def _loss_graph(name: str) -> dict:
     spec = LOSSES[name]
     dataset, width = TARGET_DATA[spec.target]
-    loss = getattr(nn, name)()
-    # A loss on probabilities gets a Sigmoid; NLL-style losses on class scores get
-    # LogSoftmax. Decided from the catalogue target and the loss's behaviour.
-    last = None
-    if spec.target == "binary" and takes_probabilities(loss):
-        last = "Sigmoid"
-    elif spec.target == "class" and name != "CrossEntropyLoss":
-        last = "LogSoftmax"
-    return mlp(dataset, width, loss=name, last=last)
+    # A loss that wants probabilities or log-probabilities gets the layer the
+    # catalogue pairs it with (Sigmoid, LogSoftmax); the rest train on raw scores.
+    return mlp(dataset, width, loss=name, last=spec.pairs_with)
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
