@@ -67,6 +67,13 @@ class Project(ProjectSummary):
     graph: dict[str, Any]
 
 
+class Example(BaseModel):
+    name: str
+    title: str
+    description: str
+    graph: dict[str, Any]
+
+
 class RenameBody(BaseModel):
     name: str = Field(pattern=NAME, description=NAME_DOC)
 

@@ -50,6 +50,7 @@ class Settings:
     flush_max_events: int = 1000
     templates_dir: Path = field(default_factory=lambda: REPO_ROOT / "templates")
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "static")
+    examples_dir: Path = field(default_factory=lambda: REPO_ROOT / "examples")
 
     @property
     def uploads_dir(self) -> Path:

@@ -63,10 +63,7 @@ export const exportCode = (graph, format) =>
 
 /** The template graphs (static files, copies of examples/): `[{name, title, description, graph}]`. */
 export async function getTemplates() {
-  const index = await request("GET", "/static/templates/index.json");
-  return Promise.all(index.templates.map(async (t) => ({
-    ...t, graph: await request("GET", `/static/templates/${enc(t.name)}.json`),
-  })));
+  return request("GET", "/api/examples");
 }
 
 // -- projects ----------------------------------------------------------------------------

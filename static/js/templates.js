@@ -1,9 +1,9 @@
 /**
  * The templates picker: example networks to start from.
  *
- * The graphs are copies of the project's `examples/*.json` kept in
- * static/templates/ (a test keeps them equal), listed in its index.json with a
- * title and a line of description; a template opens as a new, unsaved network.
+ * The graphs are the project's `examples/*.json`, served by GET /api/examples
+ * with a title and a line of description from examples/index.json; a template
+ * opens as a new, unsaved network.
  */
 
 import { getTemplates } from "./api.js";

@@ -19,7 +19,7 @@ SEED_CNN = json.loads((Path(__file__).parents[2] / "examples" / "seed_cnn.json")
 
 @pytest.fixture
 def gs(page: Page, live_server: str):
-    page.goto(f"{live_server}/static/templates/index.json")
+    page.goto(f"{live_server}/healthz")  # any same-origin page can import our modules
     page.evaluate("async () => { window.gs = await import('/static/js/graph-state.js'); }")
 
     def run(body: str, arg=None):
