@@ -32,7 +32,7 @@ from .editor import (
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
-TEMPLATES = json.loads((ROOT / "static" / "templates" / "index.json").read_text())["templates"]
+TEMPLATES = json.loads((ROOT / "examples" / "index.json").read_text())["templates"]
 
 
 @pytest.fixture(autouse=True)
