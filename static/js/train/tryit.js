@@ -6,6 +6,14 @@
  * Inputs are sent raw (pixels in 0..1 shaped like one sample, or a point in
  * the data's own coordinates); the server applies the dataset's own
  * preprocessing, so the browser never has to know a dataset's statistics.
+ *
+ * Dormant until the server offers it: the view appears only when /openapi.json
+ * lists `POST /api/runs/{id}/predict`. The contract this module is written to:
+ *   request  {"input": <nested list shaped like data input_shape, e.g. (1, 8, 8)
+ *             pixels in 0..1 for images, [x1, x2] in preview coordinates for 2-D sets>}
+ *   answer   {"probabilities": [p per class], "labels": [class names]}
+ *             (regression: {"output": [values]}); 404 without a checkpoint,
+ *             422 for an input of the wrong shape, with the usual {"detail"}.
  */
 import {el, fmt, errorText} from "./dom.js";
 import {predict} from "../api.js";
