@@ -304,6 +304,31 @@ def test_zip_of_class_folders_uploads_with_progress_and_preview(page: Page, tmp_
     assert canvas_graph(page)["data"]["dataset"] == "imagefolder"
 
 
+def test_run_model_drops_duplicates_and_reports_gaps(page: Page) -> None:
+    """What makes a resumed stream seamless: replayed events are ignored, a hole is noticed."""
+    open_panel(page)
+    results = page.evaluate("""async () => {
+        const {RunModel} = await import('/static/js/train/run-model.js');
+        const run = new RunModel('m');
+        const step = (seq, step) => ({type: 'step', seq, epoch: 1, step, loss: 1 / step});
+        return {
+            first: [run.add({type: 'status', seq: 0, status: 'running', time: 1}),
+                    run.add(step(1, 5)), run.add(step(2, 10))],
+            replayed: run.add(step(2, 10)),
+            gap: run.add(step(4, 20)),
+            resumed: run.add(step(3, 15)),
+            steps: run.steps,
+            last: run.lastSeq,
+        };
+    }""")
+    assert results["first"] == ["ok", "ok", "ok"]
+    assert results["replayed"] == "dup"
+    assert results["gap"] == "gap"
+    assert results["resumed"] == "ok"
+    assert results["steps"] == [5, 10, 15]
+    assert results["last"] == 3
+
+
 def test_charts_stay_fast_at_100k_points(page: Page) -> None:
     """100k step points: one redraw (what each animation frame costs) stays fast."""
     open_panel(page)
