@@ -1,4 +1,4 @@
-"""Read the example graphs listed in `examples/index.json`.
+"""Read the example graphs listed in `examples/templates.toml`.
 
 Only names from the index are read, and only as `<examples dir>/<name>.json`,
 so no request can make the server read another file.
@@ -7,13 +7,16 @@ so no request can make the server read another file.
 from __future__ import annotations
 
 import json
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+INDEX = "templates.toml"
+
 
 def load_examples(folder: Path) -> list[dict[str, Any]]:
-    index = folder / "index.json"
+    index = folder / INDEX
     try:
         stamp = index.stat().st_mtime_ns
     except FileNotFoundError:
@@ -23,6 +26,6 @@ def load_examples(folder: Path) -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=4)
 def _load(folder: Path, stamp: int) -> list[dict[str, Any]]:
-    entries = json.loads((folder / "index.json").read_text(encoding="utf-8"))["templates"]
+    entries = tomllib.loads((folder / INDEX).read_text(encoding="utf-8"))["template"]
     return [{**entry, "graph": json.loads((folder / f"{entry['name']}.json").read_text(
         encoding="utf-8"))} for entry in entries]

@@ -2,7 +2,7 @@
  * The templates picker: example networks to start from.
  *
  * The graphs are the project's `examples/*.json`, served by GET /api/examples
- * with a title and a line of description from examples/index.json; a template
+ * with a title and a line of description from examples/templates.toml; a template
  * opens as a new, unsaved network.
  */
 

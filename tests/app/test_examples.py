@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 from server.validation import validate_graph
@@ -14,7 +15,7 @@ def test_examples_are_served_in_index_order_with_titles(client):
     answer = client.get("/api/examples")
     assert answer.status_code == 200
     examples = answer.json()
-    index = json.loads((EXAMPLES / "index.json").read_text())["templates"]
+    index = tomllib.loads((EXAMPLES / "templates.toml").read_text())["template"]
     assert [e["name"] for e in examples] == [t["name"] for t in index]
     for e in examples:
         assert e["title"] and e["description"]
@@ -23,8 +24,9 @@ def test_examples_are_served_in_index_order_with_titles(client):
 
 
 def test_index_lists_every_example_and_the_issue_templates():
-    index = {t["name"] for t in json.loads((EXAMPLES / "index.json").read_text())["templates"]}
-    files = {p.stem for p in EXAMPLES.glob("*.json")} - {"index"}
+    listed = tomllib.loads((EXAMPLES / "templates.toml").read_text())["template"]
+    index = {t["name"] for t in listed}
+    files = {p.stem for p in EXAMPLES.glob("*.json")}
     assert index == files
     assert {"seed_mlp", "seed_cnn", "lenet5", "residual_block", "logistic_regression",
             "circles_mlp"} <= index

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ from .editor import (
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
-TEMPLATES = json.loads((ROOT / "examples" / "index.json").read_text())["templates"]
+TEMPLATES = tomllib.loads((ROOT / "examples" / "templates.toml").read_text())["template"]
 
 
 @pytest.fixture(autouse=True)

@@ -15,5 +15,5 @@ router = APIRouter(prefix="/api/examples", tags=["examples"])
 
 @router.get("", response_model=list[Example])
 def list_examples(ctx: Ctx) -> list[dict[str, Any]]:
-    """Every example graph with a title and description, in the order of examples/index.json."""
+    """Every example graph with a title and description, in the order of examples/templates.toml."""
     return load_examples(ctx.settings.examples_dir)
