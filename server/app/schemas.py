@@ -57,6 +57,17 @@ class StopAnswer(BaseModel):
     stopping: bool = Field(description="True if the run was active and has been asked to stop")
 
 
+class PredictBody(BaseModel):
+    input: Any = Field(description="One sample shaped like the Input, without the batch: "
+                       "pixels in 0..1 for images, the point's coordinates for 2-D sets")
+
+
+class PredictAnswer(BaseModel):
+    probabilities: list[float] | None = None
+    labels: list[str] | None = None
+    output: list[float] | None = Field(default=None, description="Regression values")
+
+
 class ProjectSummary(BaseModel):
     name: str
     created: float

@@ -1,4 +1,4 @@
-"""Training runs: start, list, inspect, stream-by-poll, stop, delete, checkpoint, code."""
+"""Training runs: start, list, inspect, stream-by-poll, stop, delete, checkpoint, code, predict."""
 
 from __future__ import annotations
 
@@ -13,8 +13,18 @@ from server.validation import InvalidGraph
 from .. import graphcheck
 from ..checkpoints import Which, checkpoint_path, load_checkpoint
 from ..context import ApiError, Ctx
+from ..predict import PredictError, predict
 from ..runs import Busy
-from ..schemas import RUN_ID, ErrorAnswer, RunCreated, RunDetail, RunSummary, StopAnswer
+from ..schemas import (
+    RUN_ID,
+    ErrorAnswer,
+    PredictAnswer,
+    PredictBody,
+    RunCreated,
+    RunDetail,
+    RunSummary,
+    StopAnswer,
+)
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 RunId = Annotated[str, Path(pattern=RUN_ID, description="A run id (16 hex digits)")]
@@ -121,3 +131,17 @@ def code(ctx: Ctx, run_id: RunId) -> Response:
     except InvalidGraph as exc:  # the core changed since the run: say so plainly
         raise graphcheck.invalid(exc) from None
     return Response(source, media_type="text/x-python; charset=utf-8")
+
+
+@router.post("/{run_id}/predict", response_model=PredictAnswer,
+             responses={404: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer}})
+def predict_one(ctx: Ctx, run_id: RunId, body: PredictBody) -> dict[str, Any]:
+    """The trained model's answer for one input: class probabilities, or regression values."""
+    run = _run(ctx, run_id)
+    path = checkpoint_path(ctx.settings.runs_dir, run_id, "best")
+    if path is None:
+        raise ApiError(404, "this run has no checkpoint yet")
+    try:
+        return predict(path, run["graph"], body.input)
+    except PredictError as exc:
+        raise ApiError(422, str(exc)) from None
