@@ -13,7 +13,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from server.catalog import LAYERS
 from server.graph import Graph
 from server.naming import node_names
 from server.validation import Analysis, InvalidGraph, Limits, require_valid
@@ -34,13 +33,8 @@ class GraphModule(nn.Module):
         self.output_id = analysis.output_id
         self.input_shape = analysis.shapes[analysis.input_id]
         self.output_shape = analysis.shapes[analysis.output_id]
-        nodes = {n.id: n for n in analysis.graph.nodes}
-        for nid in analysis.order:
-            node = nodes[nid]
-            if node.type == "Input":
-                continue
-            spec = LAYERS[node.type]
-            params = analysis.resolved[nid]
+        for node, spec, params in analysis.layers():
+            nid = node.id
             module = spec.build(params)
             attr = None
             if module is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -26,6 +27,7 @@ from server.catalog import (
     LOSSES,
     OPTIMIZERS,
     SCHEDULERS,
+    LayerSpec,
     ParamError,
     Shape,
     ShapeError,
@@ -108,6 +110,14 @@ class Analysis:
     @property
     def valid(self) -> bool:
         return self.validation.valid
+
+    def layers(self) -> Iterator[tuple[Any, LayerSpec, dict[str, Any]]]:
+        """(node, spec, resolved params) of every node but the Input, in topological order."""
+        nodes = {n.id: n for n in self.graph.nodes}
+        for nid in self.order:
+            node = nodes[nid]
+            if node.type != "Input":
+                yield node, LAYERS[node.type], self.resolved[nid]
 
 
 def validate_graph(graph: Graph | dict, limits: Limits | None = None) -> Validation:

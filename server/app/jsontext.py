@@ -8,26 +8,16 @@ whole stream. Everything the server sends passes through `dumps`.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
-
-def finite(value: Any) -> Any:
-    """A copy of `value` with every non-finite float replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
+from server.training.events import clean  # the trainer's own NaN -> null rule
 
 
 def dumps(value: Any) -> str:
     """Compact JSON; `allow_nan=False` makes any slip a loud error, not a broken client."""
-    return json.dumps(finite(value), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(clean(value), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 
 
 class SafeJSONResponse(JSONResponse):

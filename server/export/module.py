@@ -37,17 +37,12 @@ def header(analysis: Analysis, what: str) -> str:
 
 def class_source(analysis: Analysis) -> str:
     g = analysis.graph
-    nodes = {n.id: n for n in g.nodes}
     names = node_names(analysis.order)
     init, body = [], []
     variables = _variables(analysis, names)
     in_var = variables[analysis.input_id]
-    for nid in analysis.order:
-        node = nodes[nid]
-        if node.type == "Input":
-            continue
-        spec = LAYERS[node.type]
-        params = analysis.resolved[nid]
+    for node, spec, params in analysis.layers():
+        nid = node.id
         args = [variables[i] for i in node.inputs]
         if spec.module is not None:
             init.append(f"self.{names[nid]} = {constructor(node.type, params)}")
