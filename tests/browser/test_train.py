@@ -106,6 +106,18 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     checkpoint = torch.load(path, weights_only=True)
     assert "state_dict" in checkpoint
 
+    # Try it: draw a stroke on the pad and get a probability per digit.
+    pad = page.get_by_test_id("draw-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.85, steps=10)
+    page.mouse.up()
+    answer = page.get_by_test_id("predictions")
+    expect(answer).to_contain_text("Predicted:")
+    expect(answer.locator("li")).to_have_count(10)
+
     # Restore: another network goes on the canvas, then the run's own comes back.
     load_template(page, "circles_mlp")
     page.get_by_test_id(f"restore-{run_id}").click()
@@ -180,6 +192,15 @@ def test_boundary_heatmap_renders_for_circles(page: Page) -> None:
         return seen.size;
     }""")
     assert colours > 20
+
+    # Try it: click the middle of the inner disc and get both class probabilities.
+    heat = page.get_by_test_id("boundary").locator("canvas")
+    heat.scroll_into_view_if_needed()
+    box = heat.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    answer = page.get_by_test_id("predictions")
+    expect(answer).to_contain_text("Predicted:")
+    expect(answer.locator("li")).to_have_count(2)
 
     # Overlay another run's curves (make one if this test runs alone).
     this = open_run_id(page)

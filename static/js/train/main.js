@@ -271,9 +271,9 @@ async function restore(id) {
 
 async function start() {
   await connect();
-  const [devices] = await Promise.all([api.listDevices(), picker.load()]);
+  const [devices, , predictOk] = await Promise.all([api.listDevices(), picker.load(), api.canPredict()]);
   controls.setDevices(devices);
-  api.canPredict().then((ok) => { tryIt.enabled = ok; });
+  tryIt.enabled = predictOk;
   const runs = await history.refresh();
   // After a reload, follow the run that is still training; else reopen the last one seen.
   const active = runs.find((r) => r.status === "running" || r.status === "queued");

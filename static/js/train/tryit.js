@@ -82,7 +82,8 @@ export class TryIt {
       if (!drawing) return;
       const p = pos(e);
       ctx.strokeStyle = "#fff";
-      ctx.lineWidth = DRAW_PX / 9;
+      // Strokes about two of the 8x8 pixels wide, like the digits the model learned from.
+      ctx.lineWidth = DRAW_PX / 6;
       ctx.lineCap = "round";
       ctx.beginPath();
       ctx.moveTo(...last);
