@@ -23,6 +23,7 @@ import {ConfusionView} from "./confusion.js";
 import {NormsView} from "./norms.js";
 import {RunHistory, runDataset} from "./history.js";
 import {TryIt} from "./tryit.js";
+import {Gallery} from "./gallery.js";
 import {previewSamples} from "./preview.js";
 
 const LAST_RUN_KEY = "torchcanvas.train.lastRun";
@@ -54,6 +55,7 @@ const boundary = new BoundaryView(diagCard);
 const confusion = new ConfusionView(diagCard);
 const norms = new NormsView(diagCard);
 const tryIt = new TryIt(diagCard);
+const gallery = new Gallery(diagCard);
 tryIt.useBoundary(boundary);
 const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore, onDelete: removeRun});
 
@@ -124,6 +126,7 @@ async function openRun(id, known = null) {
   boundary.clear();
   confusion.clear();
   tryIt.setRun(null);
+  gallery.hide();
   await ensurePreview(view.dataset);
   syncDiagnostics();
   charts.show(run, view.compare);
@@ -198,6 +201,7 @@ async function removeRun(id) {
     confusion.clear();
     norms.show(null);
     tryIt.setRun(null);
+    gallery.hide();
   }
 }
 
@@ -222,7 +226,10 @@ function render(batch) {
     if (kinds.has("status")) {
       if (batch === null) history.refresh();
       refreshHeader(run);
-      tryIt.setRun(run.status === "completed" || run.status === "stopped" ? {run, dataset: datasetInfo(view.dataset)} : null);
+      const usable = (run.status === "completed" || run.status === "stopped") && tryIt.enabled;
+      tryIt.setRun(usable ? {run, dataset: datasetInfo(view.dataset)} : null);
+      if (usable) gallery.show(run, datasetInfo(view.dataset), previews.get(view.dataset));
+      else gallery.hide();
     }
   }
 }

@@ -8,7 +8,7 @@ import {el, fmt} from "./dom.js";
 import {classColor} from "./colors.js";
 
 /** One image sample ((C,H,W), (H,W) or flat with a known shape) onto a small canvas. */
-function imageCanvas(sample, shape, scale) {
+export function imageCanvas(sample, shape, scale) {
   let chw = sample;
   if (!Array.isArray(sample[0])) {
     // Flat pixels: fold them with the dataset's input shape.
