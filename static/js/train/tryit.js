@@ -7,8 +7,8 @@
  * the data's own coordinates); the server applies the dataset's own
  * preprocessing, so the browser never has to know a dataset's statistics.
  *
- * Dormant until the server offers it: the view appears only when /openapi.json
- * lists `POST /api/runs/{id}/predict`. The contract this module is written to:
+ * The view appears only when /openapi.json lists `POST /api/runs/{id}/predict`,
+ * so an older server simply shows no "Try it". The contract it relies on:
  *   request  {"input": <nested list shaped like data input_shape, e.g. (1, 8, 8)
  *             pixels in 0..1 for images, [x1, x2] in preview coordinates for 2-D sets>}
  *   answer   {"probabilities": [p per class], "labels": [class names]}
