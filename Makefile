@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python benchmarks/train_overhead.py
 	$(BIN)/python benchmarks/http_validate.py
 	$(BIN)/python benchmarks/ws_fanout.py
+	$(BIN)/python benchmarks/chart_redraw.py
 
 clean:
 	rm -rf $(VENV) static/node_modules .pytest_cache
