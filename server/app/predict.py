@@ -1,4 +1,5 @@
-"""Ask a trained run's model about one input ("Try it" in the page).
+"""Ask a trained run's model about inputs: one of the user's ("Try it"), or the
+first validation samples of the run's own split (the page's prediction gallery).
 
 The model is rebuilt from the run's graph and its best checkpoint (loaded with
 `weights_only=True`), kept for a few runs so repeated clicks answer at once.
@@ -44,6 +45,39 @@ def predict(checkpoint: Path, graph: dict[str, Any], value: Any) -> dict[str, An
     probs = class_probabilities(out, expects_probabilities)[0].tolist()
     return {"probabilities": probs, "labels": labels[:len(probs)] or
             [str(i) for i in range(len(probs))]}
+
+
+def validation_samples(checkpoint: Path, graph: dict[str, Any], n: int) -> dict[str, Any]:
+    """The first `n` validation samples of the run's split, their labels and the
+    model's class probabilities: samples the model was never trained on."""
+    import torch
+
+    from server.catalog import LOSSES
+    from server.datasets import load_dataset
+    from server.training.metrics import class_probabilities
+
+    model, task, labels, loss_type = _model(checkpoint, checkpoint.stat().st_mtime_ns,
+                                           _freeze(graph))
+    if task == "regression":
+        raise PredictError("a gallery of predictions needs a classification dataset")
+    data_config, training = graph["data"], graph.get("training") or {}
+    data = load_dataset(data_config["dataset"], data_config.get("params") or {},
+                        val_fraction=data_config.get("val_fraction", 0.2),
+                        seed=training.get("seed", 0))
+    if data.in_memory:
+        x, y = data.x_val[:n], data.y_val[:n]
+    else:
+        pairs = [data.val_set[i] for i in range(min(n, len(data.val_set)))]
+        x = torch.stack([p[0] for p in pairs]) if pairs else torch.empty(0)
+        y = torch.tensor([int(p[1]) for p in pairs])
+    if len(x) == 0:
+        raise PredictError("this run has no validation samples (val_fraction is 0)")
+    with torch.no_grad():
+        out = model(x)
+    expects_probabilities = LOSSES[loss_type].expects == "probabilities"
+    probs = class_probabilities(out, expects_probabilities)
+    return {"inputs": x.tolist(), "labels": y.reshape(-1).tolist(),
+            "probabilities": probs.tolist(), "class_names": labels}
 
 
 @lru_cache(maxsize=4)

@@ -68,6 +68,13 @@ class PredictAnswer(BaseModel):
     output: list[float] | None = Field(default=None, description="Regression values")
 
 
+class Samples(BaseModel):
+    inputs: list[Any] = Field(description="The samples, each shaped like the Input")
+    labels: list[int] = Field(description="True class of each sample")
+    probabilities: list[list[float]] = Field(description="The model's class probabilities")
+    class_names: list[str]
+
+
 class ProjectSummary(BaseModel):
     name: str
     created: float

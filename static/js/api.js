@@ -152,6 +152,8 @@ export const deleteRun = (id) => request("DELETE", `/api/runs/${enc(id)}`);
 export const checkpointUrl = (id) => `/api/runs/${enc(id)}/checkpoint`;
 export const codeUrl = (id) => `/api/runs/${enc(id)}/code`;
 export const predict = (id, input) => request("POST", `/api/runs/${enc(id)}/predict`, { body: { input } });
+/** The first `n` validation samples of a run's split with the model's class probabilities. */
+export const getSamples = (id, n = 16) => request("GET", `/api/runs/${enc(id)}/samples?n=${n}`);
 
 /** Whether the server offers predictions, read from its OpenAPI description (no probing). */
 export async function canPredict() {

@@ -41,3 +41,22 @@ def test_unknown_run_is_404(done_run):
     client, _, _ = done_run
     assert client.post("/api/runs/0123456789abcdef/predict",
                        json={"input": [0, 0]}).status_code == 404
+
+
+def test_samples_are_the_runs_validation_split_with_the_models_answers(done_run):
+    from server.datasets import load_dataset
+
+    client, run_id, events = done_run
+    run = client.get(f"/api/runs/{run_id}").json()
+    answer = client.get(f"/api/runs/{run_id}/samples?n=5")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    data = run["graph"]["data"]
+    split = load_dataset(data["dataset"], data["params"], val_fraction=0.2, seed=0)
+    assert body["inputs"] == split.x_val[:5].tolist()
+    assert body["labels"] == split.y_val[:5].tolist()
+    assert len(body["probabilities"]) == 5 and body["class_names"] == ["0", "1"]
+    one = client.post(f"/api/runs/{run_id}/predict", json={"input": body["inputs"][2]}).json()
+    assert all(abs(a - b) < 1e-5 for a, b in zip(one["probabilities"], body["probabilities"][2],
+                                                   strict=True))
+    assert client.get(f"/api/runs/{run_id}/samples?n=0").status_code == 422

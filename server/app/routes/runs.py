@@ -1,4 +1,5 @@
-"""Training runs: start, list, inspect, stream-by-poll, stop, delete, checkpoint, code, predict."""
+"""Training runs: start, list, inspect, stream-by-poll, stop, delete, checkpoint, code,
+predictions."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from server.validation import InvalidGraph
 from .. import graphcheck
 from ..checkpoints import Which, checkpoint_path, load_checkpoint
 from ..context import ApiError, Ctx
-from ..predict import PredictError, predict
+from ..predict import PredictError, predict, validation_samples
 from ..runs import Busy
 from ..schemas import (
     RUN_ID,
@@ -23,6 +24,7 @@ from ..schemas import (
     RunCreated,
     RunDetail,
     RunSummary,
+    Samples,
     StopAnswer,
 )
 
@@ -143,5 +145,20 @@ def predict_one(ctx: Ctx, run_id: RunId, body: PredictBody) -> dict[str, Any]:
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         return predict(path, run["graph"], body.input)
+    except PredictError as exc:
+        raise ApiError(422, str(exc)) from None
+
+
+@router.get("/{run_id}/samples", response_model=Samples,
+            responses={404: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer}})
+def samples(ctx: Ctx, run_id: RunId,
+            n: Annotated[int, Query(ge=1, le=64)] = 16) -> dict[str, Any]:
+    """The first `n` validation samples with their labels and the model's probabilities."""
+    run = _run(ctx, run_id)
+    path = checkpoint_path(ctx.settings.runs_dir, run_id, "best")
+    if path is None:
+        raise ApiError(404, "this run has no checkpoint yet")
+    try:
+        return validation_samples(path, run["graph"], n)
     except PredictError as exc:
         raise ApiError(422, str(exc)) from None

@@ -228,7 +228,7 @@ function render(batch) {
       refreshHeader(run);
       const usable = (run.status === "completed" || run.status === "stopped") && tryIt.enabled;
       tryIt.setRun(usable ? {run, dataset: datasetInfo(view.dataset)} : null);
-      if (usable) gallery.show(run, datasetInfo(view.dataset), previews.get(view.dataset));
+      if (usable) gallery.show(run, datasetInfo(view.dataset));
       else gallery.hide();
     }
   }
