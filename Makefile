@@ -37,6 +37,7 @@ run: setup
 	$(BIN)/torchcanvas serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 test: setup
+	$(BIN)/ruff check server tests benchmarks
 	$(BIN)/pytest -q
 
 lint: setup
