@@ -70,13 +70,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a real server with an empty data dir, for the whole session."""
-    import uvicorn
-
+def live_app(tmp_path_factory: pytest.TempPathFactory):
+    """The real app with an empty data dir, for the whole session (served by `live_server`)."""
     from server.app import Settings, create_app
 
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("data")))
+    return create_app(Settings(data_dir=tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> Iterator[str]:
+    """The base URL of the real server, run by uvicorn in a background thread."""
+    import uvicorn
+
+    app = live_app
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -9,6 +9,7 @@ images) and `circles`. Run alone: `.venv/bin/pytest tests/browser -m browser -k 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -368,3 +369,27 @@ def test_charts_draw_100k_points(page: Page) -> None:
     result = page.evaluate(CHART_PROBE)
     assert result["shown"] >= 100000
     assert len(result["times"]) == 7 and all(t >= 0 for t in result["times"])
+
+
+def test_a_run_the_server_lost_reads_interrupted_with_its_curve(page: Page, live_app) -> None:
+    """A run a killed server left `running` is marked interrupted at start (as `recover`
+    does when the app opens); the page says so and still shows what it had learned."""
+    ctx = live_app.state.ctx
+    run_id = "00000000deadbeef"
+    graph = json.loads((Path(__file__).parents[2] / "examples" / "circles_mlp.json").read_text())
+    ctx.store.create_run(run_id, graph, "running")
+    left = [{"type": "status", "seq": 0, "status": "queued", "error": None, "time": 1.0},
+            {"type": "status", "seq": 1, "status": "running", "error": None, "time": 2.0},
+            {"type": "step", "seq": 2, "epoch": 1, "step": 1, "loss": 0.7},
+            {"type": "step", "seq": 3, "epoch": 1, "step": 2, "loss": 0.6}]
+    ctx.store.append_events(run_id, [(e["seq"], json.dumps(e)) for e in left],
+                            {"status": "running"})
+    assert ctx.runs.recover() == [run_id]
+
+    open_panel(page)
+    item = page.get_by_test_id("runs").get_by_test_id(f"run-{run_id}")
+    expect(item).to_contain_text("interrupted")
+    page.get_by_test_id(f"open-{run_id}").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("interrupted")
+    expect(page.locator("#train-panel")).to_contain_text("server stopped")
+    wait_points(page, 1)
