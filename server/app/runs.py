@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.training.events import FINAL_STATUSES
+
 from .jsontext import dumps
 from .settings import Settings
 from .store import Store
 from .viewers import Item, Viewer
 
-FINAL = {"completed", "failed", "stopped", "diverged", "interrupted"}
 POLL_S = 0.05
 KILL_AFTER_S = 10.0
 EPOCH_SKIP = {"type", "seq", "grad_norms", "weight_norms"}
@@ -82,12 +83,8 @@ class RunManager:
         """Mark runs a killed server left running or queued as interrupted."""
         ids = []
         for run in self.store.unfinished_runs():
-            now = time.time()
-            event = {"type": "status", "seq": run["last_seq"] + 1, "status": "interrupted",
-                     "error": "the server stopped while this run was active", "time": now}
-            self.store.append_events(run["id"], [(event["seq"], dumps(event))],
-                                     {"status": "interrupted", "ended": now,
-                                      "error": event["error"]})
+            self._store_final(run["id"], run["last_seq"] + 1, "interrupted",
+                              "the server stopped while this run was active")
             ids.append(run["id"])
         return ids
 
@@ -120,7 +117,7 @@ class RunManager:
             try:
                 training = self.run_factory(graph, out_dir)
             except Exception as exc:
-                self._record_failure(run_id, f"could not start training: {exc}")
+                self._store_final(run_id, 0, "failed", f"could not start training: {exc}")
                 raise
             ar = ActiveRun(run_id, training)
             self._active[run_id] = ar
@@ -263,7 +260,7 @@ class RunManager:
         ar.dirty["status"] = status
         if status == "running":
             ar.dirty["started"] = event.get("time") or time.time()
-        if status in FINAL:
+        if status in FINAL_STATUSES:
             ar.dirty["ended"] = event.get("time") or time.time()
             ar.dirty["error"] = event.get("error")
             ar.final_seen = True
@@ -299,8 +296,9 @@ class RunManager:
                 viewer.end()
             ar.viewers.clear()
 
-    def _record_failure(self, run_id: str, error: str) -> None:
+    def _store_final(self, run_id: str, seq: int, status: str, error: str) -> None:
+        """Store a final status for a run no thread drives (never started, or orphaned)."""
         now = time.time()
-        event = {"type": "status", "seq": 0, "status": "failed", "error": error, "time": now}
-        self.store.append_events(run_id, [(0, dumps(event))],
-                                 {"status": "failed", "ended": now, "error": error})
+        event = {"type": "status", "seq": seq, "status": status, "error": error, "time": now}
+        self.store.append_events(run_id, [(seq, dumps(event))],
+                                 {"status": status, "ended": now, "error": error})

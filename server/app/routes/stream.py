@@ -21,9 +21,10 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
+from server.training.events import is_final
+
 from ..context import Context, ws_context
 from ..guards import RAW_SEND
-from ..runs import FINAL
 from ..schemas import RUN_ID
 from ..settings import Settings
 from ..viewers import Viewer
@@ -158,4 +159,4 @@ async def _watch_client(websocket: WebSocket, settings: Settings) -> tuple[int, 
 def _final(text: str) -> bool:
     if '"type":"status"' not in text:
         return False
-    return json.loads(text).get("status") in FINAL
+    return is_final(json.loads(text))
