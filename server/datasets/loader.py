@@ -60,7 +60,7 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
     if spec.family == "sklearn":
         from .tabular import sklearn_arrays
 
-        return sklearn_arrays(spec.source)
+        return sklearn_arrays(spec.source, spec.image_shape)
     if spec.family == "csv":
         x, y, *_ = csv_table(values["path"], values["label"], values["task"])
         return x, y

@@ -38,6 +38,11 @@ class DatasetSpec:
     standardize_y: bool = False
     target_name: str = "target"  # a regression target's name in previews
 
+    @property
+    def image_shape(self) -> tuple[int, ...] | None:
+        """One sample's (C, H, W) when the source gives flat rows of an image set, else None."""
+        return self.input_shape if self.kind == "image" else None
+
 
 def _generated_params(noise: float, *extra: Param) -> tuple[Param, ...]:
     return (

@@ -63,7 +63,8 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any]):
     if spec.family == "sklearn":
         from . import tabular  # scikit-learn is slow to import: only when asked for
 
-        body = [f"x, y = sklearn_arrays({spec.source!r})", split.format(spec.standardize_y), ret]
+        body = [f"x, y = sklearn_arrays({spec.source!r}, {spec.image_shape!r})",
+                split.format(spec.standardize_y), ret]
         return body, [tabular.sklearn_arrays, prep.split_arrays], set(tensors)
     from . import vision  # torchvision, likewise
 
