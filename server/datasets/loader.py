@@ -20,7 +20,7 @@ from torch.utils.data import Subset
 
 from . import generated, prep
 from .base import DatasetError, LoadedData
-from .registry import DatasetSpec, checked_params, csv_table, describe_dataset, get_spec
+from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec
 
 PREVIEW_POINTS = 300  # points in a 2-D preview: enough to see the shape, small as JSON
 
@@ -33,9 +33,9 @@ def load_dataset(name: str, params: dict[str, Any] | None, *, val_fraction: floa
         raise DatasetError(f"val_fraction must be at least 0 and below 1, got {val_fraction!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise DatasetError(f"seed must be a whole number of 0 or more, or null, got {seed!r}")
-    info = describe_dataset(name, params)
     spec = get_spec(name)
     values = checked_params(spec, params)
+    info = describe_spec(spec, values)
     if spec.family == "imagefolder":
         from .vision import image_folder
 
@@ -109,9 +109,9 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
     0..1 with their labels; tables give the column names and the first `n` rows
     with values as in the file.
     """
-    info = describe_dataset(name, params)
     spec = get_spec(name)
     values = checked_params(spec, params)
+    info = describe_spec(spec, values)
     out: dict[str, Any] = info.to_dict()
     n = max(1, min(int(n), 256))
     if spec.family == "imagefolder":

@@ -187,22 +187,33 @@ def checked_params(spec: DatasetSpec, params: dict[str, Any] | None) -> dict[str
 
 def _info(spec: DatasetSpec, task: str, input_shape: tuple[int, ...],
           class_names: list[str], feature_names: list[str]) -> DatasetInfo:
-    if task == "regression":
-        num_classes, width = None, 1  # every regression set here has a single target
-    else:
-        num_classes = len(class_names)
-        width = 1 if task == "binary" else num_classes
+    num_classes = None if task == "regression" else len(class_names)
     return DatasetInfo(
         name=spec.name, task=task, kind=spec.kind, input_shape=tuple(input_shape),
         num_classes=num_classes, class_names=list(class_names),
-        feature_names=list(feature_names), output_width=width, description=spec.description,
+        feature_names=list(feature_names), output_width=_output_width(task, num_classes),
+        description=spec.description,
     )
+
+
+def _output_width(task: str | None, num_classes: int | None) -> int | None:
+    """What the last layer emits: 1 for regression (every regression set here has a
+    single target) and binary, one score per class otherwise; None when unknown."""
+    if task == "regression":
+        return 1
+    if not num_classes:
+        return None
+    return 1 if task == "binary" else num_classes
 
 
 def describe_dataset(name: str, params: dict[str, Any] | None = None) -> DatasetInfo:
     """What a dataset with these params looks like, without loading its training data."""
     spec = get_spec(name)
-    values = checked_params(spec, params)
+    return describe_spec(spec, checked_params(spec, params))
+
+
+def describe_spec(spec: DatasetSpec, values: dict[str, Any]) -> DatasetInfo:
+    """describe_dataset for a registry row and params already through checked_params."""
     if spec.family == "csv":
         table = csv_table(values["path"], values["label"], values["task"])
         x, _, features, classes, task, _ = table
@@ -225,15 +236,7 @@ def dataset_catalog() -> list[dict[str, Any]]:
         if spec.family == "imagefolder":  # the default params' shape, classes come with a path
             shape = (3, 32, 32)
         classes = list(spec.class_names)
-        if spec.task in (None, "regression"):
-            num_classes = None
-        else:
-            num_classes = len(classes) or None
-        width = None
-        if spec.task == "regression":
-            width = 1
-        elif num_classes:
-            width = 1 if spec.task == "binary" else num_classes
+        num_classes = None if spec.task in (None, "regression") else len(classes) or None
         out.append({
             "name": spec.name,
             "task": spec.task,
@@ -244,7 +247,7 @@ def dataset_catalog() -> list[dict[str, Any]]:
             "num_classes": num_classes,
             "class_names": classes,
             "feature_names": list(spec.feature_names),
-            "output_width": width,
+            "output_width": _output_width(spec.task, num_classes),
         })
     return out
 
