@@ -47,8 +47,8 @@ def recipe(graph: Graph, task: str | None = None) -> Recipe:
     """The recipe for a (valid) graph; `task` is the dataset's, for the default loss."""
     if graph.data is None:
         raise RecipeError("training needs `data`: pick a dataset for the graph")
-    loss = graph.loss or Component(type=DEFAULT_LOSS.get(task or "classification",
-                                                         "CrossEntropyLoss"))
+    default = DEFAULT_LOSS.get(task or "", DEFAULT_LOSS["classification"])
+    loss = graph.loss or Component(type=default)
     optimizer = graph.optimizer or Component(type=DEFAULT_OPTIMIZER)
     return Recipe(loss=loss, optimizer=optimizer, scheduler=graph.scheduler, data=graph.data,
                   training=graph.training or TrainingConfig())

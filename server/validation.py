@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import heapq
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -135,7 +136,7 @@ def require_valid(graph: Graph | dict, limits: Limits | None = None) -> Analysis
 
 def analyze_graph(graph: Graph | dict, limits: Limits | None = None) -> Analysis:
     limits = limits or Limits()
-    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    nodes = graph.get("nodes") if isinstance(graph, dict) else getattr(graph, "nodes", None)
     if isinstance(nodes, list) and len(nodes) > limits.max_nodes:
         # Refuse before pydantic parses every node: 10**5 nodes would take a second.
         report = Validation(valid=False, errors=[Issue(message=_too_many(len(nodes), limits))])
@@ -157,29 +158,22 @@ class _Analyzer:
         self.nodes = {}  # id -> Node (first of duplicates)
         self.params: dict[str, dict[str, Any]] = {}
 
-    # errors and warnings
+    # errors and warnings: on the node's report when the node exists, else the graph's
     def error(self, message: str, node: str | None = None, param: str | None = None,
               component: str | None = None) -> None:
-        issue = Issue(node=node, param=param, component=component, message=message)
-        if node is not None and node in self.report.nodes:
-            self.report.nodes[node].errors.append(issue)
-        else:
-            self.report.errors.append(issue)
+        self._file("errors", Issue(node=node, param=param, component=component, message=message))
 
     def warn(self, message: str, node: str | None = None, param: str | None = None,
              component: str | None = None) -> None:
-        issue = Issue(node=node, param=param, component=component, message=message)
-        if node is not None and node in self.report.nodes:
-            self.report.nodes[node].warnings.append(issue)
-        else:
-            self.report.warnings.append(issue)
+        self._file("warnings", Issue(node=node, param=param, component=component,
+                                     message=message))
+
+    def _file(self, kind: str, issue: Issue) -> None:
+        owner = self.report.nodes.get(issue.node) if issue.node is not None else None
+        getattr(owner if owner is not None else self.report, kind).append(issue)
 
     def run(self) -> Analysis:
-        g = self.g
-        if len(g.nodes) > self.limits.max_nodes:
-            self.error(_too_many(len(g.nodes), self.limits))
-            return self.a
-        for n in g.nodes:
+        for n in self.g.nodes:
             if n.id in self.nodes:
                 self.error(f"duplicate node id {n.id!r}", node=n.id)
                 continue
@@ -206,10 +200,8 @@ class _Analyzer:
     def _load_dataset(self) -> None:
         if self.g.data is None:
             return
-        try:
-            from server.datasets import DatasetError, describe_dataset
-        except ImportError:  # pragma: no cover - the datasets package is part of the product
-            return
+        from server.datasets import DatasetError, describe_dataset  # imports nothing heavy
+
         try:
             self.a.dataset = describe_dataset(self.g.data.dataset, self.g.data.params)
         except DatasetError as exc:
@@ -220,9 +212,7 @@ class _Analyzer:
         for n in self.nodes.values():
             spec = LAYERS.get(n.type)
             if spec is None:
-                close = difflib.get_close_matches(n.type, LAYERS, n=1)
-                hint = f"; did you mean {close[0]}?" if close else ""
-                self.error(f"unknown layer type {n.type!r}{hint}", node=n.id)
+                self.error(_unknown("layer type", n.type, LAYERS), node=n.id)
                 continue
             if n.type == "Input":
                 inputs.append(n.id)
@@ -238,7 +228,7 @@ class _Analyzer:
                 if src not in self.nodes:
                     self.error(f"input {src!r} is not a node in this graph", node=n.id,
                                param="inputs")
-            if len(set(n.inputs)) != len(n.inputs) and n.type != "Add":
+            if len(set(n.inputs)) != len(n.inputs) and not spec.repeat_inputs:
                 self.error("the same input is connected twice", node=n.id, param="inputs")
         if not inputs:
             self.error("the graph has no Input node")
@@ -372,9 +362,7 @@ class _Analyzer:
                 continue
             spec = table.get(comp.type)
             if spec is None:
-                close = difflib.get_close_matches(comp.type, table, n=1)
-                hint = f"; did you mean {close[0]}?" if close else ""
-                self.error(f"unknown {name} {comp.type!r}{hint}", component=name)
+                self.error(_unknown(name, comp.type, table), component=name)
                 continue
             for err in check_params(spec.params, comp.params).errors:
                 self.error(str(err), param=err.param, component=name)
@@ -388,28 +376,29 @@ class _Analyzer:
         if loss is not None and ds is not None:
             if loss.target in ("class", "binary") and ds.task == "regression":
                 self.error(f"{loss.type} needs class labels, but {ds.name!r} is a regression "
-                           f"dataset; use MSELoss or L1Loss", component="loss")
+                           f"dataset; use {DEFAULT_LOSS['regression']}", component="loss")
 
     def _lint(self) -> None:
         a, g = self.a, self.g
         for nid in a.order:
             n = self.nodes[nid]
             ins = [a.shapes.get(s) for s in n.inputs]
-            if n.type == "Linear" and ins and ins[0] is not None and len(ins[0]) > 1:
-                self.warn(f"Linear acts only on the last dimension of {fmt(ins[0])}; put a "
-                          f"Flatten before {nid!r} to use all {_numel(ins[0])} values",
+            spec = LAYERS.get(n.type)
+            if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1:
+                self.warn(f"{n.type} acts only on the last dimension of {fmt(ins[0])}; put a "
+                          f"Flatten before {nid!r} to use all {math.prod(ins[0])} values",
                           node=nid)
         out = a.output_id
-        if out is None or out not in self.nodes:
-            return
-        out_type = self.nodes[out].type
-        if out_type in ("Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d"):
+        out_spec = LAYERS.get(self.nodes[out].type) if out in self.nodes else None
+        if out_spec is None:
+            return  # no output, or one of unknown type: already an error
+        out_type = out_spec.type
+        if out_spec.between_layers:
             self.warn(f"the model's output comes straight from {out_type}; it usually belongs "
                       f"between layers, not at the end", node=out)
         loss = LOSSES.get(g.loss.type) if g.loss else None
         if g.loss is None and self.a.dataset is not None:
             # Training will use the recipe's default loss: lint against that one.
-
             loss = LOSSES.get(DEFAULT_LOSS.get(self.a.dataset.task, ""))
         if loss is not None:
             self._lint_loss(loss, out, out_type)
@@ -439,6 +428,12 @@ class _Analyzer:
                       f"the last layer's size to {expected}", node=out)
 
 
+def _unknown(what: str, name: str, table: dict) -> str:
+    close = difflib.get_close_matches(name, table, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"unknown {what} {name!r}{hint}"
+
+
 def _too_many(count: int, limits: Limits) -> str:
     return f"the graph has {count} nodes, more than the limit of {limits.max_nodes}"
 
@@ -449,7 +444,7 @@ def expected_output_width(ds: Any, loss: Any) -> int | None:
         return ds.num_classes
     if ds.task == "binary":
         return 2 if loss.target == "class" else 1
-    return getattr(ds, "output_width", None)
+    return ds.output_width
 
 
 @lru_cache(maxsize=4096)
@@ -477,13 +472,6 @@ def _show(v: Any) -> str:
 
 def _show_json(v: Any) -> Any:
     return list(v) if isinstance(v, tuple) else v
-
-
-def _numel(shape: Shape) -> int:
-    out = 1
-    for s in shape:
-        out *= s
-    return out
 
 
 __all__ = [

@@ -55,6 +55,10 @@ class LayerSpec:
     expression: Callable[[list[str], dict[str, Any]], str] | None = None
     # What an output layer turns scores into, for the loss lints.
     produces: str | None = None  # "probabilities" | "log_probabilities"
+    # Lints and rules that depend on what the layer is:
+    repeat_inputs: bool = False  # the same input may be connected twice (x + x)
+    flat_input: bool = False  # acts on the last dimension only: warn on a rank > 1 input
+    between_layers: bool = False  # belongs between layers: warn when it ends the network
 
     def build(self, params: dict[str, Any]) -> nn.Module | None:
         """The module for fully resolved params (inferred sizes filled in)."""
@@ -257,7 +261,7 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
         "Linear", "linear",
         "Fully connected layer: every output is a weighted sum of all inputs plus a bias.",
         _linear, module="Linear", positional=("in_features", "out_features"),
-        infer=_last_dim("in_features"),
+        infer=_last_dim("in_features"), flat_input=True,
         params=(_in("in_features", "Features"), _size("out_features", "Number of outputs"), BIAS),
     ),
     LayerSpec(
@@ -296,6 +300,7 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
         "BatchNorm1d", "norm",
         "Normalizes each feature over the batch, which steadies and speeds up training.",
         _batchnorm([1, 2], "BatchNorm1d"), module="BatchNorm1d", positional=("num_features",),
+        between_layers=True,
         infer=_first_dim("num_features"),
         params=(_in("num_features", "Features"), EPS, MOMENTUM,
                 Param("affine", "bool", True, "Learn a scale and shift")),
@@ -304,6 +309,7 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
         "BatchNorm2d", "norm",
         "Normalizes each channel over the batch and the image, steadying training of CNNs.",
         _batchnorm([3], "BatchNorm2d"), module="BatchNorm2d", positional=("num_features",),
+        between_layers=True,
         infer=_first_dim("num_features"),
         params=(_in("num_features", "Channels"), EPS, MOMENTUM,
                 Param("affine", "bool", True, "Learn a scale and shift")),
@@ -319,12 +325,12 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
     LayerSpec(
         "Dropout", "regularization",
         "Randomly zeroes values while training so the network cannot rely on any one of them.",
-        _same, module="Dropout", params=(PROB,),
+        _same, module="Dropout", params=(PROB,), between_layers=True,
     ),
     LayerSpec(
         "Dropout2d", "regularization",
         "Randomly zeroes whole channels of an image while training.",
-        _dropout2d, module="Dropout2d", params=(PROB,),
+        _dropout2d, module="Dropout2d", params=(PROB,), between_layers=True,
     ),
     LayerSpec(
         "Flatten", "shape", "Turns each sample into one long vector, e.g. before a Linear layer.",
@@ -381,7 +387,7 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
     ),
     LayerSpec(
         "Add", "merge", "Adds its inputs element-wise, as in a residual (skip) connection.",
-        _add, arity=(2, None),
+        _add, arity=(2, None), repeat_inputs=True,
         function=lambda xs, p: _sum(xs),
         expression=lambda v, p: " + ".join(v),
     ),

@@ -40,6 +40,9 @@ class SchedulerSpec:
     description: str
     params: tuple[Param, ...]
     step: str  # "epoch" | "batch" | "plateau": when the trainer calls scheduler.step()
+    # Params that follow from the run when omitted: name -> "epochs" (the run's
+    # epochs) or "steps" (epochs x batches per epoch).
+    run_length: tuple[tuple[str, str], ...] = ()
     category: str = "scheduler"
 
 
@@ -121,7 +124,7 @@ SCHEDULERS: dict[str, SchedulerSpec] = {s.type: s for s in [
         Param("T_max", "int", None, "Epochs to anneal over (inferred: all epochs)", min=1,
               inferred=True),
         Param("eta_min", "float", 0.0, "Lowest learning rate", min=0),
-    ), "epoch"),
+    ), "epoch", run_length=(("T_max", "epochs"),)),
     SchedulerSpec("OneCycleLR", "Warms the learning rate up to max_lr, then anneals it; "
                   "steps every batch.", (
         Param("max_lr", "float", 0.01, "Peak learning rate", min=0, min_exclusive=True, max=10),
@@ -131,7 +134,7 @@ SCHEDULERS: dict[str, SchedulerSpec] = {s.type: s for s in [
               min=0, min_exclusive=True, max=1),
         Param("anneal_strategy", "choice", "cos", "Shape of the decay",
               choices=("cos", "linear")),
-    ), "batch"),
+    ), "batch", run_length=(("total_steps", "steps"),)),
     SchedulerSpec("ReduceLROnPlateau", "Lowers the learning rate when validation loss stops "
                   "improving.", (
         Param("factor", "float", 0.1, "Multiply the rate by this", min=0, min_exclusive=True,
@@ -146,9 +149,9 @@ SCHEDULERS: dict[str, SchedulerSpec] = {s.type: s for s in [
 def resolve_scheduler_params(spec: SchedulerSpec, params: dict[str, Any], *, epochs: int,
                              steps_per_epoch: int) -> dict[str, Any]:
     """Fill the params that follow from the run's length."""
+    length = {"epochs": epochs, "steps": epochs * steps_per_epoch}
     out = dict(params)
-    if spec.type == "CosineAnnealingLR" and out.get("T_max") is None:
-        out["T_max"] = epochs
-    if spec.type == "OneCycleLR" and out.get("total_steps") is None:
-        out["total_steps"] = epochs * steps_per_epoch
+    for name, unit in spec.run_length:
+        if out.get(name) is None:
+            out[name] = length[unit]
     return {k: v for k, v in out.items() if v is not REQUIRED}

@@ -84,7 +84,7 @@ def constructor(layer_type: str, params: dict[str, Any]) -> str:
         value = params.get(p.name)
         # Omit only what PyTorch itself defaults to: the catalogue's default may differ
         # (Softmax's dim is 1 here, None in PyTorch).
-        if _same(value, torch_default(getattr(nn, spec.module), p.name)):
+        if same_value(value, torch_default(getattr(nn, spec.module), p.name)):
             continue
         args.append(f"{p.name}={_literal(value)}")
     return f"nn.{spec.module}({', '.join(args)})"
@@ -118,7 +118,8 @@ def _positional_value(name: str, value: Any) -> Any:
     return value
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two param values are the same argument (lists and tuples alike)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b  # 0 == False in Python, but not as a constructor argument
 

@@ -18,7 +18,7 @@ from server.naming import class_name, identifier
 from server.recipe import Recipe, RecipeError, recipe
 from server.validation import Analysis
 
-from .module import _literal, class_source, header, torch_default
+from .module import _literal, class_source, header, same_value, torch_default
 
 I = "    "  # noqa: E741 - one indent, used in long templates
 
@@ -173,6 +173,7 @@ def _component_call(prefix: str, type_: str, table: dict, given: dict, first: st
                     overrides: dict[str, str]) -> str:
     """`torch.optim.Adam(model.parameters(), lr=args.lr)`: non-default params by keyword."""
     spec = table[type_]
+    torch_class = _resolve(prefix, type_)
     args = [first]
     for p in spec.params:
         if p.name in overrides:
@@ -183,9 +184,8 @@ def _component_call(prefix: str, type_: str, table: dict, given: dict, first: st
             continue
         # Write every value PyTorch would not default to by itself, including the
         # catalogue's defaults for arguments PyTorch requires (StepLR's step_size).
-        torch_class = _resolve(prefix, type_)
-        if _norm(value) != _norm(torch_default(torch_class, p.name)):
-            args.append(f"{p.name}={_literal(tuple(value) if isinstance(value, list) else value)}")
+        if not same_value(value, torch_default(torch_class, p.name)):
+            args.append(f"{p.name}={_literal(value)}")
     return f"{prefix}.{type_}({', '.join(a for a in args if a)})"
 
 
@@ -194,10 +194,6 @@ def _resolve(prefix: str, type_: str) -> type:
     for part in prefix.split(".")[1:]:
         obj = getattr(obj, part)
     return getattr(obj, type_)
-
-
-def _norm(v: object) -> object:
-    return tuple(v) if isinstance(v, list | tuple) else v
 
 
 def _val_loader(val_fraction: float) -> list[str]:
@@ -250,11 +246,9 @@ def _main(analysis: Analysis, r: Recipe) -> str:
     step = None
     if r.scheduler is not None:
         spec = SCHEDULERS[r.scheduler.type]
-        overrides = {}
-        if r.scheduler.type == "CosineAnnealingLR" and r.scheduler.params.get("T_max") is None:
-            overrides["T_max"] = "args.epochs"
-        if r.scheduler.type == "OneCycleLR" and r.scheduler.params.get("total_steps") is None:
-            overrides["total_steps"] = "args.epochs * len(train_loader)"
+        length = {"epochs": "args.epochs", "steps": "args.epochs * len(train_loader)"}
+        overrides = {name: length[unit] for name, unit in spec.run_length
+                     if r.scheduler.params.get(name) is None}
         call = _component_call("torch.optim.lr_scheduler", spec.type, SCHEDULERS,
                                r.scheduler.params, "optimizer", overrides)
         lines.append(f"{I}scheduler = {call}")
