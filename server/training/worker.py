@@ -61,6 +61,11 @@ def run_training(graph: dict[str, Any], out_dir: str, emit: Callable[[dict], Non
     train(graph, out_dir, emit, should_stop)
 
 
+def _status(status: str, error: str | None = None) -> dict[str, Any]:
+    """A status event as a dict; its `seq` is a placeholder the parent renumbers."""
+    return StatusEvent(seq=0, status=status, error=error).model_dump(mode="json")
+
+
 def _watch_parent(parent: int, stop: Any, events: Any) -> None:
     # A worker whose caller died has no one to report to: stop it at the next batch
     # (it still writes last.pt), and let it exit without waiting for a reader to
@@ -88,13 +93,10 @@ def _worker_main(target: Target, graph: dict[str, Any], out_dir: str, events: An
         target(graph, out_dir, emit, stop.is_set)
     except BaseException as exc:  # noqa: B036 - report anything, even SystemExit
         if not sent_final:
-            emit(StatusEvent(seq=0, status="failed", error=error_message(exc))
-                 .model_dump(mode="json"))
+            emit(_status("failed", error_message(exc)))
     else:
         if not sent_final:
-            emit(StatusEvent(seq=0, status="failed",
-                             error="the worker ended without a final status")
-                 .model_dump(mode="json"))
+            emit(_status("failed", "the worker ended without a final status"))
     events.close()
     events.join_thread()  # every event reaches the pipe before the process exits
 
@@ -142,7 +144,7 @@ class TrainingRun:
         if self._process is not None:
             raise RuntimeError("this run was already started")
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._stamp(StatusEvent(seq=0, status="queued").model_dump(mode="json"))
+        self._stamp(_status("queued"))
         # Not a daemon: daemonic processes may not start DataLoader workers. The
         # worker watches its parent instead and stops when the parent is gone.
         self._process = _CTX.Process(
@@ -154,9 +156,7 @@ class TrainingRun:
         try:
             self._process.start()
         except Exception as exc:  # no process (out of pids, memory, an unpicklable graph)
-            self._stamp(StatusEvent(seq=0, status="failed",
-                                    error=f"could not start the training worker: {exc}")
-                        .model_dump(mode="json"))
+            self._stamp(_status("failed", f"could not start the training worker: {exc}"))
 
     @property
     def pid(self) -> int | None:
@@ -186,8 +186,7 @@ class TrainingRun:
         self._drain(wait=0.0)
         if self._final is None:
             status = "stopped" if self._cancelled else "failed"
-            self._stamp(StatusEvent(seq=0, status=status,
-                                    error="the training worker was killed").model_dump(mode="json"))
+            self._stamp(_status(status, "the training worker was killed"))
 
     def close(self, grace: float = 5.0) -> None:
         """Stop the worker if it still runs (cancel, then kill after `grace` s); free the queue."""
@@ -277,5 +276,4 @@ class TrainingRun:
                 break
         if self._final is None:
             p.join(1.0)
-            self._stamp(StatusEvent(seq=0, status="failed",
-                                    error=_exit_reason(p.exitcode)).model_dump(mode="json"))
+            self._stamp(_status("failed", _exit_reason(p.exitcode)))
