@@ -100,19 +100,18 @@ def build_run(graph: Graph, load: Loader | None = None,
     else:
         gen.seed()
     bs, shuffle = graph.data.batch_size, graph.data.shuffle
+    points = None
     if getattr(data, "x_train", None) is not None:
         train = TensorBatches(data.x_train.float(), data.y_train, prepare, bs, shuffle, device,
                               gen)
         val = TensorBatches(data.x_val.float(), data.y_val, prepare, max(bs, EVAL_BATCH), False,
                             device) if _has_rows(data.x_val) else None
-        points = None
         if tuple(info.input_shape) == (2,):
             points = torch.cat([data.x_train, data.x_val]) if val is not None else data.x_train
     else:
         train = LoaderBatches(data.train_set, prepare, bs, shuffle, device, gen)
         val = LoaderBatches(data.val_set, prepare, max(bs, EVAL_BATCH), False, device) \
             if _has_rows(data.val_set) else None
-        points = None
     if len(train) == 0:
         raise TrainingError("the training split is empty: lower val_fraction or add samples")
 
