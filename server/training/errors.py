@@ -15,6 +15,13 @@ class DeviceError(TrainingError):
     """A device that is not available here, or not a device name at all."""
 
 
+def is_user_error(exc: BaseException) -> bool:
+    """A failure the user fixes from its message (set-up, graph, dataset, recipe), not a bug
+    of ours that needs its traceback."""
+    return isinstance(exc, TrainingError) or hasattr(exc, "validation") \
+        or type(exc).__name__ in ("DatasetError", "RecipeError")
+
+
 def error_message(exc: BaseException) -> str:
     """What the user reads when a run fails: the reason, without a traceback."""
     if isinstance(exc, TrainingError):

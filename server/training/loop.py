@@ -24,7 +24,7 @@ from server.graph import Graph, parse_graph
 
 from . import metrics
 from .checkpoint import Checkpoints
-from .errors import TrainingError, error_message
+from .errors import error_message, is_user_error
 from .events import (
     BoundaryEvent,
     ConfusionEvent,
@@ -83,9 +83,7 @@ def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
     except Exception as exc:  # every failure becomes a status; the caller lives on
         status, error = "failed", error_message(exc)
         # The user's mistakes are explained by the message; our bugs need the trace.
-        expected = isinstance(exc, TrainingError) or hasattr(exc, "validation") \
-            or type(exc).__name__ in ("DatasetError", "RecipeError")
-        log(f"failed: {error}" if expected else traceback.format_exc().rstrip())
+        log(f"failed: {error}" if is_user_error(exc) else traceback.format_exc().rstrip())
     events(StatusEvent, status=status, error=error)
     return status
 
@@ -136,6 +134,7 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
     autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if run.amp \
         else contextlib.nullcontext
     batch_scheduler = run.scheduler if run.scheduler_step == "batch" else None
+    batch_steps = _total_steps(batch_scheduler) if batch_scheduler is not None else 0
     avg = metrics.Averages(run.device)
     losses = metrics.StepLosses()
     stopped = False
@@ -153,8 +152,7 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
-        if batch_scheduler is not None and batch_scheduler.last_epoch < _total_steps(
-                batch_scheduler):
+        if batch_scheduler is not None and batch_scheduler.last_epoch < batch_steps:
             batch_scheduler.step()
         correct = (metrics.predictions(out, run.info.task, run.probabilities) == labels.reshape(
             -1)).sum() if classify else None
