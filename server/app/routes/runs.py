@@ -3,6 +3,7 @@ predictions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
@@ -139,14 +140,7 @@ def code(ctx: Ctx, run_id: RunId) -> Response:
              responses={404: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer}})
 def predict_one(ctx: Ctx, run_id: RunId, body: PredictBody) -> dict[str, Any]:
     """The trained model's answer for one input: class probabilities, or regression values."""
-    run = _run(ctx, run_id)
-    path = checkpoint_path(ctx.settings.runs_dir, run_id, "best")
-    if path is None:
-        raise ApiError(404, "this run has no checkpoint yet")
-    try:
-        return predict(path, run["graph"], body.input)
-    except PredictError as exc:
-        raise ApiError(422, str(exc)) from None
+    return _ask_model(ctx, run_id, predict, body.input)
 
 
 @router.get("/{run_id}/samples", response_model=Samples,
@@ -154,11 +148,17 @@ def predict_one(ctx: Ctx, run_id: RunId, body: PredictBody) -> dict[str, Any]:
 def samples(ctx: Ctx, run_id: RunId,
             n: Annotated[int, Query(ge=1, le=64)] = 16) -> dict[str, Any]:
     """The first `n` validation samples with their labels and the model's probabilities."""
+    return _ask_model(ctx, run_id, validation_samples, n)
+
+
+def _ask_model(ctx: Ctx, run_id: str, ask: Callable[..., dict[str, Any]],
+               arg: Any) -> dict[str, Any]:
+    """`ask(best checkpoint, run graph, arg)`: 404 without a checkpoint, 422 on PredictError."""
     run = _run(ctx, run_id)
     path = checkpoint_path(ctx.settings.runs_dir, run_id, "best")
     if path is None:
         raise ApiError(404, "this run has no checkpoint yet")
     try:
-        return validation_samples(path, run["graph"], n)
+        return ask(path, run["graph"], arg)
     except PredictError as exc:
         raise ApiError(422, str(exc)) from None
