@@ -9,6 +9,7 @@ the data's coordinates, for image sets pixels in 0..1, as the loaders give them.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,9 @@ class PredictError(ValueError):
 def predict(checkpoint: Path, graph: dict[str, Any], value: Any) -> dict[str, Any]:
     import torch
 
-    from server.catalog import LOSSES
     from server.training.metrics import class_probabilities
 
-    model, task, labels, loss_type = _model(checkpoint, checkpoint.stat().st_mtime_ns,
-                                           _freeze(graph))
+    model, task, labels, wants_probabilities = _loaded(checkpoint, graph)
     try:
         x = torch.tensor(value, dtype=torch.float32)
     except (TypeError, ValueError) as exc:
@@ -41,8 +40,7 @@ def predict(checkpoint: Path, graph: dict[str, Any], value: Any) -> dict[str, An
         out = model(x.unsqueeze(0))
     if task == "regression":
         return {"output": out.reshape(-1).tolist()}
-    expects_probabilities = LOSSES[loss_type].expects == "probabilities"
-    probs = class_probabilities(out, expects_probabilities)[0].tolist()
+    probs = class_probabilities(out, wants_probabilities)[0].tolist()
     return {"probabilities": probs, "labels": labels[:len(probs)] or
             [str(i) for i in range(len(probs))]}
 
@@ -52,12 +50,10 @@ def validation_samples(checkpoint: Path, graph: dict[str, Any], n: int) -> dict[
     model's class probabilities: samples the model was never trained on."""
     import torch
 
-    from server.catalog import LOSSES
     from server.datasets import load_dataset
     from server.training.metrics import class_probabilities
 
-    model, task, labels, loss_type = _model(checkpoint, checkpoint.stat().st_mtime_ns,
-                                           _freeze(graph))
+    model, task, labels, wants_probabilities = _loaded(checkpoint, graph)
     if task == "regression":
         raise PredictError("a gallery of predictions needs a classification dataset")
     data_config, training = graph["data"], graph.get("training") or {}
@@ -74,16 +70,19 @@ def validation_samples(checkpoint: Path, graph: dict[str, Any], n: int) -> dict[
         raise PredictError("this run has no validation samples (val_fraction is 0)")
     with torch.no_grad():
         out = model(x)
-    expects_probabilities = LOSSES[loss_type].expects == "probabilities"
-    probs = class_probabilities(out, expects_probabilities)
+    probs = class_probabilities(out, wants_probabilities)
     return {"inputs": x.tolist(), "labels": y.reshape(-1).tolist(),
             "probabilities": probs.tolist(), "class_names": labels}
 
 
-@lru_cache(maxsize=4)
-def _model(checkpoint: Path, stamp: int, frozen: str) -> tuple[Any, str, list[str], str]:
-    import json
+def _loaded(checkpoint: Path, graph: dict[str, Any]) -> tuple[Any, str, list[str], bool]:
+    """(model in eval mode, task, class names, whether its loss takes probabilities)."""
+    return _model(checkpoint, checkpoint.stat().st_mtime_ns, _freeze(graph))
 
+
+@lru_cache(maxsize=4)
+def _model(checkpoint: Path, stamp: int, frozen: str) -> tuple[Any, str, list[str], bool]:
+    from server.catalog import LOSSES
     from server.compiler import compile_graph
     from server.graph import parse_graph
     from server.recipe import recipe
@@ -96,11 +95,9 @@ def _model(checkpoint: Path, stamp: int, frozen: str) -> tuple[Any, str, list[st
     model.load_state_dict(load_checkpoint(checkpoint)["state_dict"])
     model.eval()
     task = info.task if info is not None else "classification"
-    loss = recipe(graph, task).loss.type
-    return model, task, list(info.class_names) if info is not None else [], loss
+    wants_probabilities = LOSSES[recipe(graph, task).loss.type].expects == "probabilities"
+    return model, task, list(info.class_names) if info is not None else [], wants_probabilities
 
 
 def _freeze(graph: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(graph, sort_keys=True)
