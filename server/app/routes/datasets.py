@@ -10,7 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from server.datasets import DatasetError, dataset_catalog, describe_dataset, preview_dataset
+from server.datasets import (
+    DATASETS,
+    DatasetError,
+    dataset_catalog,
+    describe_dataset,
+    preview_dataset,
+)
 
 from .. import uploads
 from ..context import ApiError, Ctx
@@ -46,7 +52,7 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
         if bad:
             raise ApiError(422, bad[0]["message"], bad)
         dataset = name
-    if dataset not in {d["name"] for d in dataset_catalog()}:
+    if dataset not in DATASETS:
         raise ApiError(404, f"no dataset {name!r}")
     try:
         return preview_dataset(dataset, values)
@@ -69,7 +75,7 @@ async def upload(ctx: Ctx, file: Annotated[UploadFile, File(description="CSV or 
 
 def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> dict[str, Any]:
     settings = ctx.settings
-    taken = {d["name"] for d in dataset_catalog()} | {d["name"] for d in ctx.store.list_datasets()}
+    taken = set(DATASETS) | {d["name"] for d in ctx.store.list_datasets()}
     if name is None:
         name = _name_from(file.filename, taken)
     elif name in taken:
