@@ -53,7 +53,18 @@ const enc = encodeURIComponent;
 
 // -- catalogue, validation, export ---------------------------------------------------
 
-export const getCatalog = () => request("GET", "/api/catalog");
+/**
+ * GET /api/catalog, asked once per page: the editor and the training panel share
+ * the answer (read-only). A failed request is forgotten, so a later call retries.
+ */
+let catalogRequest = null;
+export function getCatalog() {
+  catalogRequest ||= request("GET", "/api/catalog").catch((err) => {
+    catalogRequest = null;
+    throw err;
+  });
+  return catalogRequest;
+}
 
 export const validateGraph = (graph, signal) =>
   request("POST", "/api/graphs/validate", { body: graph, signal });
@@ -100,7 +111,8 @@ export const renameProject = (name, to) =>
 export async function listDatasets() {
   const answer = await request("GET", "/api/datasets");
   if (Array.isArray(answer)) return answer.map((d) => ({ dataset: d.name, params: {}, ...d }));
-  const builtins = (answer.datasets || []).map((d) => ({ ...d, dataset: d.name, params: {} }));
+  // `params` of an entry is what goes in the graph; the catalogue's params schema stays as `schema`.
+  const builtins = (answer.datasets || []).map((d) => ({ ...d, dataset: d.name, params: {}, schema: d.params }));
   return [...builtins, ...(answer.uploads || []).map(uploadEntry)];
 }
 
