@@ -7,12 +7,12 @@
  * first mistake and the trainer would only fail later with a cryptic error.
  */
 import {el, field, errorText} from "./dom.js";
-import {listDatasets, previewDataset, validateGraph} from "../api.js";
+import {getCatalog, listDatasets, previewDataset, validateGraph} from "../api.js";
 import {currentGraph, useDataset, onGraphChange, outputNode, expectedWidth} from "./graph-link.js";
 import {renderPreview, previewSamples} from "./preview.js";
 
-// Registry datasets that only make sense with an uploaded file behind them.
-const NEEDS_FILE = new Set(["csv", "imagefolder"]);
+// Registry datasets whose params schema requires a `path` only make sense with an uploaded file behind them.
+const needsFile = (d) => !!d.schema?.required?.includes("path");
 
 const TASK_WORDS = {classification: "classification", binary: "binary classification", regression: "regression"};
 
@@ -67,9 +67,9 @@ export class DatasetPicker {
 
   _fillSelect() {
     const groups = {};
-    // csv and imagefolder need a file: they are used through uploads, not picked bare.
+    // Datasets that need a file (csv, imagefolder) are used through uploads, not picked bare.
     for (const d of this.datasets) {
-      if (!d.upload && (NEEDS_FILE.has(d.name) || !Array.isArray(d.input_shape))) continue;
+      if (!d.upload && (needsFile(d) || !Array.isArray(d.input_shape))) continue;
       (groups[d.upload ? "upload" : d.kind || "other"] ||= []).push(d);
     }
     const names = {"2d": "2-D points", image: "Images", tabular: "Tables", upload: "Uploaded", other: "Other"};
@@ -135,7 +135,8 @@ export class DatasetPicker {
   async checkOutput() {
     const info = this.info;
     const graph = currentGraph();
-    const want = expectedWidth(info, graph);
+    const losses = await getCatalog().then((c) => c.losses, () => []);
+    const want = expectedWidth(info, losses?.find((l) => l.type === graph.loss?.type));
     const out = outputNode(graph);
     if (!info || !out || !want) { this.warning.hidden = true; return; }
     let width = null;
@@ -143,8 +144,7 @@ export class DatasetPicker {
       const v = await validateGraph(graph);
       const shape = v?.nodes?.[out.id]?.output_shape;
       if (Array.isArray(shape) && shape.length) width = shape[shape.length - 1];
-    } catch { /* validation unavailable: fall back to the Linear's own param */ }
-    if (width === null && out.type === "Linear") width = out.params?.out_features ?? null;
+    } catch { /* validation unavailable: no width to compare */ }
     if (this.info !== info) return;
     if (width !== null && width !== want) {
       this.warning.textContent = `Output width mismatch: "${out.id}" emits ${width} value${width === 1 ? "" : "s"} but ${info.name} needs ${want}`

@@ -92,12 +92,12 @@ export function setRunConfig({data = {}, training = {}}) {
 }
 
 /**
- * What the model's last layer should emit for this dataset and loss. Binary
- * sets want one logit, unless the loss is a class loss, which wants two.
+ * What the model's last layer should emit for this dataset and loss (the
+ * graph's loss as the catalogue lists it). Binary sets want one logit, unless
+ * the loss takes class targets, which wants one per class.
  */
-export function expectedWidth(info, graph) {
+export function expectedWidth(info, lossEntry) {
   if (!info) return null;
-  const loss = graph.loss?.type;
-  if (info.task === "binary" && (loss === "CrossEntropyLoss" || loss === "NLLLoss")) return info.num_classes || 2;
+  if (info.task === "binary" && lossEntry?.target === "class") return info.num_classes || 2;
   return info.output_width;
 }
