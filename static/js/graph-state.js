@@ -270,20 +270,20 @@ export class GraphStore {
   }
 
   undo() {
-    if (!this.undoStack.length) return false;
-    this.redoStack.push(JSON.stringify(this.graph));
-    this.graph = JSON.parse(this.undoStack.pop());
-    this.lastKey = null;
-    this.emit("undo");
-    return true;
+    return this.travel(this.undoStack, this.redoStack, "undo");
   }
 
   redo() {
-    if (!this.redoStack.length) return false;
-    this.undoStack.push(JSON.stringify(this.graph));
-    this.graph = JSON.parse(this.redoStack.pop());
+    return this.travel(this.redoStack, this.undoStack, "redo");
+  }
+
+  /** Undo or redo: take the graph from one stack, keeping the current one on the other. */
+  travel(from, to, reason) {
+    if (!from.length) return false;
+    to.push(JSON.stringify(this.graph));
+    this.graph = JSON.parse(from.pop());
     this.lastKey = null;
-    this.emit("redo");
+    this.emit(reason);
     return true;
   }
 
