@@ -12,7 +12,7 @@ import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
   BLOCK_KINDS, connectionError, copyCells, dependsOn, findNode, needsLayout, parseGraph, serializeGraph,
-  setGraphPreparer, store,
+  setGraphPreparer, sinks, store,
 } from "./graph-state.js";
 import { createInspector, markOwnEdit as ownEdit, renderInspector } from "./inspector.js";
 import { layoutPositions } from "./layout.js";
@@ -70,10 +70,10 @@ function withPositions(graph) {
   return g;
 }
 
+/** The one sink, if there is exactly one. */
 function sinkOf(g) {
-  const used = new Set(g.nodes.flatMap((n) => n.inputs));
-  const s = g.nodes.filter((n) => !used.has(n.id));
-  return s.length === 1 ? s[0].id : null;
+  const s = sinks(g);
+  return s.length === 1 ? s[0] : null;
 }
 
 function addFromPalette(type, position) {
