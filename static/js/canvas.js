@@ -384,7 +384,6 @@ export function fitReadable() {
     graph.translate(tx, ty + 24);
   }
 }
-export const zoomLevel = () => graph.zoom();
 /** The canvas point at the centre of the visible area (for keyboard adds and paste). */
 export function viewCentre() {
   const rect = graph.container.getBoundingClientRect();
