@@ -129,7 +129,7 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
                  should_stop: Callable[[], bool]) -> tuple[int, bool, float, Any]:
     """One pass over the training data; returns (global step, stopped, seconds, averages)."""
     model, loss_fn, opt = run.model, run.loss_fn, run.optimizer
-    classify = run.info.task in ("classification", "binary")
+    classify = run.classify
     scaler = run.scaler
     autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if run.amp \
         else contextlib.nullcontext
@@ -186,9 +186,7 @@ def _end_epoch(run: Run, events: Emitter, epoch: int, train_seconds: float,
                train_avg: metrics.Averages) -> float | None:
     """Validation, metrics and the per-epoch events; returns the loss early stopping watches."""
     start = time.perf_counter()
-    task = run.info.task
-    classify = task in ("classification", "binary")
-    train_loss, train_acc = train_avg.result(classify)
+    train_loss, train_acc = train_avg.result(run.classify)
     fields: dict[str, Any] = dict(train_loss=train_loss, train_accuracy=train_acc)
     lr = run.optimizer.param_groups[0]["lr"]
     fields["lr"] = float(lr) if not isinstance(lr, torch.Tensor) else float(lr.item())
@@ -225,7 +223,7 @@ def _class_labels(run: Run) -> list[str]:
 @torch.no_grad()
 def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
     model, task = run.model, run.info.task
-    classify = task in ("classification", "binary")
+    classify = run.classify
     avg = metrics.Averages(run.device)
     reg = metrics.RegressionStats(run.device, run.target_std) if task == "regression" else None
     conf = metrics.Confusion(_num_classes(run), run.device) if classify else None

@@ -50,6 +50,11 @@ class Run:
     amp: bool
     scaler: torch.amp.GradScaler  # a no-op unless amp: one per run, its scale carries over
 
+    @property
+    def classify(self) -> bool:
+        """Whether the task has classes: accuracy and a confusion matrix are reported."""
+        return self.info.task in ("classification", "binary")
+
 
 def _has_rows(x: Any) -> bool:
     return x is not None and len(x) > 0
