@@ -37,9 +37,9 @@ def resolve_device(name: str | None) -> torch.device:
         device = torch.device(name)
     except (RuntimeError, ValueError):
         raise DeviceError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
-    have = ", ".join(available_devices())
     if device.type == "cpu":
         return device
+    have = ", ".join(available_devices())
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0 or (device.index is not None and device.index >= count):
