@@ -27,10 +27,15 @@ def report(body: dict[str, Any], uploads: Path) -> Validation:
     return validation
 
 
-def parsed(body: dict[str, Any], uploads: Path) -> Graph:
-    """A well-formed graph with safe paths (it may still be invalid), else 422."""
+def require_safe_paths(body: dict[str, Any], uploads: Path) -> None:
+    """422 naming each data path outside the uploads folder, before anything reads one."""
     if bad := foreign_paths(body, uploads):
         raise ApiError(422, bad[0]["message"], bad)
+
+
+def parsed(body: dict[str, Any], uploads: Path) -> Graph:
+    """A well-formed graph with safe paths (it may still be invalid), else 422."""
+    require_safe_paths(body, uploads)
     try:
         return parse_graph(body)
     except GraphFormatError as exc:

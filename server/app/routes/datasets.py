@@ -18,9 +18,8 @@ from server.datasets import (
     preview_dataset,
 )
 
-from .. import uploads
+from .. import graphcheck, uploads
 from ..context import ApiError, Ctx
-from ..datapaths import foreign_paths
 from ..runs import new_id
 from ..schemas import NAME, NAME_DOC, DatasetList, ErrorAnswer, Upload
 
@@ -48,9 +47,7 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
             raise ApiError(422, "params must be a JSON object") from None
         if not isinstance(values, dict):
             raise ApiError(422, "params must be a JSON object")
-        bad = foreign_paths({"data": {"params": values}}, ctx.settings.uploads_dir)
-        if bad:
-            raise ApiError(422, bad[0]["message"], bad)
+        graphcheck.require_safe_paths({"data": {"params": values}}, ctx.settings.uploads_dir)
         dataset = name
     if dataset not in DATASETS:
         raise ApiError(404, f"no dataset {name!r}")
