@@ -137,7 +137,6 @@ class LoaderBatches:
             num_workers=workers, persistent_workers=workers > 0,
             pin_memory=device.type == "cuda", drop_last=n % batch_size == 1 and n > 1,
         )
-        self.n = n
 
     def __len__(self) -> int:
         return len(self.loader)
