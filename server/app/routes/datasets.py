@@ -96,13 +96,11 @@ def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> d
             info = describe_dataset(dataset, params).to_dict()
         except DatasetError as exc:
             raise uploads.UploadError(str(exc)) from None
-    except uploads.UploadError as exc:
+    except BaseException as exc:  # a refused or failed upload leaves nothing behind
         uploads.remove(tmp)
         uploads.remove(final)
-        raise ApiError(exc.status, str(exc)) from None
-    except BaseException:
-        uploads.remove(tmp)
-        uploads.remove(final)
+        if isinstance(exc, uploads.UploadError):
+            raise ApiError(exc.status, str(exc)) from None
         raise
     record = {"id": upload_id, "name": name, "kind": kind, "dataset": dataset, "params": params,
               "info": info, "size": size, "created": time.time()}
