@@ -29,11 +29,14 @@ export function currentGraph() {
 
 export function onGraphChange(fn) { listeners.push(fn); }
 
+/** The private graph changed (no editor): tell the listeners, as graph-state would. */
+const notifyPrivate = () => listeners.forEach((fn) => fn(currentGraph()));
+
 /** Set top-level fields (`data`, `training`) as one undoable edit. */
 function setFields(fields, coalesce) {
   if (state?.store?.apply) state.store.apply("setFields", {fields}, {coalesce, reason: "fields"});
   else if (state?.updateGraphFields) state.updateGraphFields(fields);
-  else { fallback = {...fallback, ...structuredClone(fields)}; listeners.forEach((fn) => fn(currentGraph())); }
+  else { fallback = {...fallback, ...structuredClone(fields)}; notifyPrivate(); }
 }
 
 /** Set one node param, merged into the same undo step as `setFields` with the same key. */
@@ -45,14 +48,14 @@ function setNodeParam(id, name, value, coalesce) {
     if (node) { node.params = {...(node.params || {}), [name]: value}; state.loadGraph(g); }
   } else {
     const node = fallback.nodes.find((n) => n.id === id);
-    if (node) { node.params = {...(node.params || {}), [name]: value}; listeners.forEach((fn) => fn(currentGraph())); }
+    if (node) { node.params = {...(node.params || {}), [name]: value}; notifyPrivate(); }
   }
 }
 
 /** Put a whole graph (a past run's) on the canvas. */
 export function restoreGraph(graph) {
   if (state?.loadGraph) state.loadGraph(structuredClone(graph));
-  else { fallback = structuredClone(graph); listeners.forEach((fn) => fn(currentGraph())); }
+  else { fallback = structuredClone(graph); notifyPrivate(); }
 }
 
 export const inputNodes = (g) => (g.nodes || []).filter((n) => n.type === "Input");
