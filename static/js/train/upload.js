@@ -27,6 +27,8 @@ export function csvHeader(line) {
   return out.filter((c, i) => c || i < out.length - 1);
 }
 
+const isCsv = (file) => !!file && /\.csv$/i.test(file.name);
+
 export class UploadForm {
   /** `onUploaded(info)` gets the server's description of the new dataset. */
   constructor(container, {onUploaded}) {
@@ -54,10 +56,10 @@ export class UploadForm {
     this.message.textContent = "";
     this.message.className = "tp-upload-message";
     this.submit.disabled = !file;
-    const isCsv = file && /\.csv$/i.test(file.name);
-    this.labelField.hidden = !isCsv;
-    this.label.disabled = !isCsv;
-    if (!isCsv) return;
+    const csv = isCsv(file);
+    this.labelField.hidden = !csv;
+    this.label.disabled = !csv;
+    if (!csv) return;
     // Only the first line is needed; do not read a large file whole.
     const head = await file.slice(0, 64 * 1024).text();
     const columns = csvHeader(head.split(/\r?\n/)[0] || "");
@@ -70,14 +72,13 @@ export class UploadForm {
   async _send() {
     const file = this.file.files[0];
     if (!file) return;
-    const isCsv = /\.csv$/i.test(file.name);
     this.submit.disabled = true;
     this.bar.hidden = false;
     this.bar.value = 0;
     this.message.className = "tp-upload-message";
     this.message.textContent = `Uploading ${file.name}…`;
     try {
-      const info = await uploadDataset(file, isCsv ? {label: this.label.value} : {}, (f) => { this.bar.value = f; });
+      const info = await uploadDataset(file, isCsv(file) ? {label: this.label.value} : {}, (f) => { this.bar.value = f; });
       this.message.textContent = `Added dataset "${info.name}".`;
       await this.onUploaded?.(info);
     } catch (err) {
