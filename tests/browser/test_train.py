@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from benchmarks.chart_redraw import CHART_PROBE  # the benchmark's probe, run untimed here
 
-from .editor import load_template, open_editor
+from .editor import graph_json, load_template, open_editor
 
 pytestmark = pytest.mark.browser
 
@@ -57,11 +57,6 @@ def wait_final(page: Page, timeout: float = 120_000) -> str:
     return page.get_by_test_id("run-status").text_content()
 
 
-def canvas_graph(page: Page) -> dict:
-    """The graph on the canvas, read through the editor's graph-state module."""
-    return page.evaluate("import('/static/js/graph-state.js').then(m => m.currentGraph())")
-
-
 def input_shape(graph: dict) -> list[int]:
     return next(n for n in graph["nodes"] if n["type"] == "Input")["params"]["shape"]
 
@@ -81,7 +76,7 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     open_panel(page)
     choose(page, "seed_cnn", "digits", 3)
     # Choosing digits set the Input shape through the editor's graph state.
-    graph = canvas_graph(page)
+    graph = graph_json(page)
     assert input_shape(graph) == [1, 8, 8]
     assert graph["data"]["dataset"] == "digits"
 
@@ -133,7 +128,7 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     page.wait_for_function(
         "() => import('/static/js/graph-state.js')"
         ".then(m => m.currentGraph().data?.dataset === 'digits')")
-    restored = canvas_graph(page)
+    restored = graph_json(page)
     assert restored["training"]["epochs"] == 3
     assert input_shape(restored) == [1, 8, 8]
 
@@ -215,7 +210,7 @@ def test_boundary_heatmap_renders_for_circles(page: Page) -> None:
     this = open_run_id(page)
     others = [r["id"] for r in page.request.get("/api/runs").json() if r["id"] != this]
     if not others:
-        graph = canvas_graph(page)
+        graph = graph_json(page)
         graph["training"]["epochs"] = 1
         other = page.request.post("/api/runs", data=graph).json()["id"]
         page.wait_for_function(
@@ -239,7 +234,7 @@ def test_dataset_sets_input_shape_and_flags_output_width(page: Page) -> None:
     warning = page.get_by_test_id("output-mismatch")
     expect(warning).to_be_visible(timeout=10_000)
     expect(warning).to_contain_text("needs 3")
-    graph = canvas_graph(page)
+    graph = graph_json(page)
     assert input_shape(graph) == [4]
     expect(page.get_by_test_id("dataset-preview").locator("table")).to_be_visible(timeout=30_000)
     page.get_by_test_id("dataset").select_option("digits")
@@ -284,7 +279,7 @@ def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
     page.get_by_test_id("upload-submit").click()
     expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
     expect(page.get_by_test_id("dataset")).to_have_value("pets")
-    graph = canvas_graph(page)
+    graph = graph_json(page)
     assert graph["data"]["dataset"] == "csv"
     assert input_shape(graph) == [3]
 
@@ -331,7 +326,7 @@ def test_zip_of_class_folders_uploads_with_progress_and_preview(page: Page, tmp_
     expect(page.get_by_test_id("dataset")).to_have_value("shades")
     expect(page.get_by_test_id("dataset-preview").locator("canvas").first).to_be_visible(
         timeout=30_000)
-    assert canvas_graph(page)["data"]["dataset"] == "imagefolder"
+    assert graph_json(page)["data"]["dataset"] == "imagefolder"
 
 
 def test_run_model_drops_duplicates_and_reports_gaps(page: Page) -> None:
