@@ -32,6 +32,9 @@ class OptimizerSpec:
     description: str
     params: tuple[Param, ...]
     category: str = "optimizer"
+    # Tensors of state kept per weight (Adam: two moments), plus one more when the
+    # optimizer is given a non-zero momentum: what memory estimates count.
+    state_tensors: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,24 +95,24 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {s.type: s for s in [
         Param("eps", "float", 1e-8, "Added for numerical stability", min=0, min_exclusive=True),
         WEIGHT_DECAY,
         Param("amsgrad", "bool", False, "Use the AMSGrad variant"),
-    )),
+    ), state_tensors=2),
     OptimizerSpec("AdamW", "Adam with decoupled weight decay.", (
         _lr(0.001),
         Param("betas", "float_pair", (0.9, 0.999), "Decay rates of the moment estimates",
               min=0, max=0.9999999),
         Param("eps", "float", 1e-8, "Added for numerical stability", min=0, min_exclusive=True),
         Param("weight_decay", "float", 0.01, "Decoupled weight decay", min=0),
-    )),
+    ), state_tensors=2),
     OptimizerSpec("RMSprop", "Divides each step by a running average of recent gradient "
                   "sizes.", (
         _lr(0.01),
         Param("alpha", "float", 0.99, "Smoothing constant", min=0, max=1),
         Param("momentum", "float", 0.0, "Momentum factor", min=0, max=1),
         WEIGHT_DECAY,
-    )),
+    ), state_tensors=1),
     OptimizerSpec("Adagrad", "Per-parameter rates that shrink for often-updated weights.", (
         _lr(0.01), WEIGHT_DECAY,
-    )),
+    ), state_tensors=1),
 ]}
 
 SCHEDULERS: dict[str, SchedulerSpec] = {s.type: s for s in [
