@@ -26,7 +26,9 @@ RESERVED = (
        "argparse", "math", "sys", "os", "DataLoader", "TensorDataset", "load_data",
        "prepare_target", "train_one_epoch", "evaluate", "random_split",
        # imported by the dataset loaders an exported script pastes in
-       "Subset", "CsvError", "transforms", "csv", "sk_datasets", "tv_datasets", "pick_device"}
+       "Subset", "CsvError", "transforms", "csv", "sk_datasets", "tv_datasets", "pick_device",
+       # temporaries some layers' exported forward lines use (an LSTM's h_n, a causal mask)
+       "h_n", "causal_mask", "StochasticDepth"}
 )
 
 

@@ -10,6 +10,7 @@ entry here plus one row in `tests/catalog_cases.py`.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .shapes import (
 
 CATEGORIES = (
     "input", "linear", "conv", "pool", "norm", "activation", "regularization", "shape", "merge",
+    "sequence", "attention", "generative", "tensor",
 )
 
 Rule = Callable[[list[Shape], dict[str, Any]], Shape]
@@ -59,13 +61,55 @@ class LayerSpec:
     repeat_inputs: bool = False  # the same input may be connected twice (x + x)
     flat_input: bool = False  # acts on the last dimension only: warn on a rank > 1 input
     between_layers: bool = False  # belongs between layers: warn when it ends the network
+    # Reads token ids: the Input feeding it must hold whole numbers below num_embeddings.
+    index_input: bool = False
+    # Sequence lints: the output is one vector per position, (N, T, F) ...
+    sequence_out: bool = False
+    # ... and this layer keeps that per-position layout (None: decided by its category).
+    keeps_sequence: bool | None = None
+    # Node-only params: used in forward (which output, a causal mask), not by the constructor.
+    node_params: tuple[str, ...] = ()
+    # Builds the compiled module when the plain class cannot: a subclass whose forward
+    # returns what the exported lines compute, with the plain class's state_dict keys.
+    builder: Callable[[dict[str, Any]], nn.Module] | None = None
+    # The exported forward lines, given `self.name`, input variables, the output variable
+    # and params; None writes `y = self.name(x)`. The last line gets the shape comment.
+    call: Callable[[str, list[str], str, dict[str, Any]], list[str]] | None = None
+    # The module's class comes from here instead of torch.nn (e.g. "torchvision.ops").
+    import_from: str | None = None
 
     def build(self, params: dict[str, Any]) -> nn.Module | None:
         """The module for fully resolved params (inferred sizes filled in)."""
+        if self.builder is not None:
+            return self.builder(params)
         if self.module is None:
             return None
-        kwargs = {k: (list(v) if k == "normalized_shape" else v) for k, v in params.items()}
-        return getattr(nn, self.module)(**kwargs)
+        kwargs = {k: (list(v) if k == "normalized_shape" else v) for k, v in params.items()
+                  if k not in self.node_params}
+        return self.torch_class()(**kwargs)
+
+    def torch_class(self) -> type:
+        """The class the exported constructor names (torch.nn's, or `import_from`'s)."""
+        if self.import_from is None:
+            return getattr(nn, self.module)
+        return getattr(importlib.import_module(self.import_from), self.module)
+
+    def call_lines(self, attr: str, args: list[str], out: str, params: dict[str, Any]) -> list[str]:
+        """The exported forward lines of a module node."""
+        if self.call is not None:
+            return self.call(attr, args, out, params)
+        return [f"{out} = {attr}({', '.join(args)})"]
+
+    def imports(self) -> list[str]:
+        """Import lines the exported code needs for this layer, beyond torch and nn."""
+        return [f"from {self.import_from} import {self.module}"] if self.import_from else []
+
+    @property
+    def per_position(self) -> bool:
+        """Whether a (N, T, F) sequence keeps its per-position meaning through this layer."""
+        if self.keeps_sequence is not None:
+            return self.keeps_sequence
+        return self.category in ("activation", "regularization", "linear", "norm", "merge")
 
 
 # -- shared params -----------------------------------------------------------
@@ -406,3 +450,11 @@ def _sum(xs: list[torch.Tensor]) -> torch.Tensor:
     for x in xs[1:]:
         out = out + x
     return out
+
+
+# Entries kept in their own files (one family each), merged here so every reader
+# of LAYERS sees them. Imported last: they build on LayerSpec and the rules above.
+from .extra_layers import EXTRA_LAYERS  # noqa: E402
+
+assert not LAYERS.keys() & EXTRA_LAYERS.keys()
+LAYERS.update(EXTRA_LAYERS)

@@ -15,8 +15,9 @@ from typing import Any
 REQUIRED = object()
 
 # Kinds of value a parameter takes. "pair" is PyTorch's int-or-tuple form;
-# "shape" a list of ints; "float_pair" e.g. Adam's betas.
-KINDS = ("int", "float", "bool", "choice", "pair", "shape", "float_pair", "dim", "str")
+# "shape" a list of ints; "float_pair" e.g. Adam's betas; "ints" one whole number or
+# several (dims to reduce over, paddings).
+KINDS = ("int", "float", "bool", "choice", "pair", "shape", "float_pair", "dim", "str", "ints")
 
 
 class ParamError(ValueError):
@@ -71,6 +72,23 @@ class Param:
         if isinstance(v, bool) or not isinstance(v, int):
             raise ParamError(self.name, f"{self.name} must be a dimension index, got {v!r}")
         return v
+
+    def _check_ints(self, v: Any) -> int | tuple[int, ...]:
+        """One whole number, or a list of up to 8 (dims, paddings), each within the bounds."""
+        if isinstance(v, int) and not isinstance(v, bool):
+            self._bounds(v)
+            return v
+        items = v
+        if not isinstance(items, list | tuple) or not items or len(items) > 8:
+            raise ParamError(self.name, f"{self.name} must be a whole number or a list of up "
+                             f"to 8, got {v!r}")
+        out = []
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise ParamError(self.name, f"{self.name} must hold whole numbers, got {item!r}")
+            self._bounds(item)
+            out.append(item)
+        return tuple(out)
 
     def _check_float(self, v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
@@ -178,6 +196,9 @@ _KIND_SCHEMA = {
         "items": {"type": "integer", "minimum": -1 if p.allow_minus_one else 1},
         "minItems": 1,
     },
+    "ints": lambda p: {"anyOf": [_number(p, "integer"),
+                                 {"type": "array", "items": _number(p, "integer"),
+                                  "minItems": 1, "maxItems": 8}]},
     "float_pair": lambda p: {
         "type": "array", "items": _number(p, "number"), "minItems": 2, "maxItems": 2,
     },

@@ -11,8 +11,6 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from torch import nn
-
 from server.catalog import LAYERS, REQUIRED, fmt
 from server.naming import class_name, node_names
 from server.validation import Analysis
@@ -22,7 +20,13 @@ INDENT = "    "
 
 def module_source(analysis: Analysis) -> str:
     return "\n".join([header(analysis, "a PyTorch model"), "import torch", "from torch import nn",
-                      "", "", class_source(analysis), "", "", main_block(analysis)]) + "\n"
+                      *layer_imports(analysis), "", "", class_source(analysis), "", "",
+                      main_block(analysis)]) + "\n"
+
+
+def layer_imports(analysis: Analysis) -> list[str]:
+    """Imports that layers from outside torch.nn need (torchvision's StochasticDepth)."""
+    return sorted({line for _, spec, _ in analysis.layers() for line in spec.imports()})
 
 
 def header(analysis: Analysis, what: str) -> str:
@@ -46,10 +50,11 @@ def class_source(analysis: Analysis) -> str:
         args = [variables[i] for i in node.inputs]
         if spec.module is not None:
             init.append(f"self.{names[nid]} = {constructor(node.type, params)}")
-            expr = f"self.{names[nid]}({', '.join(args)})"
+            *before, last = spec.call_lines(f"self.{names[nid]}", args, variables[nid], params)
+            body += [(line, None) for line in before]
         else:
-            expr = spec.expression(args, params)
-        body.append((f"{variables[nid]} = {expr}", fmt(analysis.shapes[nid])))
+            last = f"{variables[nid]} = {spec.expression(args, params)}"
+        body.append((last, fmt(analysis.shapes[nid])))
     width = max((len(line) for line, _ in body), default=0)
     lines = [f"class {class_name(g.name)}(nn.Module):",
              f"{INDENT}def __init__(self):",
@@ -57,7 +62,8 @@ def class_source(analysis: Analysis) -> str:
     lines += [f"{INDENT * 2}{line}" for line in init]
     lines += ["", f"{INDENT}def forward(self, {in_var}):",
               f"{INDENT * 2}# {in_var}: {fmt(analysis.shapes[analysis.input_id])}"]
-    lines += [f"{INDENT * 2}{line.ljust(width)}  # {shape}" for line, shape in body]
+    lines += [f"{INDENT * 2}{line.ljust(width)}  # {shape}" if shape else f"{INDENT * 2}{line}"
+              for line, shape in body]
     lines.append(f"{INDENT * 2}return {variables[analysis.output_id]}")
     return "\n".join(lines)
 
@@ -79,15 +85,16 @@ def constructor(layer_type: str, params: dict[str, Any]) -> str:
     spec = LAYERS[layer_type]
     args = [_literal(_positional_value(name, params[name])) for name in spec.positional]
     for p in spec.params:
-        if p.name in spec.positional:
+        if p.name in spec.positional or p.name in spec.node_params:
             continue
         value = params.get(p.name)
         # Omit only what PyTorch itself defaults to: the catalogue's default may differ
         # (Softmax's dim is 1 here, None in PyTorch).
-        if same_value(value, torch_default(getattr(nn, spec.module), p.name)):
+        if same_value(value, torch_default(spec.torch_class(), p.name)):
             continue
         args.append(f"{p.name}={_literal(value)}")
-    return f"nn.{spec.module}({', '.join(args)})"
+    prefix = "" if spec.import_from else "nn."
+    return f"{prefix}{spec.module}({', '.join(args)})"
 
 
 def torch_default(cls: type, name: str) -> Any:

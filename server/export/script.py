@@ -18,7 +18,7 @@ from server.naming import class_name, identifier
 from server.recipe import Recipe, RecipeError, recipe
 from server.validation import Analysis
 
-from .module import _literal, class_source, header, same_value, torch_default
+from .module import _literal, class_source, header, layer_imports, same_value, torch_default
 
 I = "    "  # noqa: E741 - one indent, used in long templates
 
@@ -33,7 +33,8 @@ def script_source(analysis: Analysis) -> str:
     r = recipe(g, ds.task)
     data_imports, data_body = _split_imports(dataset_source(r.data.dataset, r.data.params))
     imports = _import_block(["import argparse", "import torch", "from torch import nn",
-                             "from torch.utils.data import DataLoader", *data_imports])
+                             "from torch.utils.data import DataLoader", *data_imports,
+                             *layer_imports(analysis)])
     kind = LOSSES[r.loss.type].target
     one_hot = kind == "float" and ds.task != "regression" and \
         analysis.shapes[analysis.output_id][-1] > 1
