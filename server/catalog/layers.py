@@ -77,6 +77,9 @@ class LayerSpec:
     call: Callable[[str, list[str], str, dict[str, Any]], list[str]] | None = None
     # The module's class comes from here instead of torch.nn (e.g. "torchvision.ops").
     import_from: str | None = None
+    # Constructor defaults the class's signature hides (nn.LSTM takes *args, **kwargs), so
+    # the export omits them as it omits any PyTorch default.
+    hidden_defaults: tuple[tuple[str, Any], ...] = ()
 
     def build(self, params: dict[str, Any]) -> nn.Module | None:
         """The module for fully resolved params (inferred sizes filled in)."""

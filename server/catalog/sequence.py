@@ -140,8 +140,8 @@ def _recurrent_call(name: str):
         if p["returns"] == "last":
             return [f"{out}, _ = {attr}({x})", f"{out} = {out}[:, -1, :]"]
         state = "(h_n, _)" if name == "LSTM" else "h_n"
-        last = ("torch.cat([h_n[-2], h_n[-1]], dim=1)  # both directions" if p["bidirectional"]
-                else "h_n[-1]  # the last layer's final hidden state")
+        # The last layer's final hidden state; both directions joined when bidirectional.
+        last = "torch.cat([h_n[-2], h_n[-1]], dim=1)" if p["bidirectional"] else "h_n[-1]"
         return [f"_, {state} = {attr}({x})", f"{out} = {last}"]
     return call
 
@@ -150,7 +150,9 @@ def _recurrent_spec(name: str, description: str, extra: tuple[Param, ...] = ()) 
     return LayerSpec(
         name, "sequence", description, _recurrent(name), module=name,
         positional=("input_size", "hidden_size"), infer=_last_dim("input_size"),
-        params=_recurrent_params(extra), node_params=("returns",),
+        params=_recurrent_params(extra), node_params=("returns",), hidden_defaults=(
+            ("num_layers", 1), ("nonlinearity", "tanh"), ("bias", True), ("batch_first", False),
+            ("dropout", 0.0), ("bidirectional", False)),
         builder=_build_recurrent(name), call=_recurrent_call(name), sequence_out=True,
     )
 
@@ -223,6 +225,10 @@ def _transformer_params() -> tuple[Param, ...]:
         BIAS,
         CAUSAL,
     )
+
+
+# nn.TransformerEncoderLayer's default activation is the function F.relu, written "relu" here.
+TRANSFORMER_DEFAULTS = (("activation", "relu"),)
 
 
 def _transformer(what: str):
@@ -341,7 +347,7 @@ SEQUENCE_LAYERS: list[LayerSpec] = [
         _transformer("TransformerEncoderLayer"), module="TransformerEncoderLayer",
         positional=("d_model", "nhead"), infer=_last_dim("d_model"), node_params=("causal",),
         builder=_build_transformer(_Encoder), call=_transformer_call, sequence_out=True,
-        params=_transformer_params(),
+        params=_transformer_params(), hidden_defaults=TRANSFORMER_DEFAULTS,
     ),
     LayerSpec(
         "TransformerDecoderLayer", "attention",
@@ -350,6 +356,6 @@ SEQUENCE_LAYERS: list[LayerSpec] = [
         _transformer("TransformerDecoderLayer"), module="TransformerDecoderLayer",
         positional=("d_model", "nhead"), arity=(2, 2), infer=_last_dim("d_model"),
         node_params=("causal",), builder=_build_transformer(_Decoder), call=_transformer_call,
-        sequence_out=True, params=_transformer_params(),
+        sequence_out=True, params=_transformer_params(), hidden_defaults=TRANSFORMER_DEFAULTS,
     ),
 ]

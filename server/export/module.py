@@ -90,7 +90,10 @@ def constructor(layer_type: str, params: dict[str, Any]) -> str:
         value = params.get(p.name)
         # Omit only what PyTorch itself defaults to: the catalogue's default may differ
         # (Softmax's dim is 1 here, None in PyTorch).
-        if same_value(value, torch_default(spec.torch_class(), p.name)):
+        default = dict(spec.hidden_defaults).get(p.name, REQUIRED)
+        if default is REQUIRED:
+            default = torch_default(spec.torch_class(), p.name)
+        if same_value(value, default):
             continue
         args.append(f"{p.name}={_literal(value)}")
     prefix = "" if spec.import_from else "nn."

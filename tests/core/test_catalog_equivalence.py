@@ -21,11 +21,11 @@ from server.catalog import LAYERS
 from server.compiler import compile_graph
 from server.validation import validate_graph
 
-from .catalog_cases import CASES, Case
+from .catalog_cases import CASES, SHAPE_FREE, WRONG, Case, Wrong
 from .support import export_class, graph, node, randn, shapes_of
 
 
-def case_graph(case: Case) -> tuple[dict[str, Any], str]:
+def case_graph(case: Case | Wrong) -> tuple[dict[str, Any], str]:
     """The graph for a row and the id of the node under test."""
     if case.type == "Input":
         return graph([node("x", "Input", **case.params)]), "x"
@@ -48,11 +48,13 @@ class Oracle(nn.Module):
         self.branches = nn.ModuleList(o() for _, _, o in case.branches)
         self.layer = made if isinstance(made, nn.Module) else None
         self.function = None if isinstance(made, nn.Module) else made
+        self.call = case.call
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.branches:
-            return self.function(*(b(x) for b in self.branches))
-        return self.layer(x) if self.layer is not None else self.function(x)
+        ins = [b(x) for b in self.branches] if self.branches else [x]
+        if self.call is not None:
+            return self.call(self.layer, *ins)
+        return self.layer(*ins) if self.layer is not None else self.function(*ins)
 
     def load_from(self, compiled: nn.Module, layer_attr: str) -> None:
         """Copy the compiled weights in, by the attribute names the compiler chose."""
@@ -76,7 +78,15 @@ def test_rows_cover_the_catalogue():
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids))
     for case in CASES:
-        assert bool(case.branches) == (LAYERS[case.type].category == "merge"), case.id
+        assert bool(case.branches) == (LAYERS[case.type].arity[0] >= 2), case.id
+
+
+def sample(case: Case, batch: int, seed: int) -> torch.Tensor:
+    """Random input for a row: token ids below the vocabulary for layers that read ids."""
+    if LAYERS[case.type].index_input:
+        g = torch.Generator().manual_seed(seed)
+        return torch.randint(0, case.params["num_embeddings"], (batch, *case.shape), generator=g)
+    return randn(batch, case.shape, seed=seed)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -89,9 +99,11 @@ def test_layer_matches_hand_written_pytorch(case: Case):
     compiled = compile_graph(g, seed=0).eval()
     oracle = Oracle(case).eval()
     oracle.load_from(compiled, compiled.node_attrs.get(under_test, "l"))
-    x = randn(3, case.shape, seed=1)
+    x = sample(case, 3, seed=1)
     with torch.no_grad():
+        torch.manual_seed(7)  # the same draw for layers that sample (RandnLike)
         expected = oracle(x)
+        torch.manual_seed(7)
         got = compiled(x)
 
     # (a) the inferred shape is the real one
@@ -110,7 +122,26 @@ def test_layer_matches_hand_written_pytorch(case: Case):
     # (d) ... and with the compiled weights, the same outputs
     exported.load_state_dict(compiled.state_dict(), strict=True)
     with torch.no_grad():
+        torch.manual_seed(7)
         assert torch.allclose(exported(x), got, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", WRONG, ids=[c.id for c in WRONG])
+def test_wrong_input_shape_is_refused_clearly(case: Wrong):
+    g, under_test = case_graph(case)
+    report = validate_graph(g)
+    assert not report.valid
+    messages = [e.message for e in report.nodes[under_test].errors]
+    assert any(case.error in m for m in messages), messages
+
+
+def test_every_shape_rule_has_a_wrong_shape_row():
+    """Each layer added with the sequence/generative/tensor families is refused somewhere."""
+    from server.catalog.extra_layers import EXTRA_LAYERS
+
+    covered = {w.type for w in WRONG}
+    assert set(EXTRA_LAYERS) - SHAPE_FREE - covered == set()
+    assert not covered & SHAPE_FREE
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.type in ("BatchNorm1d", "BatchNorm2d",
