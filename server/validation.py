@@ -35,6 +35,7 @@ from server.catalog import (
     check_params,
     fmt,
 )
+from server.catalog.hints import suggest
 from server.graph import Graph, GraphFormatError, parse_graph
 from server.recipe import DEFAULT_LOSS
 
@@ -429,6 +430,8 @@ class _Analyzer:
 
 
 def _unknown(what: str, name: str, table: dict) -> str:
+    if table is LAYERS:  # other names learners bring (Dense, fc, softmax, torch.nn classes)
+        return f"unknown {what} {name!r}{suggest(name, table)}"
     close = difflib.get_close_matches(name, table, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     return f"unknown {what} {name!r}{hint}"
