@@ -38,6 +38,7 @@ from server.catalog import (
 from server.catalog.hints import suggest
 from server.graph import Graph, GraphFormatError, parse_graph
 from server.recipe import DEFAULT_LOSS
+from server.sequence_lints import sequence_lints, sequence_nodes
 
 # -- the public report ---------------------------------------------------------
 
@@ -381,14 +382,18 @@ class _Analyzer:
 
     def _lint(self) -> None:
         a, g = self.a, self.g
+        seq = sequence_nodes(a, self.nodes)
         for nid in a.order:
             n = self.nodes[nid]
             ins = [a.shapes.get(s) for s in n.inputs]
             spec = LAYERS.get(n.type)
-            if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1:
+            # A per-token Linear on a (N, T, F) sequence is meant: no Flatten wanted there.
+            if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1 \
+                    and n.inputs[0] not in seq:
                 self.warn(f"{n.type} acts only on the last dimension of {fmt(ins[0])}; put a "
                           f"Flatten before {nid!r} to use all {math.prod(ins[0])} values",
                           node=nid)
+        sequence_lints(a, self.nodes, seq, self.warn)
         out = a.output_id
         out_spec = LAYERS.get(self.nodes[out].type) if out in self.nodes else None
         if out_spec is None:

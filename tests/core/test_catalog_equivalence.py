@@ -29,7 +29,9 @@ def case_graph(case: Case | Wrong) -> tuple[dict[str, Any], str]:
     """The graph for a row and the id of the node under test."""
     if case.type == "Input":
         return graph([node("x", "Input", **case.params)]), "x"
-    nodes = [node("x", "Input", shape=list(case.shape))]
+    # Token ids: the Input declares dtype long where the graph format has that field.
+    ids = LAYERS[case.type].index_input and any(p.name == "dtype" for p in LAYERS["Input"].params)
+    nodes = [node("x", "Input", shape=list(case.shape), **({"dtype": "long"} if ids else {}))]
     if case.branches:
         ids = [f"b{i}" for i in range(len(case.branches))]
         nodes += [node(b, t, ["x"], **p) for b, (t, p, _) in zip(ids, case.branches, strict=True)]

@@ -1,0 +1,125 @@
+"""Lints for the classic sequence mistakes, decided by what the catalogue says layers do.
+
+A tensor is a *sequence* (N, T, F), one vector per position, when a layer that
+makes one (`sequence_out`: Embedding, recurrent and attention layers) produced
+it, possibly through layers that keep that layout (`per_position`: activations,
+norms, Linear, element-wise ops). Per-token Linear layers on such a tensor are
+what transformers and taggers do, so the "put a Flatten" lint stays quiet there.
+
+The warnings:
+- `batch_first=false`: the layer reads dimension 0, the batch, as time.
+- a 1-d convolution's (N, C, L) fed to a layer that reads (N, T, F): channels
+  would be read as time steps.
+- a recurrent layer passing on every time step (`returns: output`) into a Flatten
+  or to the network's output while the dataset has one label per sample.
+- a language-model-shaped network (token ids in, a score per vocabulary entry at
+  every position out) whose attention is not causal, or whose recurrent layer is
+  bidirectional: each position would see the tokens it has to predict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from server.catalog import LAYERS, fmt
+
+Warn = Callable[..., None]
+# Dataset kinds whose targets are one label per sample (not one per position).
+PER_SAMPLE_KINDS = ("2d", "tabular", "image")
+# Layers that pass a tensor on unchanged in layout, walked through when looking upstream.
+TRANSPARENT = ("activation", "regularization", "norm")
+
+
+def sequence_nodes(analysis: Any, nodes: dict[str, Any]) -> set[str]:
+    """Ids of nodes whose output is a per-position sequence."""
+    seq: set[str] = set()
+    for nid in analysis.order:
+        spec = LAYERS.get(nodes[nid].type)
+        shape = analysis.shapes.get(nid)
+        if spec is None or shape is None or len(shape) < 2:
+            continue
+        if spec.sequence_out or (spec.per_position and any(i in seq for i in nodes[nid].inputs)):
+            seq.add(nid)
+    return seq
+
+
+def sequence_lints(analysis: Any, nodes: dict[str, Any], seq: set[str], warn: Warn) -> None:
+    for nid in analysis.order:
+        n = nodes[nid]
+        spec = LAYERS.get(n.type)
+        params = analysis.resolved.get(nid)
+        if spec is None or params is None or "batch_first" not in params:
+            continue
+        if not params["batch_first"]:
+            warn(f"batch_first=false makes {n.type} read dimension 0, the batch, as time; "
+                 f"torchcanvas tensors are (N, T, F), batch first: set batch_first to true",
+                 node=nid, param="batch_first")
+        _channels_first_input(analysis, nodes, nid, warn)
+        if params.get("returns") == "output":
+            _whole_sequence_used(analysis, nodes, nid, seq, warn)
+    _causal_language_model(analysis, nodes, seq, warn)
+
+
+def _channels_first_input(analysis: Any, nodes: dict[str, Any], nid: str, warn: Warn) -> None:
+    src = nodes[nid].inputs[0]
+    while LAYERS.get(nodes[src].type) and LAYERS[nodes[src].type].category in TRANSPARENT \
+            and len(nodes[src].inputs) == 1:
+        src = nodes[src].inputs[0]
+    spec = LAYERS.get(nodes[src].type)
+    shape = analysis.shapes.get(src)
+    if spec is not None and spec.category in ("conv", "pool", "generative") and shape \
+            and len(shape) == 2:
+        warn(f"{nodes[src].type} {src!r} gives {fmt(shape)}: channels first, then time; "
+             f"{nodes[nid].type} reads (N, T, F), so it would take the {shape[0]} channels as "
+             f"time steps. Put a Transpose (dims 1 and 2) before {nid!r}", node=nid)
+
+
+def _whole_sequence_used(analysis: Any, nodes: dict[str, Any], nid: str, seq: set[str],
+                         warn: Warn) -> None:
+    """A recurrent layer's every time step reaching a Flatten or a per-sample output."""
+    hint = "for one prediction per sequence set returns to 'last' (the last time step) or " \
+           "'hidden' (the final hidden state)"
+    frontier, seen = [nid], {nid}
+    while frontier:
+        cur = frontier.pop()
+        for c in analysis.consumers.get(cur, []):
+            spec = LAYERS.get(nodes[c].type)
+            if spec is None or c in seen:
+                continue
+            seen.add(c)
+            if spec.type == "Flatten":
+                warn(f"returns='output' passes on every time step and Flatten {c!r} joins them "
+                     f"into one long vector; {hint}", node=nid, param="returns")
+                return
+            if c in seq:
+                frontier.append(c)
+    ds = analysis.dataset
+    out = analysis.output_id
+    if out in seen and out in seq and ds is not None and ds.kind in PER_SAMPLE_KINDS \
+            and ds.task != "regression":
+        warn(f"returns='output' makes the network's output {fmt(analysis.shapes[out])}, one "
+             f"prediction per time step, but {ds.name!r} has one label per sample; {hint}",
+             node=nid, param="returns")
+
+
+def _causal_language_model(analysis: Any, nodes: dict[str, Any], seq: set[str],
+                           warn: Warn) -> None:
+    out = analysis.output_id
+    shape = analysis.shapes.get(out)
+    if out not in seq or shape is None or len(shape) != 2:
+        return
+    vocab = {analysis.resolved[nid].get("num_embeddings") for nid in analysis.order
+             if nid in analysis.resolved and LAYERS[nodes[nid].type].index_input}
+    if shape[-1] not in vocab:
+        return
+    why = (f"this looks like a language model (token ids in, a score for each of the "
+           f"{shape[-1]} tokens at every position out)")
+    for nid in analysis.order:
+        params = analysis.resolved.get(nid, {})
+        if params.get("causal") is False:
+            warn(f"{why}, but without causal=true each position attends to the later tokens it "
+                 f"has to predict; set causal to true", node=nid, param="causal")
+        elif params.get("bidirectional") is True:
+            warn(f"{why}, but a bidirectional {nodes[nid].type} reads the later tokens it has "
+                 f"to predict; set bidirectional to false", node=nid, param="bidirectional")
