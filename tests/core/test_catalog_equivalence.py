@@ -146,16 +146,19 @@ def test_every_shape_rule_has_a_wrong_shape_row():
     assert not covered & SHAPE_FREE
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.type in ("BatchNorm1d", "BatchNorm2d",
-                                                                  "Dropout", "Dropout2d")],
-                         ids=lambda c: c.id)
+TRAIN_MODE = ("BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout2d", "Dropout1d",
+              "StochasticDepth", "InstanceNorm2d", "LSTM", "TransformerEncoderLayer",
+              "TransformerDecoderLayer")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.type in TRAIN_MODE], ids=lambda c: c.id)
 def test_train_mode_matches_too(case: Case):
     """Batch statistics and dropout masks: same seed, same result in train mode."""
     g, under_test = case_graph(case)
     compiled = compile_graph(g, seed=0).train()
     oracle = Oracle(case).train()
     oracle.load_from(compiled, compiled.node_attrs[under_test])
-    x = randn(4, case.shape, seed=2)
+    x = sample(case, 4, seed=2)
     torch.manual_seed(5)
     expected = oracle(x)
     torch.manual_seed(5)
@@ -165,3 +168,31 @@ def test_train_mode_matches_too(case: Case):
     for k, v in oracle.layer.state_dict().items():
         assert torch.allclose(compiled.state_dict()[f"{compiled.node_attrs[under_test]}.{k}"],
                               v.float() if v.is_floating_point() else v)
+
+
+def test_attention_key_padding_mask_as_second_input():
+    """MultiheadAttention's optional input 2: an additive (N, T) mask, here made from x."""
+    g = graph([node("x", "Input", shape=[5, 8]),
+               node("m", "Mean", ["x"], dim=-1),
+               node("pad", "Unary", ["m"], op="relu"),
+               node("neg", "Scale", ["pad"], factor=-10.0),
+               node("attn", "MultiheadAttention", ["x", "neg"], num_heads=2, causal=True)])
+    report = validate_graph(g)
+    assert report.valid, report.all_errors()
+    compiled = compile_graph(g, seed=0).eval()
+    mha = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    mha.load_state_dict(_sub(compiled.state_dict(), "attn."))
+    x = randn(3, (5, 8), seed=4)
+    mask = x.mean(dim=-1).relu() * -10.0
+    causal = torch.triu(torch.full((5, 5), float("-inf")), diagonal=1)
+    with torch.no_grad():
+        expected = mha(x, x, x, key_padding_mask=mask, attn_mask=causal)[0]
+        got = compiled(x)
+        exported = export_class(g)().eval()
+        exported.load_state_dict(compiled.state_dict())
+        assert torch.allclose(exported(x), got, atol=1e-6)
+    assert torch.allclose(got, expected, atol=1e-6)
+    bad = graph([node("x", "Input", shape=[5, 8]), node("m", "Mean", ["x"], dim=1),
+                 node("attn", "MultiheadAttention", ["x", "m"], num_heads=2)])
+    (error,) = validate_graph(bad).nodes["attn"].errors
+    assert "must be (N, 5), one flag per position" in error.message
