@@ -142,8 +142,9 @@ GENERATIVE_LAYERS: list[LayerSpec] = [
                       nullable=True),
                 Param("mode", "choice", "nearest", "How new values are made",
                       choices=tuple(MODES)),
-                Param("align_corners", "bool", None, "Linear modes only: align the corner "
-                      "pixels of input and output", nullable=True)),
+                Param("align_corners", "choice", None, "Linear modes only: align the corner "
+                      "pixels of input and output (empty for 'nearest')", nullable=True,
+                      choices=(None, False, True))),
     ),
     LayerSpec(
         "PixelShuffle", "generative",

@@ -198,7 +198,8 @@ _KIND_SCHEMA = {
     },
     "ints": lambda p: {"anyOf": [_number(p, "integer"),
                                  {"type": "array", "items": _number(p, "integer"),
-                                  "minItems": 1, "maxItems": 8}]},
+                                  "minItems": 1, "maxItems": 8}],
+                       "x-form": "ints"},
     "float_pair": lambda p: {
         "type": "array", "items": _number(p, "number"), "minItems": 2, "maxItems": 2,
     },

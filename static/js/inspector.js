@@ -1,8 +1,8 @@
 /**
  * The inspector: a form for the selected node or block, generated from its JSON Schema.
  *
- * Ints, floats, enums, booleans, int-or-pair (`x-form: pair`), lists of sizes and
- * nullable values each get a widget; sizes the validator infers (`x-inferred`)
+ * Ints, floats, enums, booleans, int-or-pair (`x-form: pair`), int-or-list (`x-form: ints`),
+ * lists of sizes and nullable values each get a widget; sizes the validator infers (`x-inferred`)
  * show the inferred value read-only until the user overrides them. Entries are
  * checked against the schema as they are typed (marked at once) and the server's
  * errors for a param are shown under its field after each validation.
@@ -202,6 +202,7 @@ export function fieldSpec(raw) {
   }
   const base = { nullable, default: raw.default, description: raw.description, inferred: !!raw["x-inferred"] };
   if (s["x-form"] === "pair") return { ...base, kind: "pair", ...bounds(s.anyOf[0]) };
+  if (s["x-form"] === "ints") return { ...base, kind: "ints", ...bounds(s.anyOf[0]) };
   if (s.enum) return { ...base, kind: "enum", options: s.enum };
   if (s.type === "boolean") return { ...base, kind: "bool" };
   if (s.type === "integer") return { ...base, kind: "int", ...bounds(s) };
@@ -305,10 +306,15 @@ export function parseValue(input, spec, required) {
   const parts = text.replace(/^[[(]|[\])]$/g, "").split(/[\s,x×]+/).filter(Boolean);
   const nums = parts.map(Number);
   if (!nums.length || nums.some((n) => !Number.isFinite(n))) return { error: "numbers separated by commas" };
-  const intOnly = spec.kind === "pair" || spec.item === "int";
+  const intOnly = spec.kind === "pair" || spec.kind === "ints" || spec.item === "int";
   if (intOnly && nums.some((n) => !Number.isInteger(n))) return { error: "whole numbers only" };
   if (spec.kind === "pair") {
     if (nums.length > 2) return { error: "one number, or two for height and width" };
+    const value = nums.length === 1 ? nums[0] : nums;
+    return { value, error: nums.map((n) => rangeError(n, spec)).find(Boolean), commit: true };
+  }
+  if (spec.kind === "ints") {
+    // One number stays a number (dim: 1); several are a list (dim: [2, 3]).
     const value = nums.length === 1 ? nums[0] : nums;
     return { value, error: nums.map((n) => rangeError(n, spec)).find(Boolean), commit: true };
   }
