@@ -196,3 +196,13 @@ def test_attention_key_padding_mask_as_second_input():
                  node("attn", "MultiheadAttention", ["x", "m"], num_heads=2)])
     (error,) = validate_graph(bad).nodes["attn"].errors
     assert "must be (N, 5), one flag per position" in error.message
+
+
+def test_catalog_json_lists_every_layer_in_a_known_category():
+    from server.catalog import CATEGORIES, catalog_json
+
+    layers = catalog_json()["layers"]
+    assert [e["type"] for e in layers] == list(LAYERS)
+    assert {e["category"] for e in layers} <= set(CATEGORIES)
+    for e in layers:
+        assert e["description"].strip() and e["params"]["type"] == "object", e["type"]
