@@ -5,7 +5,9 @@ category (which colours it on the canvas), a sentence for learners, its params,
 how many inputs it takes, how it changes the tensor's shape, which of its
 sizes follow from the input, and how it is built. The validator, compiler, code
 exporter, API and browser palette all read this one table: a new layer is one
-entry here plus one row in `tests/catalog_cases.py`.
+entry here (or in a family file: `sequence.py`, `generative.py`,
+`more_layers.py`, `tensor_ops.py`, joined in `extra_layers.py`) plus one row in
+`tests/core/catalog_cases.py`.
 """
 
 from __future__ import annotations

@@ -93,14 +93,12 @@ def _recurrent(what: str):
         (s,) = shapes
         need_rank(s, [2], what)
         width = p["hidden_size"] * (2 if p["bidirectional"] else 1)
-        if not p["batch_first"]:
-            if p["returns"] != "output":
-                raise ShapeError(f"with batch_first=false, returns={p['returns']!r} would drop "
-                                 f"the batch; set batch_first to true", "batch_first")
-            return (s[0], width)
         if p["dropout"] > 0 and p["num_layers"] == 1:
             raise ShapeError("dropout acts between stacked layers: with num_layers=1 it does "
                              "nothing; set num_layers above 1 or dropout to 0", "dropout")
+        if not p["batch_first"] and p["returns"] != "output":
+            raise ShapeError(f"with batch_first=false, returns={p['returns']!r} would drop "
+                             f"the batch; set batch_first to true", "batch_first")
         return (s[0], width) if p["returns"] == "output" else (width,)
     return rule
 
