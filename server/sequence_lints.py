@@ -1,7 +1,8 @@
 """Lints for the classic sequence mistakes, decided by what the catalogue says layers do.
 
 A tensor is a *sequence* (N, T, F), one vector per position, when a layer that
-makes one (`sequence_out`: Embedding, recurrent and attention layers) produced
+makes one (`sequence_out`: Embedding, recurrent and attention layers, and Permute or
+Transpose, which move features last to be read per position) produced
 it, possibly through layers that keep that layout (`per_position`: activations,
 norms, Linear, element-wise ops). Per-token Linear layers on such a tensor are
 what transformers and taggers do, so the "put a Flatten" lint stays quiet there.

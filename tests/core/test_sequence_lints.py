@@ -50,7 +50,11 @@ ROWS = ("Reshape", {"shape": [8, 8]})  # mnist_rnn reads an image row by row
         ("Linear", {"out_features": 3})),
     seq([6, 8], ("PositionalEmbedding", {"num_embeddings": 6}), ("Linear", {"out_features": 3}),
         ("GELU", {}), ("Linear", {"out_features": 3})),
-], ids=["embedding", "embedding-norm-act", "lstm", "attention-dropout", "encoder", "positions"])
+    seq([4, 10], ("Conv1d", {"out_channels": 6}), ("Transpose", {}),
+        ("Linear", {"out_features": 3})),
+    seq([3, 5, 5], ("Permute", {"dims": [2, 3, 1]}), ("Linear", {"out_features": 2})),
+], ids=["embedding", "embedding-norm-act", "lstm", "attention-dropout", "encoder", "positions",
+        "conv-transposed", "channels-last-image"])
 def test_per_token_linear_wants_no_flatten(g):
     assert warnings_of(g) == []
 
