@@ -27,7 +27,8 @@ RESERVED = (
        "prepare_target", "train_one_epoch", "evaluate", "random_split",
        # imported by the dataset loaders an exported script pastes in
        "Subset", "CsvError", "transforms", "csv", "sk_datasets", "tv_datasets", "pick_device",
-       # temporaries some layers' exported forward lines use (an LSTM's h_n, a causal mask)
+       # temporaries of some layers' exported forward lines (h_n, causal_mask), and a class
+       # the export imports by name (a graph called "stochastic depth" must not shadow it)
        "h_n", "causal_mask", "StochasticDepth"}
 )
 

@@ -1,16 +1,18 @@
 """Lints for the classic sequence mistakes, decided by what the catalogue says layers do.
 
 A tensor is a *sequence* (N, T, F), one vector per position, when a layer that
-makes one (`sequence_out`: Embedding, recurrent and attention layers, and Permute or
-Transpose, which move features last to be read per position) produced
+makes one (`sequence_out`: Embedding, recurrent and attention layers) produced
 it, possibly through layers that keep that layout (`per_position`: activations,
-norms, Linear, element-wise ops). Per-token Linear layers on such a tensor are
-what transformers and taggers do, so the "put a Flatten" lint stays quiet there.
+norms, Linear, element-wise ops); Permute and Transpose (`swaps_layout`) turn
+channels-first tensors into sequences and sequences into channels-first ones.
+Per-token Linear layers on a sequence are what transformers and taggers do, so
+the "put a Flatten" lint stays quiet there.
 
 The warnings:
 - `batch_first=false`: the layer reads dimension 0, the batch, as time.
 - a 1-d convolution's (N, C, L) fed to a layer that reads (N, T, F): channels
-  would be read as time steps.
+  would be read as time steps; and the reverse, a sequence fed to a layer that
+  reads channels first (Conv1d, BatchNorm1d, pooling: `reads_channels`).
 - a recurrent layer passing on every time step (`returns: output`) into a Flatten
   or to the network's output while the dataset has one label per sample.
 - a language-model-shaped network (token ids in, a score per vocabulary entry at
@@ -40,7 +42,12 @@ def sequence_nodes(analysis: Any, nodes: dict[str, Any]) -> set[str]:
         shape = analysis.shapes.get(nid)
         if spec is None or shape is None or len(shape) < 2:
             continue
-        if spec.sequence_out or (spec.per_position and any(i in seq for i in nodes[nid].inputs)):
+        from_seq = any(i in seq for i in nodes[nid].inputs)
+        if spec.swaps_layout:
+            # (N, C, L) -> (N, L, C) puts features last to be read per position; a
+            # sequence transposed is channels first.
+            from_seq = not from_seq
+        if spec.sequence_out or spec.swaps_layout and from_seq or spec.per_position and from_seq:
             seq.add(nid)
     return seq
 
@@ -50,6 +57,13 @@ def sequence_lints(analysis: Any, nodes: dict[str, Any], seq: set[str], warn: Wa
         n = nodes[nid]
         spec = LAYERS.get(n.type)
         params = analysis.resolved.get(nid)
+        if spec is not None and spec.reads_channels and n.inputs and n.inputs[0] in seq \
+                and len(analysis.shapes[n.inputs[0]]) == 2:
+            src = n.inputs[0]
+            t = analysis.shapes[src][0]
+            warn(f"{n.type} reads (N, C, L), channels first, but {src!r} gives a sequence "
+                 f"{fmt(analysis.shapes[src])}, features last: it would take the {t} positions "
+                 f"as channels. Put a Transpose (dims 1 and 2) before {nid!r}", node=nid)
         if spec is None or params is None or "batch_first" not in params:
             continue
         if not params["batch_first"]:

@@ -69,6 +69,10 @@ class LayerSpec:
     sequence_out: bool = False
     # ... and this layer keeps that per-position layout (None: decided by its category).
     keeps_sequence: bool | None = None
+    # Moves dims (Permute, Transpose): features last becomes channels first and back.
+    swaps_layout: bool = False
+    # Reads dim 1 as channels, (N, C, L), beyond the conv and pool families (BatchNorm1d).
+    channels_first: bool = False
     # Node-only params: used in forward (which output, a causal mask), not by the constructor.
     node_params: tuple[str, ...] = ()
     # Builds the compiled module when the plain class cannot: a subclass whose forward
@@ -108,6 +112,11 @@ class LayerSpec:
     def imports(self) -> list[str]:
         """Import lines the exported code needs for this layer, beyond torch and nn."""
         return [f"from {self.import_from} import {self.module}"] if self.import_from else []
+
+    @property
+    def reads_channels(self) -> bool:
+        """Whether dim 1 is read as channels: a (N, T, F) sequence would need a Transpose."""
+        return self.channels_first or self.category in ("conv", "pool", "generative")
 
     @property
     def per_position(self) -> bool:
@@ -349,7 +358,7 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
         "BatchNorm1d", "norm",
         "Normalizes each feature over the batch, which steadies and speeds up training.",
         _batchnorm([1, 2], "BatchNorm1d"), module="BatchNorm1d", positional=("num_features",),
-        between_layers=True,
+        between_layers=True, channels_first=True,
         infer=_first_dim("num_features"),
         params=(_in("num_features", "Features"), EPS, MOMENTUM,
                 Param("affine", "bool", True, "Learn a scale and shift")),

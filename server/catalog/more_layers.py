@@ -117,6 +117,7 @@ MORE_LAYERS: list[LayerSpec] = [
         "Normalizes groups of channels within each sample; independent of the batch size, "
         "so it works with tiny batches.",
         _group_norm, module="GroupNorm", positional=("num_groups", "num_channels"),
+        channels_first=True,
         infer=_first_dim("num_channels"),
         params=(Param("num_groups", "int", 1, "Channels are split into this many groups; "
                       "it must divide them", min=1, max=1_000_000),
@@ -156,7 +157,7 @@ MORE_LAYERS: list[LayerSpec] = [
     LayerSpec(
         "Dropout1d", "regularization",
         "Randomly zeroes whole channels of a sequence (N, C, L) while training.",
-        _rank([2], "Dropout1d"), module="Dropout1d", between_layers=True,
+        _rank([2], "Dropout1d"), module="Dropout1d", between_layers=True, channels_first=True,
         params=(Param("p", "float", 0.5, "Probability of zeroing a channel", min=0, max=1),),
     ),
     LayerSpec(

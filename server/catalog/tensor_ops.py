@@ -192,8 +192,7 @@ TENSOR_OPS: list[LayerSpec] = [
         "Permute", "tensor",
         "Reorders the dimensions after the batch, e.g. dims [2, 1] turns (N, T, F) into "
         "(N, F, T) (x.permute(0, 2, 1)); dims count the batch as 0.",
-        # Features are moved last to be read per position (by Linear, LSTM): a sequence.
-        _permute, sequence_out=True,
+        _permute, swaps_layout=True,
         params=(Param("dims", "ints", (2, 1), "The new order of dims 1, 2, ..."),),
         function=lambda xs, p: xs[0].permute(0, *p["dims"]),
         expression=lambda v, p: f"{v[0]}.permute(0, {', '.join(map(str, p['dims']))})",
@@ -201,7 +200,7 @@ TENSOR_OPS: list[LayerSpec] = [
     LayerSpec(
         "Transpose", "tensor", "Swaps two dimensions, e.g. 1 and 2 turns (N, C, L) into "
         "(N, L, C); dims count the batch as 0.",
-        _transpose, sequence_out=True,
+        _transpose, swaps_layout=True,
         params=(Param("dim0", "dim", 1, "One dimension (1 = first after the batch)"),
                 Param("dim1", "dim", 2, "The other")),
         function=lambda xs, p: xs[0].transpose(p["dim0"], p["dim1"]),

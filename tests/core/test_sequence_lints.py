@@ -93,6 +93,15 @@ def test_conv1d_channels_read_as_time():
     assert warnings_of(ok) == []
 
 
+@pytest.mark.parametrize("layer", [("Conv1d", {"out_channels": 4}), ("BatchNorm1d", {}),
+                                   ("MaxPool1d", {}), ("Dropout1d", {})])
+def test_sequence_read_as_channels(layer):
+    relu = ("ReLU", {})  # BatchNorm and Dropout belong between layers
+    _only(seq([6], EMBED, layer, relu, ids=True), "n2", None,
+          "take the 6 positions as channels")
+    assert warnings_of(seq([6], EMBED, ("Transpose", {}), layer, relu, ids=True)) == []
+
+
 def test_every_time_step_flattened_into_a_classifier():
     _only(seq([6, 8], ("LSTM", {"hidden_size": 4}), ("Tanh", {}), ("Flatten", {}),
               ("Linear", {"out_features": 2})), "n1", "returns", "set returns to 'last'")
