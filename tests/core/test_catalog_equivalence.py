@@ -206,3 +206,12 @@ def test_catalog_json_lists_every_layer_in_a_known_category():
     assert {e["category"] for e in layers} <= set(CATEGORIES)
     for e in layers:
         assert e["description"].strip() and e["params"]["type"] == "object", e["type"]
+
+
+def test_a_graph_name_never_shadows_an_imported_layer_class():
+    from server.naming import class_name
+
+    imported = [s.module for s in LAYERS.values() if s.import_from]
+    assert imported  # torchvision's StochasticDepth
+    for name in imported:
+        assert class_name(name) != name
