@@ -76,7 +76,8 @@ def _upsample(shapes: list[Shape], p: dict) -> Shape:
     need_rank(s, ranks, f"Upsample with mode {mode!r}")
     n = len(s) - 1
     if (p["size"] is None) == (p["scale_factor"] is None):
-        raise ShapeError("give either size or scale_factor (exactly one)", "size")
+        raise ShapeError("give either size or scale_factor (exactly one): empty "
+                         "scale_factor when you set size", "scale_factor")
     if p["align_corners"] is not None and mode == "nearest":
         raise ShapeError("align_corners only applies to the linear modes; leave it empty for "
                          "'nearest'", "align_corners")
