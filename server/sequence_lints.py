@@ -15,6 +15,8 @@ The warnings:
   reads channels first (Conv1d, BatchNorm1d, pooling: `reads_channels`).
 - a recurrent layer passing on every time step (`returns: output`) into a Flatten
   or to the network's output while the dataset has one label per sample.
+- Softmax or LogSoftmax over the positions (dim 1) of a sequence instead of
+  over each position's scores.
 - a language-model-shaped network (token ids in, a score per vocabulary entry at
   every position out) whose attention is not causal, or whose recurrent layer is
   bidirectional: each position would see the tokens it has to predict.
@@ -57,6 +59,12 @@ def sequence_lints(analysis: Any, nodes: dict[str, Any], seq: set[str], warn: Wa
         n = nodes[nid]
         spec = LAYERS.get(n.type)
         params = analysis.resolved.get(nid)
+        if spec is not None and spec.produces and params and n.inputs[0] in seq \
+                and params.get("dim") in (1, -len(analysis.shapes[n.inputs[0]])):
+            shape = analysis.shapes[n.inputs[0]]
+            warn(f"dim={params['dim']} makes {n.type} normalize over the {shape[0]} positions "
+                 f"of the sequence {fmt(shape)}, not over the {shape[-1]} scores of each "
+                 f"position; set dim to -1", node=nid, param="dim")
         if spec is not None and spec.reads_channels and n.inputs and n.inputs[0] in seq \
                 and len(analysis.shapes[n.inputs[0]]) == 2:
             src = n.inputs[0]

@@ -102,6 +102,15 @@ def test_sequence_read_as_channels(layer):
     assert warnings_of(seq([6], EMBED, ("Transpose", {}), layer, relu, ids=True)) == []
 
 
+@pytest.mark.parametrize("type_", ["Softmax", "LogSoftmax"])
+def test_softmax_over_time_instead_of_scores(type_):
+    tagger = (EMBED, ("LSTM", {"hidden_size": 8}), ("Linear", {"out_features": 5}))
+    _only(seq([6], *tagger, (type_, {}), ids=True), "n4", "dim", "set dim to -1")
+    _only(seq([6], *tagger, (type_, {"dim": -2}), ids=True), "n4", "dim", "over the 6 positions")
+    for dim in (-1, 2):
+        assert warnings_of(seq([6], *tagger, (type_, {"dim": dim}), ids=True)) == []
+
+
 def test_every_time_step_flattened_into_a_classifier():
     _only(seq([6, 8], ("LSTM", {"hidden_size": 4}), ("Tanh", {}), ("Flatten", {}),
               ("Linear", {"out_features": 2})), "n1", "returns", "set returns to 'last'")
