@@ -118,8 +118,19 @@ class _Returns:
         return torch.cat([h_n[-2], h_n[-1]], dim=1) if self.bidirectional else h_n[-1]
 
 
-_COMPILED = {name: type(f"_{name}Returns", (_Returns, getattr(nn, name)), {})
-             for name in ("RNN", "LSTM", "GRU")}
+class _RNN(_Returns, nn.RNN):
+    pass
+
+
+class _LSTM(_Returns, nn.LSTM):
+    pass
+
+
+class _GRU(_Returns, nn.GRU):
+    pass
+
+
+_COMPILED = {"RNN": _RNN, "LSTM": _LSTM, "GRU": _GRU}  # module-level classes: picklable
 
 
 def _build_recurrent(name: str):
