@@ -3,6 +3,8 @@
     torchcanvas validate GRAPH.json        exit 0 when valid, 1 when not (errors by node)
     torchcanvas summary GRAPH.json         a table of nodes, shapes and parameters
     torchcanvas export GRAPH.json [--format module|script] [-o FILE]
+    torchcanvas export GRAPH.json --format onnx|torchscript|exported-program
+                       [--weights CHECKPOINT.pt] -o FILE
     torchcanvas schema                     the JSON Schema of graph format v1
     torchcanvas train GRAPH.json [--epochs N] [--device D] [--out DIR]
     torchcanvas serve [--host H] [--port P] [--data-dir DIR]
@@ -49,10 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("graph")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("export", help="write PyTorch code for a graph")
+    p = sub.add_parser("export", help="write PyTorch code, ONNX or TorchScript for a graph")
     p.add_argument("graph")
-    p.add_argument("--format", choices=("module", "script"), default="module")
-    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--format", default="module",
+                   choices=("module", "script", "onnx", "torchscript", "exported-program"))
+    p.add_argument("-o", "--output", help="file to write (default: stdout; required for "
+                                          "onnx, torchscript and exported-program)")
+    p.add_argument("--weights", help="a checkpoint (.pt, as `train` writes) whose weights the "
+                                     "onnx/torchscript/exported-program file carries")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph format v1")
@@ -143,6 +149,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from server.validation import InvalidGraph
 
     graph = _load(args.graph)
+    if args.format not in ("module", "script"):
+        return _export_deployable(graph, args)
+    if args.weights:
+        raise UserError("--weights goes with onnx, torchscript or exported-program; the "
+                        "module and script formats are code")
     try:
         code = export_code(graph, args.format)
     except InvalidGraph as exc:
@@ -156,6 +167,46 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(code)
     return 0
+
+
+def _export_deployable(graph: Graph, args: argparse.Namespace) -> int:
+    from server.export.deploy import DeployError, export_deployable, write_deployable
+    from server.validation import InvalidGraph
+
+    if not args.output:
+        raise UserError(f"--format {args.format} writes a binary file: give it a name with -o")
+    state = _load_weights(args.weights) if args.weights else None
+    try:
+        data = export_deployable(graph, args.format, state_dict=state)
+    except InvalidGraph as exc:
+        lines = [_issue_line(e) for e in exc.validation.all_errors()]
+        raise UserError(f"{args.graph} is invalid:\n" + "\n".join(lines)) from None
+    except (DeployError, RuntimeError) as exc:
+        # RuntimeError: load_state_dict's key or shape mismatch with --weights.
+        raise UserError(str(exc).strip().splitlines()[0]) from None
+    write_deployable(args.output, data)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _load_weights(path: str) -> dict:
+    """A checkpoint's state_dict, loaded as weights only (a pickle that runs code is refused)."""
+    import pickle
+
+    import torch
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UserError(f"no such file: {path}") from None
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot load {path} as weights: {first[:200]}") from None
+    if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
+        return data["state_dict"]  # a torchcanvas checkpoint
+    if isinstance(data, dict) and all(isinstance(v, torch.Tensor) for v in data.values()):
+        return data  # a plain state_dict, as torch.save(model.state_dict()) writes
+    raise UserError(f"{path} holds neither a checkpoint nor a state_dict")
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
