@@ -325,6 +325,8 @@ async function start() {
     tabs: [...document.querySelectorAll("#export-dialog [role=tab]")],
     copyBtn: byTestId("copy-code"),
     downloadBtn: byTestId("download-code"),
+    modelFormat: byTestId("model-format"),
+    modelBtn: byTestId("download-model"),
     status: $("#export-status"),
     getGraph: () => serializeGraph(store.get()),
     toast,
