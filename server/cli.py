@@ -5,6 +5,8 @@
     torchcanvas export GRAPH.json [--format module|script] [-o FILE]
     torchcanvas export GRAPH.json --format onnx|torchscript|exported-program
                        [--weights CHECKPOINT.pt] -o FILE
+    torchcanvas import SOURCE [--args JSON] [--input-shape 1,28,28] [--partial] -o GRAPH.json
+                       SOURCE: FILE.py:ClassName, torchvision:NAME or FILE.onnx
     torchcanvas schema                     the JSON Schema of graph format v1
     torchcanvas train GRAPH.json [--epochs N] [--device D] [--out DIR]
     torchcanvas serve [--host H] [--port P] [--data-dir DIR]
@@ -60,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="a checkpoint (.pt, as `train` writes) whose weights the "
                                      "onnx/torchscript/exported-program file carries")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="turn a PyTorch class, torchvision model or ONNX file "
+                                      "into a graph (weights beside it)")
+    p.add_argument("source", help="FILE.py:ClassName (runs that file), torchvision:NAME, "
+                                  "or FILE.onnx")
+    p.add_argument("--args", default="{}", help="constructor keyword arguments as JSON")
+    p.add_argument("--input-shape", help="one sample's shape without the batch, e.g. 1,28,28")
+    p.add_argument("--partial", action="store_true",
+                   help="keep what maps and list the rest in the graph's ui.import")
+    p.add_argument("-o", "--output", required=True, help="the graph file to write; the "
+                   "weights go beside it as the same name with .pt")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph format v1")
     p.set_defaults(func=cmd_schema)
@@ -207,6 +221,40 @@ def _load_weights(path: str) -> dict:
     if isinstance(data, dict) and all(isinstance(v, torch.Tensor) for v in data.values()):
         return data  # a plain state_dict, as torch.save(model.state_dict()) writes
     raise UserError(f"{path} holds neither a checkpoint nor a state_dict")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from server.importers import ImportFailed, import_source
+
+    try:
+        kwargs = json.loads(args.args)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--args is not JSON: {exc}") from None
+    if not isinstance(kwargs, dict):
+        raise UserError("--args must be a JSON object of keyword arguments")
+    shape = None
+    if args.input_shape:
+        try:
+            shape = [int(v) for v in args.input_shape.replace("x", ",").split(",") if v.strip()]
+        except ValueError:
+            raise UserError(f"--input-shape {args.input_shape!r}: give sizes like 1,28,28") \
+                from None
+    try:
+        result = import_source(args.source, args=kwargs, input_shape=shape, partial=args.partial)
+    except ImportFailed as exc:
+        raise UserError(str(exc)) from None
+    out = Path(args.output)
+    out.write_text(json.dumps(result.graph, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({len(result.graph['nodes'])} nodes)", file=sys.stderr)
+    if result.state_dict:
+        import torch
+
+        weights = out.with_suffix(".pt")
+        torch.save(result.state_dict, weights)
+        print(f"wrote {weights} (the weights: use them with export --weights)", file=sys.stderr)
+    for missing in result.unmapped:
+        print(f"not mapped: {missing}", file=sys.stderr)
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
