@@ -92,6 +92,8 @@ def describe(target: Any) -> str:
     name = getattr(target, "__qualname__", None) or getattr(target, "__name__", repr(target))
     if "<locals>" in name:  # F.max_pool2d is made by a dispatching helper
         name = getattr(target, "__name__", name)
+    if name.startswith("_VariableFunctionsClass."):  # torch.roll and the other torch.* ops
+        return f"torch.{name.split('.', 1)[1]}"
     if module in ("_operator", "operator"):
         return f"operator.{name}"
     return f"{module}.{name}" if module else name

@@ -73,6 +73,10 @@ def _plain(value: Any) -> Any:
 def compact(params: dict[str, Any], spec: LayerSpec) -> dict[str, Any]:
     """Drop what equals the catalogue default, so the graph shows only real choices."""
     defaults = {p.name: p.default for p in spec.params}
+    by_name = {p.name: p for p in spec.params}
+    if "stride" in by_name and by_name["stride"].nullable \
+            and params.get("stride") == params.get("kernel_size"):
+        params = {k: v for k, v in params.items() if k != "stride"}  # pooling's default
     out = {}
     for name, value in params.items():
         default = defaults.get(name)

@@ -309,8 +309,6 @@ class _Builder:
     # -- building ---------------------------------------------------------------
     def _node_for(self, node: Any, type_: str, params: dict[str, Any], data: list[str],
                   rank: int, weights: dict[str, Any] | None = None) -> None:
-        if params.get("stride") == params.get("kernel_size") and "Pool" in type_:
-            params = {k: v for k, v in params.items() if k != "stride"}  # PyTorch's default
         node_id = self._add(_readable_id(node), type_, compact(params, LAYERS[type_]),
                             [self.values[d] for d in data], list(node.output[:1]), rank)
         if weights:
