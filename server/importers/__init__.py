@@ -10,6 +10,7 @@ naming every operation that has no catalogue node.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import json
@@ -49,6 +50,7 @@ def import_source(source: str, args: dict[str, Any] | None = None,
     return import_module(model, input_shape, name=cls, partial=partial)
 
 
+@functools.cache
 def torchvision_models() -> list[str]:
     """The classification architectures the installed torchvision can build."""
     from torchvision import models

@@ -77,6 +77,18 @@ export const exportCode = (graph, format) =>
 export const exportModelFile = (graph, format) =>
   request("POST", `/api/graphs/export?format=${enc(format)}`, { body: graph, blob: true });
 
+// -- import ------------------------------------------------------------------------------
+export const listZoo = () => request("GET", "/api/import/zoo");
+export const importZoo = (name) => request("POST", `/api/import/zoo/${enc(name)}`);
+/** An ONNX file from the user's computer: `{graph}`, or ApiError naming what does not map. */
+export async function importOnnx(file) {
+  const body = new FormData();
+  body.append("file", file, file.name);
+  const res = await fetch("/api/import/onnx", { method: "POST", body });
+  if (!res.ok) throw await apiError(res);
+  return res.json();
+}
+
 /** The template graphs (static files, copies of examples/): `[{name, title, description, graph}]`. */
 export async function getTemplates() {
   return request("GET", "/api/examples");

@@ -22,6 +22,7 @@ import {
 } from "./projects.js";
 import { createExportView } from "./export-view.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
+import { createImportView } from "./import-view.js";
 import { loadTemplates, renderTemplates } from "./templates.js";
 import { createValidator } from "./validation-view.js";
 
@@ -394,7 +395,22 @@ async function start() {
   click("help", commands.help);
   click("project-save", save);
   click("projects-button", () => projects.show());
-  click("templates-button", () => $("#templates-dialog").showModal());
+  const importView = createImportView({
+    zooSelect: byTestId("zoo-model"),
+    zooButton: byTestId("zoo-import"),
+    onnxInput: byTestId("onnx-file"),
+    onnxButton: byTestId("onnx-import"),
+    status: byTestId("import-status"),
+    onGraph: (graph, label) => {
+      $("#templates-dialog").close();
+      openGraph(graph, { undoable: true });
+      toast(`Imported ${label}: ${graph.nodes.length} nodes`);
+    },
+  });
+  click("templates-button", () => {
+    $("#templates-dialog").showModal();
+    importView.fillZoo();
+  });
   click("new", () => {
     openGraph({ version: 1, name: "Net", nodes: [], output: null }, { undoable: true });
   });
