@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python benchmarks/http_validate.py
 	$(BIN)/python benchmarks/ws_fanout.py
 	$(BIN)/python benchmarks/chart_redraw.py
+	$(BIN)/python benchmarks/import_speed.py
 
 clean:
 	rm -rf $(VENV) static/node_modules .pytest_cache
