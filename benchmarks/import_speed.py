@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -39,42 +37,25 @@ def time_import(name: str) -> tuple[float, float, int]:
 
 
 def time_page(name: str) -> tuple[float, float]:
-    import uvicorn
-    from playwright.sync_api import sync_playwright
+    from live_page import live_page
 
-    from server.app import Settings, create_app
-    from tests.browser.conftest import CHROMIUM_ARGS, _free_port, chromium_path
-
-    app = create_app(Settings(data_dir=Path(tempfile.mkdtemp()) / "data"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("[data-testid=validation][data-state=valid]", timeout=60_000)
-            page.get_by_test_id("templates-button").click()
-            page.wait_for_selector(f"[data-testid=zoo-model] option[value={name}]",
-                                   state="attached", timeout=60_000)
-            page.get_by_test_id("zoo-model").select_option(name)
-            t = time.perf_counter()
-            page.get_by_test_id("zoo-import").click()
-            page.wait_for_function(
-                "() => document.querySelector('[data-testid=validation]').dataset.state"
-                " === 'valid' && document.querySelectorAll('.x6-edge-label').length > 100",
-                timeout=120_000)
-            total = time.perf_counter() - t
-            server_s = page.evaluate(
-                "name => performance.getEntriesByType('resource')"
-                ".filter(e => e.name.endsWith('/api/import/zoo/' + name))"
-                ".map(e => e.duration).pop() / 1000", name)
-            browser.close()
-    finally:
-        server.should_exit = True
+    with live_page() as (page, _):
+        page.wait_for_selector("[data-testid=validation][data-state=valid]", timeout=60_000)
+        page.get_by_test_id("templates-button").click()
+        page.wait_for_selector(f"[data-testid=zoo-model] option[value={name}]",
+                               state="attached", timeout=60_000)
+        page.get_by_test_id("zoo-model").select_option(name)
+        t = time.perf_counter()
+        page.get_by_test_id("zoo-import").click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=validation]').dataset.state"
+            " === 'valid' && document.querySelectorAll('.x6-edge-label').length > 100",
+            timeout=120_000)
+        total = time.perf_counter() - t
+        server_s = page.evaluate(
+            "name => performance.getEntriesByType('resource')"
+            ".filter(e => e.name.endsWith('/api/import/zoo/' + name))"
+            ".map(e => e.duration).pop() / 1000", name)
     return total, server_s
 
 

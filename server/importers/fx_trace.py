@@ -22,12 +22,10 @@ import torch.fx as fx
 from torch import nn
 
 from server.catalog import LAYERS
-from server.naming import node_names
-from server.validation import analyze_graph
 
 from .functions import ROWS, bind, describe
 from .modules import compact, params_of, spec_for
-from .result import ImportFailed, ImportResult, Unmapped
+from .result import ImportFailed, ImportResult, Unmapped, assemble
 
 
 class _CatalogueTracer(fx.Tracer):
@@ -58,24 +56,13 @@ def import_module(model: nn.Module, input_shape: list[int], name: str | None = N
     gm = trace(model)
     builder = _Builder(gm)
     builder.run(input_shape)
-    if builder.unmapped and not partial:
-        raise ImportFailed(f"{len(builder.unmapped)} operation(s) of "
-                           f"{type(model).__name__} have no torchcanvas node "
-                           f"(use --partial to keep what maps)", builder.unmapped)
-    graph: dict[str, Any] = {"version": 1, "name": name or type(model).__name__,
-                             "nodes": builder.nodes}
-    if builder.output is not None:
-        graph["output"] = builder.output
-    if partial and builder.unmapped:
-        # Kept for the user to finish on the canvas: `ui` is the format's free-form place.
-        graph["ui"] = {"import": {"unmapped": [str(u) for u in builder.unmapped]}}
+    graph, names = assemble(name or type(model).__name__, builder.nodes, builder.output,
+                            builder.unmapped, partial,
+                            f"operation(s) of {type(model).__name__}",
+                            hint=" (is --input-shape right?)")
+    if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
-    analysis = analyze_graph(graph)
-    if not analysis.valid:
-        errors = analysis.validation.all_errors()
-        raise ImportFailed("the imported graph is not valid (is --input-shape right?):\n"
-                           + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
-    return ImportResult(graph=graph, state_dict=builder.weights(model, analysis.order))
+    return ImportResult(graph=graph, state_dict=builder.weights(model, names))
 
 
 class _Builder:
@@ -211,9 +198,8 @@ class _Builder:
         self.unmapped.append(Unmapped(op=op, node=n.name, where=_source_line(n),
                                       reason=reason))
 
-    def weights(self, model: nn.Module, order: list[str]) -> dict[str, torch.Tensor]:
+    def weights(self, model: nn.Module, names: dict[str, str]) -> dict[str, torch.Tensor]:
         """The original weights under the graph's own keys (its nodes' attribute names)."""
-        names = node_names(order)  # as the compiler names them
         state: dict[str, torch.Tensor] = {}
         modules = dict(model.named_modules())
         for node_id, path in self.module_ids.items():

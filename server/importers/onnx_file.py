@@ -24,11 +24,9 @@ import numpy as np
 import torch
 
 from server.catalog import LAYERS
-from server.naming import node_names
-from server.validation import analyze_graph
 
 from .modules import compact
-from .result import ImportFailed, ImportResult, Unmapped
+from .result import ImportFailed, ImportResult, Unmapped, assemble
 
 MAX_FILE_BYTES = 2 << 30  # protobuf itself cannot hold more
 MAX_WEIGHT_BYTES = 1 << 30
@@ -41,22 +39,10 @@ def import_onnx(path: Path, partial: bool = False) -> ImportResult:
     model = _load_safely(path)
     builder = _Builder(model.graph)
     builder.run()
-    if builder.unmapped and not partial:
-        raise ImportFailed(f"{len(builder.unmapped)} ONNX operation(s) have no torchcanvas "
-                           f"node (use --partial to keep what maps)", builder.unmapped)
-    graph: dict[str, Any] = {"version": 1, "name": _graph_name(path, model),
-                             "nodes": builder.nodes}
-    if builder.output is not None:
-        graph["output"] = builder.output
-    if builder.unmapped:
-        graph["ui"] = {"import": {"unmapped": [str(u) for u in builder.unmapped]}}
+    graph, names = assemble(_graph_name(path, model), builder.nodes, builder.output,
+                            builder.unmapped, partial, "ONNX operation(s)")
+    if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
-    analysis = analyze_graph(graph)
-    if not analysis.valid:
-        errors = analysis.validation.all_errors()
-        raise ImportFailed("the imported graph is not valid:\n"
-                           + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
-    names = node_names(analysis.order)
     state = {f"{names[nid]}.{key}": value for nid, weights in builder.weights.items()
              for key, value in weights.items()}
     return ImportResult(graph=graph, state_dict=state)

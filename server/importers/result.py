@@ -37,3 +37,32 @@ class ImportFailed(ValueError):
         self.unmapped = unmapped or []
         lines = [message] + [f"  - {u}" for u in self.unmapped]
         super().__init__("\n".join(lines))
+
+
+def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
+             unmapped: list[Unmapped], partial: bool, what: str,
+             hint: str = "") -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The graph of mapped nodes and each node's attribute name (None for a partial graph).
+
+    Raises ImportFailed when something did not map (unless `partial`) or when the
+    mapped graph is not valid; `what` names the operations ("ONNX operation(s)").
+    """
+    from server.naming import node_names
+    from server.validation import analyze_graph
+
+    if unmapped and not partial:
+        raise ImportFailed(f"{len(unmapped)} {what} have no torchcanvas node "
+                           f"(use --partial to keep what maps)", unmapped)
+    graph: dict[str, Any] = {"version": 1, "name": name, "nodes": nodes}
+    if output is not None:
+        graph["output"] = output
+    if unmapped:
+        # Kept for the user to finish on the canvas: `ui` is the format's free-form place.
+        graph["ui"] = {"import": {"unmapped": [str(u) for u in unmapped]}}
+        return graph, None
+    analysis = analyze_graph(graph)
+    if not analysis.valid:
+        errors = analysis.validation.all_errors()
+        raise ImportFailed(f"the imported graph is not valid{hint}:\n"
+                           + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
+    return graph, node_names(analysis.order)  # as the compiler names them
