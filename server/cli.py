@@ -97,12 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(path: str) -> Graph:
     try:
-        return load_graph_file(path)
+        graph = load_graph_file(path)
     except GraphFormatError as exc:
         if not Path(path).is_file() or "is not valid JSON" in str(exc):
             raise UserError(str(exc)) from None  # a file problem, not a graph problem
         lines = [_issue_line(e) for e in exc.errors]
         raise UserError(f"{path} is not a valid graph:\n" + "\n".join(lines)) from None
+    if graph.init is not None:  # start weights are named relative to the graph file
+        from server.weights import resolve_weights_path
+
+        weights = resolve_weights_path(graph, Path(path).resolve().parent)
+        graph = graph.model_copy(update={"init": graph.init.model_copy(
+            update={"weights": str(weights)})})
+    return graph
 
 
 def _issue_line(e: dict | object) -> str:
@@ -205,22 +212,12 @@ def _export_deployable(graph: Graph, args: argparse.Namespace) -> int:
 
 def _load_weights(path: str) -> dict:
     """A checkpoint's state_dict, loaded as weights only (a pickle that runs code is refused)."""
-    import pickle
-
-    import torch
+    from server.weights import WeightsError, read_state_dict
 
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise UserError(f"no such file: {path}") from None
-    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"cannot load {path} as weights: {first[:200]}") from None
-    if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
-        return data["state_dict"]  # a torchcanvas checkpoint
-    if isinstance(data, dict) and all(isinstance(v, torch.Tensor) for v in data.values()):
-        return data  # a plain state_dict, as torch.save(model.state_dict()) writes
-    raise UserError(f"{path} holds neither a checkpoint nor a state_dict")
+        return read_state_dict(path)
+    except WeightsError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -382,6 +382,10 @@ class _Analyzer:
         a, g = self.a, self.g
         for nid in a.order:
             n = self.nodes[nid]
+            if n.frozen and nid in self.report.nodes and self.report.nodes[nid].params == 0 \
+                    and nid in a.resolved:
+                self.warn(f"{n.type} has no weights, so freezing it changes nothing", node=nid,
+                          param="frozen")
             ins = [a.shapes.get(s) for s in n.inputs]
             spec = LAYERS.get(n.type)
             if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1:

@@ -75,7 +75,7 @@ def test_a_pickle_that_runs_code_is_refused_and_nothing_runs(capsys, tmp_path, m
     code, err = run(capsys, "export", GRAPH, "--format", "onnx", "--weights", str(evil),
                     "-o", str(tmp_path / "m.onnx"))
     assert code == 1
-    assert "cannot load" in err and "as weights" in err
+    assert "cannot be read as weights" in err
     assert not (tmp_path / "PWNED").exists()
     assert not (tmp_path / "m.onnx").exists()
 
