@@ -241,6 +241,7 @@ async function start() {
   createInspector(byTestId("inspector"), {
     setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => store.apply("setOutput", { id }),
+    setFrozen: (id, frozen) => store.apply("setFrozen", { id, frozen }),
     setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
     connect,
     wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),

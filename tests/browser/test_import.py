@@ -56,3 +56,19 @@ def test_import_an_onnx_file_and_a_zoo_model(page: Page, tmp_path) -> None:
     page.get_by_test_id("zoo-import").click()
     expect(page.get_by_test_id("import-status")).to_contain_text("Cannot import vit_b_16")
     assert graph_json(page)["name"] == "squeezenet1_1"
+
+
+def test_freeze_a_layer_in_the_inspector(page: Page) -> None:
+    from .editor import load_template, node, select
+
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    first = next(n for n in graph_json(page)["nodes"] if n["type"] == "Conv2d")["id"]
+    select(page, first)
+    page.get_by_test_id("node-frozen").check()
+    expect(node(page, first)).to_contain_text("frozen")
+    assert next(n for n in graph_json(page)["nodes"] if n["id"] == first)["frozen"] is True
+    page.get_by_test_id("undo").click()
+    expect(node(page, first)).not_to_contain_text("frozen")
+    assert "frozen" not in next(n for n in graph_json(page)["nodes"] if n["id"] == first)
