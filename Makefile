@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,onnx]'
 	touch $@
 
 static/node_modules/.installed: static/package.json static/package-lock.json
@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python benchmarks/http_validate.py
 	$(BIN)/python benchmarks/ws_fanout.py
 	$(BIN)/python benchmarks/chart_redraw.py
+	$(BIN)/python benchmarks/import_speed.py
 
 clean:
 	rm -rf $(VENV) static/node_modules .pytest_cache

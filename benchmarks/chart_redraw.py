@@ -11,14 +11,6 @@ a shared machine slows a frame without saying anything about the chart).
 
 from __future__ import annotations
 
-import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-
 CHART_PROBE = """async () => {
         const {RunModel} = await import('/static/js/train/run-model.js');
         const {TrainingCharts} = await import('/static/js/train/charts.js');
@@ -56,27 +48,11 @@ CHART_PROBE = """async () => {
 
 
 def main() -> None:
-    import uvicorn
-    from playwright.sync_api import sync_playwright
+    from live_page import live_page
 
-    sys.path.insert(0, str(ROOT))
-    from server.app import Settings, create_app
-    from tests.browser.conftest import CHROMIUM_ARGS, _free_port, chromium_path
-
-    app = create_app(Settings(data_dir=Path(tempfile.mkdtemp()) / "data"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"http://127.0.0.1:{port}/")
+    with live_page() as (page, _):
         page.wait_for_selector("#train-panel[data-ready=true]", state="attached", timeout=30_000)
         result = page.evaluate(CHART_PROBE)
-        browser.close()
-    server.should_exit = True
     times = ", ".join(f"{t:.1f}" for t in result["times"])
     print(f"loss chart with {result['shown']:,} points: one redraw {result['best']:.1f} ms "
           f"(fastest of 7; all: {times} ms)")

@@ -3,6 +3,10 @@
     torchcanvas validate GRAPH.json        exit 0 when valid, 1 when not (errors by node)
     torchcanvas summary GRAPH.json         a table of nodes, shapes and parameters
     torchcanvas export GRAPH.json [--format module|script] [-o FILE]
+    torchcanvas export GRAPH.json --format onnx|torchscript|exported-program
+                       [--weights CHECKPOINT.pt] -o FILE
+    torchcanvas import SOURCE [--args JSON] [--input-shape 1,28,28] [--partial] -o GRAPH.json
+                       SOURCE: FILE.py:ClassName, torchvision:NAME or FILE.onnx
     torchcanvas schema                     the JSON Schema of graph format v1
     torchcanvas train GRAPH.json [--epochs N] [--device D] [--out DIR]
     torchcanvas serve [--host H] [--port P] [--data-dir DIR]
@@ -49,11 +53,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("graph")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("export", help="write PyTorch code for a graph")
+    p = sub.add_parser("export", help="write PyTorch code, ONNX or TorchScript for a graph")
     p.add_argument("graph")
-    p.add_argument("--format", choices=("module", "script"), default="module")
-    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--format", default="module",
+                   choices=("module", "script", "onnx", "torchscript", "exported-program"))
+    p.add_argument("-o", "--output", help="file to write (default: stdout; required for "
+                                          "onnx, torchscript and exported-program)")
+    p.add_argument("--weights", help="a checkpoint (.pt, as `train` writes) whose weights the "
+                                     "onnx/torchscript/exported-program file carries")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="turn a PyTorch class, torchvision model or ONNX file "
+                                      "into a graph (weights beside it)")
+    p.add_argument("source", help="FILE.py:ClassName (runs that file), torchvision:NAME, "
+                                  "or FILE.onnx")
+    p.add_argument("--args", default="{}", help="constructor keyword arguments as JSON")
+    p.add_argument("--input-shape", help="one sample's shape without the batch, e.g. 1,28,28")
+    p.add_argument("--partial", action="store_true",
+                   help="keep what maps and list the rest in the graph's ui.import")
+    p.add_argument("-o", "--output", required=True, help="the graph file to write; the "
+                   "weights go beside it as the same name with .pt")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph format v1")
     p.set_defaults(func=cmd_schema)
@@ -77,12 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(path: str) -> Graph:
     try:
-        return load_graph_file(path)
+        graph = load_graph_file(path)
     except GraphFormatError as exc:
         if not Path(path).is_file() or "is not valid JSON" in str(exc):
             raise UserError(str(exc)) from None  # a file problem, not a graph problem
         lines = [_issue_line(e) for e in exc.errors]
         raise UserError(f"{path} is not a valid graph:\n" + "\n".join(lines)) from None
+    if graph.init is not None:  # start weights are named relative to the graph file
+        from server.weights import resolve_weights_path
+
+        weights = resolve_weights_path(graph, Path(path).resolve().parent)
+        graph = graph.model_copy(update={"init": graph.init.model_copy(
+            update={"weights": str(weights)})})
+    return graph
 
 
 def _issue_line(e: dict | object) -> str:
@@ -143,6 +170,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from server.validation import InvalidGraph
 
     graph = _load(args.graph)
+    if args.format not in ("module", "script"):
+        return _export_deployable(graph, args)
+    if args.weights:
+        raise UserError("--weights goes with onnx, torchscript or exported-program; the "
+                        "module and script formats are code")
     try:
         code = export_code(graph, args.format)
     except InvalidGraph as exc:
@@ -155,6 +187,70 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(code)
+    return 0
+
+
+def _export_deployable(graph: Graph, args: argparse.Namespace) -> int:
+    from server.export.deploy import DeployError, export_deployable, write_deployable
+    from server.validation import InvalidGraph
+
+    if not args.output:
+        raise UserError(f"--format {args.format} writes a binary file: give it a name with -o")
+    state = _load_weights(args.weights) if args.weights else None
+    try:
+        data = export_deployable(graph, args.format, state_dict=state)
+    except InvalidGraph as exc:
+        lines = [_issue_line(e) for e in exc.validation.all_errors()]
+        raise UserError(f"{args.graph} is invalid:\n" + "\n".join(lines)) from None
+    except (DeployError, RuntimeError) as exc:
+        # RuntimeError: load_state_dict's key or shape mismatch with --weights.
+        raise UserError(str(exc).strip().splitlines()[0]) from None
+    write_deployable(args.output, data)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _load_weights(path: str) -> dict:
+    """A checkpoint's state_dict, loaded as weights only (a pickle that runs code is refused)."""
+    from server.weights import WeightsError, read_state_dict
+
+    try:
+        return read_state_dict(path)
+    except WeightsError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from server.importers import ImportFailed, import_source
+
+    try:
+        kwargs = json.loads(args.args)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--args is not JSON: {exc}") from None
+    if not isinstance(kwargs, dict):
+        raise UserError("--args must be a JSON object of keyword arguments")
+    shape = None
+    if args.input_shape:
+        try:
+            shape = [int(v) for v in args.input_shape.replace("x", ",").split(",") if v.strip()]
+        except ValueError:
+            raise UserError(f"--input-shape {args.input_shape!r}: give sizes like 1,28,28") \
+                from None
+    try:
+        result = import_source(args.source, args=kwargs, input_shape=shape, partial=args.partial)
+    except ImportFailed as exc:
+        raise UserError(str(exc)) from None
+    out = Path(args.output)
+    out.write_text(json.dumps(result.graph, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({len(result.graph['nodes'])} nodes)", file=sys.stderr)
+    if result.state_dict:
+        import torch
+
+        weights = out.with_suffix(".pt")
+        torch.save(result.state_dict, weights)
+        print(f"wrote {weights} (the weights: use them with export --weights)", file=sys.stderr)
+    for missing in result.unmapped:
+        print(f"not mapped: {missing}", file=sys.stderr)
     return 0
 
 

@@ -30,6 +30,8 @@ class Node(_Model):
     type: str = Field(min_length=1, max_length=64, description="PyTorch class name, e.g. Conv2d")
     params: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
     inputs: list[NodeId] = Field(default_factory=list, description="Input node ids, in order")
+    frozen: bool = Field(default=False, description="Keep this layer's weights as they start "
+                         "(requires_grad off): transfer learning")
     ui: dict[str, Any] | None = Field(default=None, description="Editor data, kept unchanged")
 
 
@@ -61,6 +63,16 @@ class TrainingConfig(_Model):
     amp: bool = Field(default=False, description="Mixed precision on CUDA")
 
 
+class InitConfig(_Model):
+    """Where the weights start from, before any data is seen."""
+
+    weights: str = Field(min_length=1, max_length=1024,
+                         description="A .pt file: a state_dict or a torchcanvas checkpoint, "
+                         "read with weights_only=True. Relative to the graph file; on the "
+                         "server, an uploaded weights file. Tensors are matched by name and "
+                         "shape; the rest keep fresh weights")
+
+
 class Graph(_Model):
     """A whole network with, optionally, what it takes to train it."""
 
@@ -73,6 +85,7 @@ class Graph(_Model):
     scheduler: Component | None = None
     data: DataConfig | None = None
     training: TrainingConfig | None = None
+    init: InitConfig | None = None
     ui: dict[str, Any] | None = None
 
 

@@ -385,6 +385,10 @@ class _Analyzer:
         seq = sequence_nodes(a, self.nodes)
         for nid in a.order:
             n = self.nodes[nid]
+            if n.frozen and nid in self.report.nodes and self.report.nodes[nid].params == 0 \
+                    and nid in a.resolved:
+                self.warn(f"{n.type} has no weights, so freezing it changes nothing", node=nid,
+                          param="frozen")
             ins = [a.shapes.get(s) for s in n.inputs]
             spec = LAYERS.get(n.type)
             # A per-token Linear on a (N, T, F) sequence is meant: no Flatten wanted there.

@@ -34,12 +34,19 @@ def inside(path: str, folder: Path) -> bool:
 
 
 def foreign_paths(graph: dict[str, Any], uploads: Path) -> list[dict[str, Any]]:
-    """Errors (validator shape) for each data param naming a path outside `uploads`."""
+    """Errors (validator shape) for each data param (or start-weights file) naming a path
+    outside `uploads`."""
+    errors = []
+    init = graph.get("init") if isinstance(graph, dict) else None
+    weights = init.get("weights") if isinstance(init, dict) else None
+    if weights is not None and not inside(weights, uploads):
+        errors.append({"node": None, "param": "weights", "component": "init",
+                       "message": "init.weights: the server reads only files uploaded to it; "
+                                  "train from start weights with `torchcanvas train`"})
     data = graph.get("data") if isinstance(graph, dict) else None
     params = data.get("params") if isinstance(data, dict) else None
     if not isinstance(params, dict):
-        return []
-    errors = []
+        return errors
     for key, value in params.items():
         if is_path_key(key) and value is not None and not inside(value, uploads):
             errors.append({"node": None, "param": key, "component": "data",

@@ -21,7 +21,7 @@ from .guards import Guard
 from .jsontext import SafeJSONResponse
 from .pages import OwnStatic, VendorFiles, vendor_packages
 from .pages import router as page_router
-from .routes import datasets, examples, graphs, health, projects, runs, stream
+from .routes import datasets, examples, graphs, health, imports, projects, runs, stream
 from .runs import RunManager
 from .settings import Settings
 from .store import Store
@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         body = {"detail": exc.detail, "errors": exc.errors, **exc.extra}
         return SafeJSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
-    for module in (graphs, runs, stream, projects, datasets, examples, health):
+    for module in (graphs, runs, stream, projects, datasets, examples, imports, health):
         app.include_router(module.router)
     app.include_router(page_router)
     app.mount("/static", OwnStatic(directory=settings.static_dir, check_dir=False),

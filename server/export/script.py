@@ -9,6 +9,7 @@ split the in-app trainer uses, so the script reproduces what the app trained.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -207,6 +208,25 @@ def _val_loader(val_fraction: float) -> list[str]:
             f"{I}val_loader = DataLoader(train_set, batch_size=args.batch_size)"]
 
 
+def _frozen_attrs(analysis: Analysis) -> list[str]:
+    """The attribute names of the frozen nodes that own weights, in forward order."""
+    from server.naming import node_names
+
+    names = node_names(analysis.order)
+    return [names[n.id] for n, spec, _ in analysis.layers() if n.frozen and spec.module]
+
+
+def _start_weights() -> list[str]:
+    # The tensors whose names and shapes match: a replaced head keeps its fresh weights.
+    return [
+        f"{I}start = torch.load(args.weights, map_location=device, weights_only=True)",
+        f'{I}start = start.get("state_dict", start)  # a torchcanvas checkpoint, or a state_dict',
+        f"{I}own = model.state_dict()",
+        f"{I}model.load_state_dict({{k: v for k, v in start.items()",
+        f"{I}                       if k in own and v.shape == own[k].shape}}, strict=False)",
+    ]
+
+
 def _main(analysis: Analysis, r: Recipe) -> str:
     g = analysis.graph
     cls = class_name(g.name)
@@ -214,8 +234,12 @@ def _main(analysis: Analysis, r: Recipe) -> str:
     opt_params = r.optimizer_params()
     lr = opt_params["lr"]
     loss = _component_call("nn", r.loss.type, LOSSES, r.loss.params, "", {})
+    frozen = _frozen_attrs(analysis)
+    trained = "[p for p in model.parameters() if p.requires_grad]" if frozen \
+        else "model.parameters()"
     optimizer = _component_call("torch.optim", r.optimizer.type, OPTIMIZERS, r.optimizer.params,
-                                "model.parameters()", {"lr": "args.lr"})
+                                trained, {"lr": "args.lr"})
+    weights = Path(g.init.weights).name if g.init is not None else None
     lines = [
         "def main():",
         f'{I}parser = argparse.ArgumentParser(description="Train {cls} on '
@@ -231,6 +255,8 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f'{I}parser.add_argument("--log-interval", type=int, default=10)',
         f'{I}parser.add_argument("--save-model", default={identifier(g.name, "model") + ".pt"!r}, '
         f'help="where to save the state_dict (empty: do not save)")',
+        *([f'{I}parser.add_argument("--weights", default={weights!r}, '
+           f'help="start weights: a state_dict saved with torch.save")'] if weights else []),
         f"{I}args = parser.parse_args()",
         "",
         f"{I}torch.manual_seed(args.seed)",
@@ -241,6 +267,9 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         *_val_loader(d.val_fraction),
         "",
         f"{I}model = {cls}().to(device)",
+        *(_start_weights() if weights else []),
+        *[f"{I}model.{attr}.requires_grad_(False)  # frozen: keeps its start weights"
+          for attr in frozen],
         f"{I}criterion = {loss.replace('(, ', '(')}",
         f"{I}optimizer = {optimizer}",
     ]

@@ -19,6 +19,7 @@ from torch import nn
 from server.catalog import LOSSES, OPTIMIZERS, SCHEDULERS, resolve_scheduler_params
 from server.graph import Graph, TrainingConfig
 from server.recipe import recipe
+from server.weights import WeightsError, apply_start_weights, trainable
 
 from .data import LoaderBatches, TensorBatches, first_inputs, make_target_fn
 from .device import resolve_device
@@ -74,6 +75,10 @@ def build_run(graph: Graph, load: Loader | None = None,
         from server.compiler import compile_graph as compile_fn
     model = compile_fn(graph, seed=seed)
     node_attrs = dict(getattr(model, "node_attrs", {}))
+    try:  # a relative path was made absolute by whoever read the graph file
+        apply_start_weights(model, graph, node_attrs=node_attrs)
+    except WeightsError as exc:
+        raise TrainingError(str(exc)) from None
     if load is None:
         from server.datasets import load_dataset as load
     data = load(graph.data.dataset, graph.data.params, val_fraction=graph.data.val_fraction,
@@ -96,8 +101,10 @@ def build_run(graph: Graph, load: Loader | None = None,
 
     loss_fn = getattr(nn, loss_spec.type)(**plan.loss_params())
     probabilities = loss_spec.expects == "probabilities"
-    optimizer = getattr(torch.optim, opt_spec.type)(model.parameters(),
-                                                    **plan.optimizer_params())
+    params = trainable(model)
+    if not params:
+        raise TrainingError("every layer with weights is frozen: unfreeze one to train")
+    optimizer = getattr(torch.optim, opt_spec.type)(params, **plan.optimizer_params())
 
     gen = torch.Generator()
     if seed is not None:

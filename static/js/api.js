@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, url, { body, text = false, signal } = {}) {
+async function request(method, url, { body, text = false, blob = false, signal } = {}) {
   const init = { method, headers: {}, signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -23,6 +23,7 @@ async function request(method, url, { body, text = false, signal } = {}) {
   const res = await fetch(url, init);
   if (!res.ok) throw await apiError(res);
   if (res.status === 204) return null;
+  if (blob) return res.blob();
   return text ? res.text() : res.json();
 }
 
@@ -71,6 +72,22 @@ export const validateGraph = (graph, signal) =>
 
 export const exportCode = (graph, format) =>
   request("POST", `/api/graphs/export?format=${enc(format)}`, { body: graph, text: true });
+
+/** An ONNX, TorchScript or exported-program file for the graph (fresh weights), as a Blob. */
+export const exportModelFile = (graph, format) =>
+  request("POST", `/api/graphs/export?format=${enc(format)}`, { body: graph, blob: true });
+
+// -- import ------------------------------------------------------------------------------
+export const listZoo = () => request("GET", "/api/import/zoo");
+export const importZoo = (name) => request("POST", `/api/import/zoo/${enc(name)}`);
+/** An ONNX file from the user's computer: `{graph}`, or ApiError naming what does not map. */
+export async function importOnnx(file) {
+  const body = new FormData();
+  body.append("file", file, file.name);
+  const res = await fetch("/api/import/onnx", { method: "POST", body });
+  if (!res.ok) throw await apiError(res);
+  return res.json();
+}
 
 /** The template graphs (static files, copies of examples/): `[{name, title, description, graph}]`. */
 export async function getTemplates() {
@@ -163,6 +180,9 @@ export const stopRun = (id) => request("POST", `/api/runs/${enc(id)}/stop`);
 export const deleteRun = (id) => request("DELETE", `/api/runs/${enc(id)}`);
 export const checkpointUrl = (id) => `/api/runs/${enc(id)}/checkpoint`;
 export const codeUrl = (id) => `/api/runs/${enc(id)}/code`;
+/** A finished run's trained network as a deployment file (onnx, torchscript, exported-program). */
+export const modelFileUrl = (id, format, which = "best") =>
+  `/api/runs/${enc(id)}/model?format=${enc(format)}&which=${enc(which)}`;
 export const predict = (id, input) => request("POST", `/api/runs/${enc(id)}/predict`, { body: { input } });
 /** The first `n` validation samples of a run's split with the model's class probabilities. */
 export const getSamples = (id, n = 16) => request("GET", `/api/runs/${enc(id)}/samples?n=${n}`);

@@ -4,16 +4,21 @@
  * Two tabs (`module`: the nn.Module; `script`: a runnable training script),
  * highlighted with highlight.js. The highlighted HTML's text is byte-for-byte
  * the server's answer, which is what the copy and download buttons hand over.
+ * The "Model file" picker downloads the same network for runtimes instead: ONNX,
+ * TorchScript or a torch.export program, with fresh weights from the graph's seed
+ * (a finished run's trained weights come from the training panel's links).
  */
 
 import hljs from "@highlightjs/cdn-assets/es/core.min.js";
 import python from "@highlightjs/cdn-assets/es/languages/python.min.js";
-import { exportCode } from "./api.js";
+import { exportCode, exportModelFile } from "./api.js";
 import { downloadText, fileSafe } from "./projects.js";
 
 hljs.registerLanguage("python", python);
 
-export function createExportView({ dialog, code, tabs, copyBtn, downloadBtn, status, getGraph, toast }) {
+const MODEL_SUFFIX = { onnx: ".onnx", torchscript: ".pt", "exported-program": ".pt2" };
+
+export function createExportView({ dialog, code, tabs, copyBtn, downloadBtn, modelFormat, modelBtn, status, getGraph, toast }) {
   let format = "module";
   let text = "";
 
@@ -60,6 +65,26 @@ export function createExportView({ dialog, code, tabs, copyBtn, downloadBtn, sta
   downloadBtn.addEventListener("click", () => {
     const base = fileSafe(getGraph().name || "model");
     downloadText(format === "module" ? `${base}.py` : `train_${base}.py`, text, "text/x-python");
+  });
+
+  modelBtn?.addEventListener("click", async () => {
+    const kind = modelFormat.value;
+    const graph = getGraph();
+    status.textContent = `Writing the ${modelFormat.selectedOptions[0].textContent} file…`;
+    try {
+      const blob = await exportModelFile(graph, kind);
+      const url = URL.createObjectURL(blob);
+      const a = Object.assign(document.createElement("a"), {
+        href: url, download: `${fileSafe(graph.name || "model")}${MODEL_SUFFIX[kind]}`,
+      });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      status.textContent = `${(blob.size / 1024).toFixed(0)} KB ${kind} file downloaded`;
+    } catch (err) {
+      status.textContent = `Model file failed: ${err.message}`;
+    }
   });
 
   return {

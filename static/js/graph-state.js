@@ -179,6 +179,14 @@ export const edits = {
     g.output = id;
   },
 
+  /** Keep a layer's start weights while training (graph format: the node's `frozen`). */
+  setFrozen(g, { id, frozen }) {
+    const node = findNode(g, id);
+    if (!node) return;
+    if (frozen) node.frozen = true;
+    else delete node.frozen;
+  },
+
   setBlock(g, { kind, type, params = {}, position }) {
     const old = g[kind];
     const ui = position ? { ...position } : old?.ui;

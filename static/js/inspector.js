@@ -94,6 +94,19 @@ function renderNodeForm(graph, node, v) {
   out.append(box, " The model returns this node (output)");
   root.append(out);
 
+  if (v?.nodes?.[node.id]?.params || node.frozen) {
+    const freeze = document.createElement("label");
+    freeze.className = "check";
+    freeze.title = "Transfer learning: the optimizer leaves these weights as they start (the graph's init.weights, or fresh)";
+    const fbox = document.createElement("input");
+    fbox.type = "checkbox";
+    fbox.dataset.testid = "node-frozen";
+    fbox.checked = !!node.frozen;
+    fbox.addEventListener("change", () => commit(() => actions.setFrozen(node.id, fbox.checked)));
+    freeze.append(fbox, " Frozen: keep its start weights while training");
+    root.append(freeze);
+  }
+
   const errs = document.createElement("ul");
   errs.className = "tc-inspector-msgs";
   errs.dataset.testid = "inspector-messages";

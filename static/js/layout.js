@@ -6,8 +6,13 @@
  */
 
 import dagre from "@dagrejs/dagre";
+import { LARGE_GRAPH_NODES, layeredPositions } from "./layout-large.js";
 
 export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output }) {
+  if (graph.nodes.length > LARGE_GRAPH_NODES) {
+    return withTrainingBlocks(graph, layeredPositions(graph, { nodeW, nodeH }),
+                              { nodeW, nodeH, blockW, output });
+  }
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 36, ranksep: 40, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -22,6 +27,15 @@ export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output })
   for (const id of g.nodes()) {
     const { x, y, width, height } = g.node(id);
     positions[id] = { x: Math.round(x - width / 2), y: Math.round(y - height / 2) };
+  }
+  return withTrainingBlocks(graph, positions, { nodeW, nodeH, blockW, output });
+}
+
+/** The loss below-right of the output, then the optimizer and scheduler to its right. */
+function withTrainingBlocks(graph, positions, { nodeW, nodeH, blockW, output }) {
+  if (graph.loss && output && positions[output] && !positions.loss) {
+    const o = positions[output];
+    positions.loss = { x: o.x, y: o.y + nodeH + 40 };
   }
   // The optimizer and scheduler sit to the right of the loss (or of the output).
   const anchor = positions.loss || (output && positions[output]) || { x: 20, y: 20 };

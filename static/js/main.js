@@ -22,6 +22,7 @@ import {
 } from "./projects.js";
 import { createExportView } from "./export-view.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
+import { createImportView } from "./import-view.js";
 import { loadTemplates, renderTemplates } from "./templates.js";
 import { createValidator } from "./validation-view.js";
 
@@ -240,6 +241,7 @@ async function start() {
   createInspector(byTestId("inspector"), {
     setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => store.apply("setOutput", { id }),
+    setFrozen: (id, frozen) => store.apply("setFrozen", { id, frozen }),
     setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
     connect,
     wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),
@@ -325,6 +327,8 @@ async function start() {
     tabs: [...document.querySelectorAll("#export-dialog [role=tab]")],
     copyBtn: byTestId("copy-code"),
     downloadBtn: byTestId("download-code"),
+    modelFormat: byTestId("model-format"),
+    modelBtn: byTestId("download-model"),
     status: $("#export-status"),
     getGraph: () => serializeGraph(store.get()),
     toast,
@@ -392,7 +396,22 @@ async function start() {
   click("help", commands.help);
   click("project-save", save);
   click("projects-button", () => projects.show());
-  click("templates-button", () => $("#templates-dialog").showModal());
+  const importView = createImportView({
+    zooSelect: byTestId("zoo-model"),
+    zooButton: byTestId("zoo-import"),
+    onnxInput: byTestId("onnx-file"),
+    onnxButton: byTestId("onnx-import"),
+    status: byTestId("import-status"),
+    onGraph: (graph, label) => {
+      $("#templates-dialog").close();
+      openGraph(graph, { undoable: true });
+      toast(`Imported ${label}: ${graph.nodes.length} nodes`);
+    },
+  });
+  click("templates-button", () => {
+    $("#templates-dialog").showModal();
+    importView.fillZoo();
+  });
   click("new", () => {
     openGraph({ version: 1, name: "Net", nodes: [], output: null }, { undoable: true });
   });

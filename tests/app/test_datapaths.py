@@ -37,3 +37,22 @@ def test_foreign_paths_names_each_path_like_param(uploads):
     assert sorted(e["param"] for e in errors) == ["cache_dir", "root"]
     assert foreign_paths({"data": None}, uploads) == []
     assert foreign_paths({"nodes": []}, uploads) == []
+
+
+def test_start_weights_must_be_uploaded(uploads, tmp_path):
+    (tmp_path / "weights.pt").write_bytes(b"x")
+    for path in [str(tmp_path / "weights.pt"), "weights.pt", "/etc/passwd"]:
+        errors = foreign_paths({"init": {"weights": path}}, uploads)
+        assert [(e["component"], e["param"]) for e in errors] == [("init", "weights")], path
+        assert "torchcanvas train" in errors[0]["message"]
+    inside_file = uploads / "0123456789abcdef" / "data.csv"
+    assert foreign_paths({"init": {"weights": str(inside_file)}}, uploads) == []
+
+
+def test_runs_refuse_foreign_start_weights(client, tmp_path):
+    from .conftest import tiny_graph
+
+    graph = tiny_graph() | {"init": {"weights": str(tmp_path / "w.pt")}}
+    r = client.post("/api/runs", json=graph)
+    assert r.status_code == 422
+    assert "init.weights" in r.text and str(tmp_path) not in r.json()["detail"]

@@ -13,7 +13,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import torch
 from playwright.sync_api import Page, expect
+
+from server.compiler import compile_graph
 
 from .editor import (
     canvas,
@@ -261,6 +264,15 @@ def test_export_view_equals_the_api(page: Page, live_server: str) -> None:
         with page.expect_download() as dl:
             page.get_by_test_id("download-code").click()
         assert Path(dl.value.path()).read_text() == want
+    # The same network as a TorchScript file, fresh weights from the graph's seed.
+    page.get_by_test_id("model-format").select_option("torchscript")
+    with page.expect_download() as dl:
+        page.get_by_test_id("download-model").click()
+    assert dl.value.suggested_filename == "lenet5.pt"
+    loaded = torch.jit.load(dl.value.path())
+    fresh = compile_graph(graph, seed=graph["training"]["seed"]).eval()
+    x = torch.randn(2, *fresh.input_shape)
+    assert torch.allclose(loaded(x), fresh(x), atol=1e-6)
 
 
 def test_save_reload_and_reopen_project(page: Page) -> None:

@@ -70,6 +70,20 @@ def stored_steps(page: Page, run_id: str) -> int:
     return sum(1 for e in events if e["type"] == "step")
 
 
+def assert_onnx_equals_checkpoint(onnx_path, checkpoint: dict) -> None:
+    import onnxruntime as ort
+
+    from server.compiler import compile_graph
+
+    model = compile_graph(checkpoint["graph"]).eval()
+    model.load_state_dict(checkpoint["state_dict"])
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    x = torch.randn(5, *model.input_shape)
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        assert abs(got - model(x).numpy()).max() < 1e-4
+
+
 # ---------------------------------------------------------------- tests
 
 def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -> None:
@@ -103,6 +117,11 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     download.value.save_as(path)
     checkpoint = torch.load(path, weights_only=True)
     assert "state_dict" in checkpoint
+    # The trained network as ONNX: onnxruntime gives the checkpoint's outputs.
+    with page.expect_download() as download:
+        page.get_by_test_id("download-onnx").click()
+    assert download.value.suggested_filename.endswith("-best.onnx")
+    assert_onnx_equals_checkpoint(download.value.path(), checkpoint)
 
     # Try it: draw a stroke on the pad and get a probability per digit.
     pad = page.get_by_test_id("draw-pad")

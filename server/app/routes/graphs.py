@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
@@ -15,6 +15,7 @@ from server.validation import InvalidGraph, Validation
 
 from .. import graphcheck
 from ..context import Ctx
+from ..deployfiles import CodeFormat, deploy_response
 from ..schemas import ErrorAnswer
 
 router = APIRouter(prefix="/api", tags=["graphs"])
@@ -48,11 +49,17 @@ def validate(ctx: Ctx, graph: GraphBody) -> Validation:
 
 
 @router.post("/graphs/export", response_class=Response,
-             responses={200: {"content": {"text/x-python": {}}}, 422: {"model": ErrorAnswer}})
+             responses={200: {"content": {"text/x-python": {},
+                                          "application/octet-stream": {}}},
+                        422: {"model": ErrorAnswer}, 501: {"model": ErrorAnswer}})
 def export(ctx: Ctx, graph: GraphBody,
-           format: Annotated[Literal["module", "script"], Query()] = "module") -> Response:
-    """PyTorch code for the graph: an nn.Module, or a whole training script."""
+           format: Annotated[CodeFormat, Query()] = "module") -> Response:
+    """PyTorch code for the graph (an nn.Module, or a whole training script), or an
+    ONNX, TorchScript or exported-program file with fresh weights from its seed."""
     g = graphcheck.parsed(graph, ctx.settings.uploads_dir)
+    if format not in ("module", "script"):
+        graphcheck.valid(graph, ctx.settings.uploads_dir)  # 422 with every error
+        return deploy_response(g, format)
     try:
         code = export_code(g, format)
     except InvalidGraph as exc:

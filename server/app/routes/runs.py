@@ -4,7 +4,7 @@ predictions."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse, Response
@@ -15,6 +15,7 @@ from server.validation import InvalidGraph
 from .. import graphcheck
 from ..checkpoints import Which, checkpoint_path, load_checkpoint
 from ..context import ApiError, Ctx
+from ..deployfiles import deploy_response
 from ..predict import PredictError, predict, validation_samples
 from ..runs import Busy
 from ..schemas import (
@@ -122,6 +123,31 @@ def checkpoint(ctx: Ctx, run_id: RunId, which: Which = "best") -> FileResponse:
     name = f"{run['graph'].get('name') or 'net'}-{run_id}-{path.stem}.pt"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return FileResponse(path, media_type="application/octet-stream", filename=safe)
+
+
+@router.get("/{run_id}/model", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}},
+                       404: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer},
+                       501: {"model": ErrorAnswer}})
+def model_file(ctx: Ctx, run_id: RunId,
+               format: Annotated[Literal["onnx", "torchscript", "exported-program"],
+                                 Query()] = "onnx",
+               which: Which = "best") -> Response:
+    """The trained network as an ONNX, TorchScript or exported-program file."""
+    run = _run(ctx, run_id)
+    path = checkpoint_path(ctx.settings.runs_dir, run_id, which)
+    if path is None:
+        raise ApiError(404, "this run has no checkpoint yet")
+    try:
+        state = load_checkpoint(path)["state_dict"]
+    except Exception:
+        raise ApiError(422, f"the run's {path.stem} checkpoint cannot be read as weights") \
+            from None
+    graph = graphcheck.parsed(run["graph"], ctx.settings.uploads_dir)
+    try:
+        return deploy_response(graph, format, state, label=f"-{run_id[:8]}-{path.stem}")
+    except InvalidGraph as exc:  # the core changed since the run: say so plainly
+        raise graphcheck.invalid(exc) from None
 
 
 @router.get("/{run_id}/code", response_class=Response,

@@ -173,6 +173,12 @@ function renderHeader(run, hasCheckpoint) {
       ? el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint")
       : el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "no checkpoint written yet"),
     el("a", {href: api.codeUrl(run.id), download: `run-${run.id}.py`, "data-testid": "download-code"}, "Script"),
+    ...(hasCheckpoint ? [
+      el("a", {href: api.modelFileUrl(run.id, "onnx"), download: "", "data-testid": "download-onnx",
+               title: "The trained network (best checkpoint) for onnxruntime"}, "ONNX"),
+      el("a", {href: api.modelFileUrl(run.id, "torchscript"), download: "", "data-testid": "download-torchscript",
+               title: "The trained network (best checkpoint) for torch.jit.load"}, "TorchScript"),
+    ] : []),
     el("span", {class: "tp-link", "aria-live": "polite"}));
 }
 
