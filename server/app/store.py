@@ -83,6 +83,17 @@ class Store:
                 self._all.append(db)
         return db
 
+    def release_thread(self) -> None:
+        """Close this thread's connection (a run's thread, as it ends): no fd outlives it."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._lock:
+            if db in self._all:
+                self._all.remove(db)
+        db.close()
+
     def close(self) -> None:
         with self._lock:
             for db in self._all:
