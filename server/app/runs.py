@@ -51,8 +51,8 @@ def storage_problem(exc: BaseException) -> str:
     if code == errno.ENOSPC or "disk is full" in text or "no space" in text:
         return "disk full: the server's data dir has no space left"
     if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text \
-            or "read-only" in text:
-        return "the server's data dir is read-only"
+            or "read-only" in text or "disk i/o error" in text:
+        return "the server's data dir is read-only (or failing): nothing was changed"
     return f"the server cannot write its data ({type(exc).__name__})"
 EPOCH_SKIP = {"type", "seq", "grad_norms", "weight_norms"}
 
@@ -132,6 +132,7 @@ class RunManager:
     # -- runs -------------------------------------------------------------------------
 
     def start(self, graph: Any, graph_dict: dict[str, Any]) -> str:
+        self.store.check_writable()  # a full or read-only disk: refuse before making files
         with self._lock:
             # A run holds its slot until its final status, not until its thread exits.
             if sum(not ar.final_seen for ar in self._active.values()) >= self.settings.max_running:
@@ -178,7 +179,9 @@ class RunManager:
         return not self.is_active(run_id)
 
     def delete(self, run_id: str) -> bool:
-        """Stop (if needed) and forget a run; False if it would not stop."""
+        """Stop (if needed) and forget a run; False if it would not stop. A store that
+        cannot be written raises first, so a refused delete leaves the run running."""
+        self.store.check_writable()
         if self.stop(run_id) and not self.wait(run_id, 15.0):
             return False
         self.store.delete_run(run_id)

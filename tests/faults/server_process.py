@@ -36,10 +36,12 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         env = os.environ | {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.log = self.data_dir.parent / f"server-{self.port}.log"  # read when a test fails
+        log = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port),
              "--data-dir", str(self.data_dir)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=env, stdout=log, stderr=log,
             start_new_session=True)  # its own process group: the server and its workers
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
