@@ -7,6 +7,8 @@ left unfinished as `interrupted`; closing it (uvicorn's shutdown, or leaving a
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,9 +24,11 @@ from .jsontext import SafeJSONResponse
 from .pages import OwnStatic, VendorFiles, vendor_packages
 from .pages import router as page_router
 from .routes import datasets, examples, graphs, health, imports, projects, runs, stream
-from .runs import RunManager
+from .runs import RunManager, storage_problem
 from .settings import Settings
 from .store import Store
+
+WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -49,6 +53,16 @@ def create_app(settings: Settings) -> FastAPI:
     async def api_error(request: Request, exc: ApiError) -> SafeJSONResponse:
         body = {"detail": exc.detail, "errors": exc.errors, **exc.extra}
         return SafeJSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    # A full disk or a read-only data dir refuses writes with 503 and says why; reads
+    # keep working. Other errors are bugs and stay 500s.
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(OSError)
+    async def storage_error(request: Request, exc: Exception) -> SafeJSONResponse:
+        if isinstance(exc, OSError) and exc.errno not in WRITE_ERRNOS:
+            raise exc
+        return SafeJSONResponse({"detail": storage_problem(exc), "errors": []},
+                                status_code=503, headers={"Retry-After": "30"})
 
     for module in (graphs, runs, stream, projects, datasets, examples, imports, health):
         app.include_router(module.router)

@@ -1,12 +1,17 @@
 """The run manager: one thread per training run, storing its events and fanning them out.
 
 Each run's thread polls `TrainingRun` (which trains in its own worker process),
-serializes every event once (finite JSON), appends it to an in-memory pending
-list, pushes it to every viewer's queue, and flushes pending events to SQLite
-in batches (every `flush_interval_s`, or at once on a status event). A viewer
-subscribes under the run's lock and gets (a) the seq up to which SQLite is
-complete and (b) a copy of the pending events; everything later arrives in its
-queue. So stored + pending + live is the whole log, with no gap or duplicate.
+serializes every event once (finite JSON), stores each polled batch in SQLite in
+one transaction, and only then pushes it to every viewer's queue: a viewer never
+holds an event the store could lose, so after a crash (even SIGKILL) a resumed
+viewer finds everything it saw, and the `interrupted` status recovery adds takes
+the next seq, one no viewer holds. A viewer subscribes under the run's lock and
+gets the seq up to which SQLite is complete (plus any events still pending);
+everything later arrives in its queue, with no gap or duplicate.
+
+When the store cannot be written (a full disk, a read-only data dir) the run
+ends `failed` with the reason, its worker is stopped, its slot and viewers are
+released, and its final status is stored as soon as writing works again.
 
 Past `max_running` active runs, `start` raises `Busy` (the API answers 429 with
 Retry-After): a queue would hide work the user cannot see or cancel from the
@@ -15,8 +20,10 @@ page, and the trainer's events (seq 0 = `running`) stay exactly as it sends them
 
 from __future__ import annotations
 
+import errno
 import secrets
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +40,20 @@ from .viewers import Item, Viewer
 
 POLL_S = 0.05
 KILL_AFTER_S = 10.0
+RETRY_STORE_S = 2.0
+STORAGE_ERRORS = (sqlite3.Error, OSError)
+
+
+def storage_problem(exc: BaseException) -> str:
+    """A user's words for a failed write: the disk is full, or the data dir is read-only."""
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "disk is full" in text or "no space" in text:
+        return "disk full: the server's data dir has no space left"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text \
+            or "read-only" in text or "disk i/o error" in text:
+        return "the server's data dir is read-only (or failing): nothing was changed"
+    return f"the server cannot write its data ({type(exc).__name__})"
 EPOCH_SKIP = {"type", "seq", "grad_norms", "weight_norms"}
 
 
@@ -76,6 +97,10 @@ class RunManager:
         self.run_factory = run_factory
         self._active: dict[str, ActiveRun] = {}
         self._lock = threading.Lock()
+        # Final statuses that could not be stored (disk full): run id -> (seq, status, error).
+        self._unsaved: dict[str, tuple[int, str, str]] = {}
+        self._retrier: threading.Thread | None = None
+        self._closing = threading.Event()
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -90,6 +115,7 @@ class RunManager:
 
     def shutdown(self, timeout: float = KILL_AFTER_S + 5.0) -> None:
         """Stop every active run and wait for its final status (`stopped`)."""
+        self._closing.set()
         with self._lock:
             active = list(self._active.values())
         for ar in active:
@@ -106,6 +132,7 @@ class RunManager:
     # -- runs -------------------------------------------------------------------------
 
     def start(self, graph: Any, graph_dict: dict[str, Any]) -> str:
+        self.store.check_writable()  # a full or read-only disk: refuse before making files
         with self._lock:
             # A run holds its slot until its final status, not until its thread exits.
             if sum(not ar.final_seen for ar in self._active.values()) >= self.settings.max_running:
@@ -152,7 +179,9 @@ class RunManager:
         return not self.is_active(run_id)
 
     def delete(self, run_id: str) -> bool:
-        """Stop (if needed) and forget a run; False if it would not stop."""
+        """Stop (if needed) and forget a run; False if it would not stop. A store that
+        cannot be written raises first, so a refused delete leaves the run running."""
+        self.store.check_writable()
         if self.stop(run_id) and not self.wait(run_id, 15.0):
             return False
         self.store.delete_run(run_id)
@@ -196,6 +225,12 @@ class RunManager:
     # -- the run's thread -------------------------------------------------------------
 
     def _drive(self, ar: ActiveRun) -> None:
+        try:
+            self._drive_run(ar)
+        finally:
+            self.store.release_thread()  # this thread's connection: no fd per run
+
+    def _drive_run(self, ar: ActiveRun) -> None:
         error = None
         cancelled_at = None
         try:
@@ -213,6 +248,8 @@ class RunManager:
                     self._flush(ar)
                 if ar.training.done and not events:
                     break
+        except STORAGE_ERRORS as exc:  # events that cannot be stored are never sent
+            error = storage_problem(exc)
         except Exception as exc:  # the trainer's own failures arrive as events; this is ours
             error = f"the server lost the run: {type(exc).__name__}: {exc}"
         finally:
@@ -220,6 +257,11 @@ class RunManager:
                 ar.training.close()
             except Exception:
                 pass  # nothing more to release
+        if error is not None and ar.final_seen and ar.pending:
+            # The trainer's final status was never stored, so never sent: ours replaces it.
+            ar.final_seen = False
+            del ar.pending[:]
+            ar.last_seq = ar.flushed_seq
         if not ar.final_seen:
             status = "stopped" if ar.cancel.is_set() and error is None else "failed"
             self._finish(ar, status, error or "the trainer ended without a final status")
@@ -237,11 +279,8 @@ class RunManager:
                 text = dumps(event)
                 ar.pending.append((seq, text))
                 items.append(Item(seq, text, self._note(ar, event)))
-        # A status change is stored before any viewer hears of it, so a page that
-        # sees `stopped` on the socket reads `stopped` from the API too.
-        if any(e.get("type") == "status" for e in events) or \
-                len(ar.pending) >= self.settings.flush_max_events:
-            self._flush(ar)
+        # Durable before sent: a viewer never holds an event the store could lose.
+        self._flush(ar)
         with ar.lock:
             for viewer in list(ar.viewers):
                 for item in items:
@@ -282,12 +321,22 @@ class RunManager:
                 del ar.pending[: len(batch)]
 
     def _finish(self, ar: ActiveRun, status: str | None, error: str | None) -> None:
-        """Append a final status if one is missing, flush, and retire the run."""
-        if status is not None and not ar.final_seen:
-            event = {"type": "status", "seq": ar.last_seq + 1, "status": status,
-                     "error": error, "time": time.time()}
-            self._publish(ar, [event])
-        self._flush(ar)
+        """Append a final status if one is missing, flush, and retire the run.
+
+        When the store refuses the write, the run is retired all the same (its slot
+        and viewers released) and the final status is stored once writing works."""
+        try:
+            if status is not None and not ar.final_seen:
+                event = {"type": "status", "seq": ar.last_seq + 1, "status": status,
+                         "error": error, "time": time.time()}
+                self._publish(ar, [event])
+            self._flush(ar)
+        except STORAGE_ERRORS as exc:
+            problem = storage_problem(exc)
+            with ar.lock:
+                seq = ar.flushed_seq + 1
+                del ar.pending[:]
+            self._remember_unsaved(ar.id, seq, "failed", problem)
         with self._lock:
             self._active.pop(ar.id, None)
         with ar.lock:
@@ -295,6 +344,46 @@ class RunManager:
             for viewer in ar.viewers:
                 viewer.end()
             ar.viewers.clear()
+
+    def _remember_unsaved(self, run_id: str, seq: int, status: str, error: str) -> None:
+        with self._lock:
+            self._unsaved[run_id] = (seq, status, error)
+            if self._retrier is None or not self._retrier.is_alive():
+                self._retrier = threading.Thread(target=self._store_unsaved, daemon=True,
+                                                 name="store-retry")
+                self._retrier.start()
+
+    def _store_unsaved(self) -> None:
+        """Store the final statuses a full or read-only disk refused, once it can."""
+        try:
+            while not self._closing.wait(RETRY_STORE_S):
+                with self._lock:
+                    waiting = dict(self._unsaved)
+                if not waiting:
+                    return
+                for run_id, (seq, status, error) in waiting.items():
+                    try:
+                        self._store_final(run_id, seq, status, error)
+                    except STORAGE_ERRORS:
+                        break  # still full: try again later
+                    with self._lock:
+                        self._unsaved.pop(run_id, None)
+        finally:
+            self.store.release_thread()
+
+    def unsaved(self) -> dict[str, tuple[int, str, str]]:
+        """Runs whose final status waits for the disk (for tests and the health check)."""
+        with self._lock:
+            return dict(self._unsaved)
+
+    def current(self, run: dict[str, Any]) -> dict[str, Any]:
+        """A stored run row as it really is: a final status the disk refused overrides it."""
+        with self._lock:
+            waiting = self._unsaved.get(run["id"])
+        if waiting is None:
+            return run
+        _, status, error = waiting
+        return run | {"status": status, "error": error}
 
     def _store_final(self, run_id: str, seq: int, status: str, error: str) -> None:
         """Store a final status for a run no thread drives (never started, or orphaned)."""

@@ -83,6 +83,24 @@ class Store:
                 self._all.append(db)
         return db
 
+    def check_writable(self) -> None:
+        """Raise sqlite3.Error unless the database takes a write (a full or read-only disk
+        says so here, before a destructive action is half done)."""
+        with self._conn() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute(f"PRAGMA user_version = {int(version)}")
+
+    def release_thread(self) -> None:
+        """Close this thread's connection (a run's thread, as it ends): no fd outlives it."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._lock:
+            if db in self._all:
+                self._all.remove(db)
+        db.close()
+
     def close(self) -> None:
         with self._lock:
             for db in self._all:

@@ -45,7 +45,7 @@ def _run(ctx: Ctx, run_id: str) -> dict[str, Any]:
     run = ctx.store.get_run(run_id)
     if run is None:
         raise ApiError(404, f"no run {run_id}")
-    return run
+    return ctx.runs.current(run)
 
 
 @router.post("", status_code=201, response_model=RunCreated,
@@ -68,7 +68,7 @@ def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
 @router.get("", response_model=list[RunSummary])
 def list_runs(ctx: Ctx) -> list[dict[str, Any]]:
     """Every run, newest first."""
-    return [_summary(r) for r in ctx.store.list_runs()]
+    return [_summary(ctx.runs.current(r)) for r in ctx.store.list_runs()]
 
 
 @router.get("/{run_id}", response_model=RunDetail)
