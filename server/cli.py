@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _apply_limits(args)
         return args.func(args)
     except UserError as exc:
         print(f"torchcanvas: {exc}", file=sys.stderr)
@@ -92,7 +93,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-host", action="append", default=[],
                    help="an extra Host name to accept (repeatable)")
     p.set_defaults(func=cmd_serve)
+
+    for name, command in sub.choices.items():
+        if name in ("validate", "summary", "export", "train", "serve"):
+            command.add_argument("--max-params", type=int, metavar="N",
+                                 help="refuse networks with more parameters (default 250M; "
+                                      "env TORCHCANVAS_MAX_PARAMS)")
+            command.add_argument("--max-nodes", type=int, metavar="N",
+                                 help="refuse graphs with more nodes (default 2000; "
+                                      "env TORCHCANVAS_MAX_NODES)")
     return parser
+
+
+def _apply_limits(args: argparse.Namespace) -> None:
+    """--max-params/--max-nodes become the environment every part reads (the server's
+    routes and the training worker too), then are checked once here."""
+    import os
+
+    from server.validation import Limits
+
+    for flag, var in (("max_params", "TORCHCANVAS_MAX_PARAMS"),
+                      ("max_nodes", "TORCHCANVAS_MAX_NODES")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            if value < 1:
+                raise UserError(f"--{flag.replace('_', '-')} must be at least 1")
+            os.environ[var] = str(value)
+    try:
+        Limits.from_env()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _load(path: str) -> Graph:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 import heapq
 import math
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -79,8 +80,34 @@ class Validation(BaseModel):
 
 @dataclass(frozen=True)
 class Limits:
-    max_nodes: int = 500
-    max_params: int = 50_000_000
+    """Size limits: settings, not constants (`--max-nodes`/`--max-params` on the command
+    line, TORCHCANVAS_MAX_NODES / TORCHCANVAS_MAX_PARAMS in the environment).
+
+    The defaults take every network of the reference list (VGG-11's 133M parameters
+    are counted on the meta device without allocating); what really limits training is
+    memory, which `server.memory` estimates."""
+
+    max_nodes: int = 2000
+    max_params: int = 250_000_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        env = os.environ if env is None else env
+        return cls(max_nodes=_env_int(env, "TORCHCANVAS_MAX_NODES", cls.max_nodes),
+                   max_params=_env_int(env, "TORCHCANVAS_MAX_PARAMS", cls.max_params))
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").replace("_", "").strip()
+    if not text:
+        return default
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise ValueError(f"{name}={env[name]!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 class InvalidGraph(ValueError):
@@ -137,7 +164,7 @@ def require_valid(graph: Graph | dict, limits: Limits | None = None) -> Analysis
 
 
 def analyze_graph(graph: Graph | dict, limits: Limits | None = None) -> Analysis:
-    limits = limits or Limits()
+    limits = limits or Limits.from_env()
     nodes = graph.get("nodes") if isinstance(graph, dict) else getattr(graph, "nodes", None)
     if isinstance(nodes, list) and len(nodes) > limits.max_nodes:
         # Refuse before pydantic parses every node: 10**5 nodes would take a second.

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from server.catalog import LAYERS, LayerSpec
+from server.catalog import LAYERS, REQUIRED, LayerSpec
 
 # nn class -> catalogue spec, for the classes the catalogue builds itself.
 _BY_CLASS: dict[type, LayerSpec] = {
@@ -38,10 +38,14 @@ def params_of(module: nn.Module, spec: LayerSpec) -> tuple[dict[str, Any] | None
             params["bias"] = getattr(module, "bias", None) is not None
         elif hasattr(module, p.name):
             params[p.name] = getattr(module, p.name)
+    # Params that only a node has (which output an LSTM node returns, a causal mask)
+    # take the catalogue's default: a plain module call is what they default to.
+    full = {p.name: p.default for p in spec.params
+            if p.name not in params and p.default is not REQUIRED} | params
     try:
         with torch.device("meta"):
-            rebuilt = spec.build(params)  # the module's own values: (1, 1) stays a tuple
-    except (TypeError, ValueError, RuntimeError) as exc:
+            rebuilt = spec.build(full)  # the module's own values: (1, 1) stays a tuple
+    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
         return None, f"the catalogue cannot build it: {exc}"
     if repr(rebuilt) != repr(_without_inplace(module, spec)):
         return None, f"options the catalogue's {spec.type} does not have ({module!r})"

@@ -116,7 +116,7 @@ def test_node_limit_refuses_100k_nodes_fast():
     report = validate_graph(graph(nodes))
     assert time.perf_counter() - start < 0.5
     assert not report.valid
-    assert "more than the limit of 500" in report.errors[0].message
+    assert "more than the limit of 2000" in report.errors[0].message
 
 
 def test_node_limit_is_configurable():
