@@ -454,14 +454,16 @@ function initTheme() {
 function initDock() {
   const handle = $("#dock-handle");
   const root = document.documentElement;
-  const setHeight = (px) => {
-    const h = Math.max(32, Math.min(window.innerHeight - 160, px));
-    root.style.setProperty("--dock-h", `${h}px`);
-    handle.setAttribute("aria-valuenow", String(Math.round(h)));
-    localStorage.setItem("torchcanvas:dock", String(h));
+  // The training view sits on the right; its width is the user's (kept across reloads),
+  // never so wide that the canvas drops below a usable 360 px.
+  const setWidth = (px) => {
+    const w = Math.max(320, Math.min(window.innerWidth - 180 - 260 - 360, px));
+    root.style.setProperty("--dock-w", `${w}px`);
+    handle.setAttribute("aria-valuenow", String(Math.round(w)));
+    localStorage.setItem("torchcanvas:dock-w", String(w));
   };
-  const stored = Number(localStorage.getItem("torchcanvas:dock"));
-  if (stored) setHeight(stored);
+  const stored = Number(localStorage.getItem("torchcanvas:dock-w"));
+  if (stored) setWidth(stored);
   const toggle = byTestId("toggle-dock");
   toggle.addEventListener("click", () => {
     const open = toggle.getAttribute("aria-expanded") === "true";
@@ -470,14 +472,14 @@ function initDock() {
   });
   handle.addEventListener("pointerdown", (e) => {
     handle.setPointerCapture(e.pointerId);
-    const move = (ev) => setHeight(window.innerHeight - ev.clientY);
+    const move = (ev) => setWidth(window.innerWidth - ev.clientX);
     handle.addEventListener("pointermove", move);
     handle.addEventListener("pointerup", () => handle.removeEventListener("pointermove", move), { once: true });
   });
   handle.addEventListener("keydown", (e) => {
-    const cur = $("#dock").getBoundingClientRect().height;
-    if (e.key === "ArrowUp") setHeight(cur + 24);
-    if (e.key === "ArrowDown") setHeight(cur - 24);
+    const cur = $("#dock").getBoundingClientRect().width;
+    if (e.key === "ArrowLeft") setWidth(cur + 24);
+    if (e.key === "ArrowRight") setWidth(cur - 24);
   });
 }
 

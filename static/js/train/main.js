@@ -34,7 +34,11 @@ const section = (cls, title) => el("section", {class: `tp-card ${cls}`, "aria-la
 
 const dataCard = section("tp-data", "Data");
 const runCard = section("tp-run", "Train");
+// The live view: progress, the loss, the boundary beside the metric; scrolled to the
+// top of the panel when a run starts, so all of it is on screen while it trains.
 const chartCard = section("tp-charts", "Curves");
+const lossSlot = el("div", {class: "tp-live-loss"});
+const liveRow = el("div", {class: "tp-live-row"});
 const diagCard = section("tp-diagnostics", "Diagnostics");
 const historyCard = el("section", {class: "tp-card tp-history", "aria-label": "Run history"});
 
@@ -46,12 +50,12 @@ const previews = new Map(); // dataset name -> preview samples, for boundary poi
 const picker = new DatasetPicker(dataCard, {onChange: () => syncDiagnostics(), defaults: () => controls.values().data});
 new UploadForm(dataCard, {onUploaded: (upload) => picker.addAndChoose(api.uploadEntry(upload))});
 const controls = new Controls(runCard, {onTrain: train, onStop: stop});
-const progress = new ProgressView(runCard);
-runCard.append(runHeader);
-const charts = new TrainingCharts(chartCard);
+const progress = new ProgressView(chartCard);
+chartCard.append(runHeader, lossSlot, liveRow);
+const charts = new TrainingCharts(lossSlot, liveRow);
 view.charts = charts;
 window.__trainPanel = view; // lets tests drop the socket and inspect the model and charts
-const boundary = new BoundaryView(diagCard);
+const boundary = new BoundaryView(liveRow, {first: true});
 const confusion = new ConfusionView(diagCard);
 const norms = new NormsView(diagCard);
 const tryIt = new TryIt(diagCard);
@@ -85,7 +89,13 @@ async function train() {
     return;
   }
   await openRun(String(created.id), {graph, status: created.status});
+  showLive();
   history.refresh();
+}
+
+/** Scroll the live view to the top of the panel: progress, curves and boundary in sight. */
+function showLive() {
+  root.scrollTo({top: Math.max(0, chartCard.offsetTop - 6)});
 }
 
 async function stop() {
@@ -141,6 +151,7 @@ async function openRun(id, known = null) {
     return;
   }
   controls.setRunning(true);
+  showLive();
   view.stream = new RunStream(run, {
     onEvents: (batch) => { if (view.run === run) render(batch); },
     onState: (state) => { if (view.run === run) setLink(state); },

@@ -40,6 +40,12 @@ export class TryIt {
       if (!this.ctx || this.ctx.mode !== "point") return;
       const point = boundary.toData(e);
       boundary.mark(point);
+      // The answer floats where the user clicked, not in a box further down the panel.
+      const box = boundary.box.getBoundingClientRect();
+      boundary.box.append(this.result);
+      this.result.classList.add("tp-float");
+      this.result.style.left = `${Math.round(e.clientX - box.left + 8)}px`;
+      this.result.style.top = `${Math.round(e.clientY - box.top + 8)}px`;
       this._ask(point);
     });
   }
@@ -48,6 +54,8 @@ export class TryIt {
   setRun(ctx) {
     this.ctx = null;
     this.result.replaceChildren();
+    this.result.classList.remove("tp-float");
+    this.wrap.append(this.result);
     const info = ctx?.dataset;
     if (!ctx || !info || !this.enabled) { this.wrap.hidden = true; return; }
     const shape = info.input_shape || [];
