@@ -46,6 +46,8 @@ async function apiError(res) {
   } catch {
     /* not JSON: keep the status text */
   }
+  // A pattern is for programs, not people: never show the raw regular expression.
+  detail = String(detail).replace(/String should match pattern '[^']*'/g, "has characters that are not allowed");
   return new ApiError(`${res.status}: ${detail}`, res.status, errors);
 }
 

@@ -18,7 +18,7 @@ import { createInspector, markOwnEdit as ownEdit, renderInspector } from "./insp
 import { layoutPositions } from "./layout.js";
 import { renderPalette } from "./palette.js";
 import {
-  autosave, createProjectsDialog, downloadText, fileSafe, projectFromUrl, readAutosave, readGraphFile, setUrlProject,
+  autosave, createProjectsDialog, downloadText, fileSafe, nameProblem, projectFromUrl, readAutosave, readGraphFile, setUrlProject,
 } from "./projects.js";
 import { createExportView } from "./export-view.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
@@ -193,6 +193,13 @@ async function save() {
     input.focus();
     input.setAttribute("aria-invalid", "true");
     toast("Name the project first", "error");
+    return;
+  }
+  const problem = nameProblem(name);
+  if (problem) {
+    input.focus();
+    input.setAttribute("aria-invalid", "true");
+    toast(problem, "error");
     return;
   }
   input.setAttribute("aria-invalid", "false");

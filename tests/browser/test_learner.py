@@ -66,3 +66,135 @@ def test_curves_boundary_and_progress_in_view_while_training(page: Page) -> None
     expect(answer).to_contain_text("Predicted:")
     at = answer.bounding_box()
     assert abs(at["x"] - x) < 60 and abs(at["y"] - y) < 60, (at, x, y)
+
+
+# ---------------------------------------------------------------- rough edges
+
+def edge_ids(page: Page) -> list[str]:
+    """The ids of the edges drawn on the main canvas (the minimap keeps its own copy)."""
+    return page.get_by_test_id("canvas").locator("g.x6-edge").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-cell-id'))")
+
+
+def loss_edges(page: Page) -> list[dict]:
+    """The dashed loss edges on the canvas: where each starts, and whether that node exists."""
+    return page.evaluate("""() => {
+        const root = document.querySelector('[data-testid=canvas]');
+        return [...root.querySelectorAll('g.x6-edge')]
+          .filter(e => e.querySelector('.tc-line-loss'))
+          .map(e => { const d = e.querySelector('path.tc-line').getAttribute('d') || '';
+                      return {id: e.getAttribute('data-cell-id'), d}; });
+    }""")
+
+
+def test_1_dataset_dropdown_follows_the_graph(page: Page) -> None:
+    open_small(page)
+    load_template(page, "circles_mlp")
+    pick = page.get_by_test_id("dataset")
+    expect(pick).to_have_value("circles")
+    pick.select_option("moons")
+    page.get_by_test_id("undo").click()
+    expect(pick).to_have_value("circles")
+    # After New the graph has no dataset: neither has the dropdown.
+    page.get_by_test_id("new").click()
+    expect(pick).to_have_value("")
+    # Choose one, then undo right away: none again, and choosing the same option works again.
+    pick.select_option("circles")
+    page.keyboard.press("Escape")
+    page.locator("body").press("Control+z")
+    expect(pick).to_have_value("")
+    pick.select_option("circles")
+    page.wait_for_function("""async () => (await import('/static/js/graph-state.js'))
+        .currentGraph().data?.dataset === 'circles'""")
+
+
+def test_2_one_loss_edge_follows_the_output(page: Page) -> None:
+    open_small(page)
+    load_template(page, "circles_mlp")
+    expect(page.get_by_test_id("validation")).to_have_attribute("data-state", "valid")
+    assert len(loss_edges(page)) == 1
+    # Insert a Softmax after the output: the loss now hangs on it, one dashed edge only.
+    page.evaluate("""async () => {
+        const gs = await import('/static/js/graph-state.js');
+        const g = gs.currentGraph();
+        g.nodes.push({id: 'soft', type: 'Softmax', params: {}, inputs: ['out'],
+                      ui: {x: 40, y: 700}});
+        gs.loadGraph(g);
+    }""")
+    page.wait_for_timeout(600)
+    ids = edge_ids(page)
+    assert len(ids) == len(set(ids)), ids
+    assert len(loss_edges(page)) == 1, loss_edges(page)
+    # Undo: back to one dashed edge from `out`, none pointing into empty space.
+    page.get_by_test_id("undo").click()
+    page.wait_for_timeout(600)
+    ids = edge_ids(page)
+    assert len(ids) == len(set(ids)), ids
+    assert len(loss_edges(page)) == 1, loss_edges(page)
+    # Another template: still exactly one loss edge, unique ids.
+    load_template(page, "binary_classifier")
+    page.wait_for_timeout(600)
+    ids = edge_ids(page)
+    assert len(ids) == len(set(ids)), ids
+    assert len(loss_edges(page)) <= 1
+
+
+def test_6_project_names_say_what_is_allowed(page: Page) -> None:
+    open_small(page)
+    name = page.get_by_test_id("project-name")
+    name.fill("mine+yours")
+    page.get_by_test_id("project-save").click()
+    toast = page.locator(".toast-error").last
+    expect(toast).to_contain_text("letters, digits")
+    assert "^[" not in toast.text_content() and "pattern" not in toast.text_content()
+    expect(name).to_have_attribute("aria-invalid", "true")
+
+
+def test_12_toolbar_one_row_and_minimap_drop(page: Page) -> None:
+    open_small(page)
+    load_template(page, "seed_cnn")
+    page.get_by_test_id("project-name").fill("a rather long project name")
+    page.get_by_test_id("project-save").click()
+    expect(page.locator("#save-state")).to_have_text("Saved")
+    page.get_by_test_id("palette-Dropout").click()  # an edit: "Unsaved changes" appears
+    expect(page.locator("#save-state")).to_have_text("Unsaved changes")
+    bar = page.locator(".toolbar").bounding_box()
+    assert bar["height"] < 48, bar
+    end = page.get_by_test_id("theme").bounding_box()
+    assert end["x"] + end["width"] <= SMALL["width"]
+    # A layer dropped on the minimap is added (where the view is), not lost.
+    before = page.get_by_test_id("canvas").locator(".tc-node").count()
+    page.get_by_test_id("palette-ReLU").drag_to(page.locator("#minimap"))
+    expect(page.get_by_test_id("canvas").locator(".tc-node")).to_have_count(before + 1)
+    # After resizing the training view, the minimap's viewport still lies inside the minimap.
+    handle = page.locator("#dock-handle")
+    handle.focus()
+    for _ in range(4):
+        handle.press("ArrowRight")
+    page.wait_for_timeout(400)
+    mini = page.locator("#minimap").bounding_box()
+    port = page.locator("#minimap .x6-widget-minimap-viewport").bounding_box()
+    assert port and port["width"] > 4 and port["height"] > 4
+    assert port["x"] >= mini["x"] - 1 and port["x"] + port["width"] <= mini["x"] + mini["width"] + 1
+
+
+def test_13_guide_blocks_in_reach_and_synonyms(page: Page) -> None:
+    open_small(page)
+    # The loss and optimizer blocks are in the palette's first screen, no scrolling.
+    pal = page.locator(".palette").bounding_box()
+    for t in ("CrossEntropyLoss", "Adam"):
+        box = page.get_by_test_id(f"palette-{t}").bounding_box()
+        assert box and box["y"] + box["height"] <= pal["y"] + pal["height"], t
+    # Common other names find the layer.
+    search = page.get_by_test_id("palette-search")
+    for word, hit in (("dense", "Linear"), ("fc", "Linear"), ("conv", "Conv2d"),
+                      ("softmax", "Softmax"), ("fully connected", "Linear")):
+        search.fill(word)
+        expect(page.get_by_test_id(f"palette-{hit}")).to_be_visible()
+    search.fill("")
+    # "?" opens a getting-started guide, not only shortcuts.
+    page.get_by_test_id("help").click()
+    guide = page.get_by_test_id("guide")
+    expect(guide).to_be_visible()
+    for words in ("dataset", "template", "loss", "optimizer", "Train", "curves", "Export"):
+        expect(guide).to_contain_text(words)

@@ -128,7 +128,19 @@ export class DatasetPicker {
   async _followGraph() {
     const entry = this.entryFor(currentGraph().data);
     if (entry && entry !== this.info) await this.show(entry.name);
+    else if (!entry && this.info) this.showNone();
     else this.checkOutput();
+  }
+
+  /** The graph has no dataset (New, undo, a template without one): the dropdown says so. */
+  showNone() {
+    this.info = null;
+    this.preview = null;
+    this.select.value = "";
+    this.infoBox.replaceChildren();
+    this.previewBox.replaceChildren();
+    this.warning.hidden = true;
+    this.onChange?.(null, null);
   }
 
   /** Flag an output width that does not match what the dataset needs. */
