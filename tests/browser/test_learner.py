@@ -198,3 +198,41 @@ def test_13_guide_blocks_in_reach_and_synonyms(page: Page) -> None:
     expect(guide).to_be_visible()
     for words in ("dataset", "template", "loss", "optimizer", "Train", "curves", "Export"):
         expect(guide).to_contain_text(words)
+
+
+def test_5_and_11_uploads_ask_before_switching_and_refuse_plainly(page: Page, tmp_path) -> None:
+    open_small(page)
+    load_template(page, "seed_cnn")  # a CNN on digits: a CSV would leave it invalid
+    page.locator(".tp-upload summary").click()
+    message = page.get_by_test_id("upload-message")
+    # 11: a .txt is not called a CSV, and is not sent.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a,b,label\n1,2,x\n3,4,y\n")
+    page.get_by_test_id("upload").set_input_files(str(notes))
+    expect(message).to_contain_text("notes.txt is not a .csv")
+    expect(page.get_by_test_id("upload-submit")).to_be_disabled()
+    # 11: a refusal names the user's file, never a server path, and the bar is reset.
+    empty = tmp_path / "scores.csv"
+    empty.write_text("a,b,label\n")
+    page.get_by_test_id("upload").set_input_files(str(empty))
+    page.get_by_test_id("upload-submit").click()
+    expect(message).to_contain_text("refused")
+    text = message.text_content()
+    assert "scores.csv" in text and "/" not in text and "uploads" not in text, text
+    expect(page.get_by_test_id("upload-progress")).to_be_hidden()
+    # 5: a good CSV is added, but the project keeps its dataset until the user says so.
+    rows = ["f1,f2,kind"] + [f"{i % 7},{i % 3},{'yes' if i % 2 else 'no'}" for i in range(60)]
+    good = tmp_path / "pets.csv"
+    good.write_text("\n".join(rows) + "\n")
+    page.get_by_test_id("upload").set_input_files(str(good))
+    page.get_by_test_id("upload-submit").click()
+    expect(message).to_contain_text("Added dataset", timeout=15_000)
+    use = page.get_by_test_id("upload-use")
+    expect(use).to_be_visible()
+    page.wait_for_timeout(500)
+    graph = page.evaluate("async () => (await import('/static/js/graph-state.js')).currentGraph()")
+    assert graph["data"]["dataset"] == "digits"
+    assert graph["nodes"][0]["params"]["shape"] == [1, 8, 8]
+    expect(page.get_by_test_id("dataset")).to_have_value("digits")
+    use.click()
+    expect(page.get_by_test_id("dataset")).to_have_value("pets")

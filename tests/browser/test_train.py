@@ -278,6 +278,7 @@ def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
     expect(page.get_by_test_id("upload-label")).to_have_value("kind")
     page.get_by_test_id("upload-submit").click()
     expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
+    page.get_by_test_id("upload-use").click()  # the project had a dataset: switching is asked
     expect(page.get_by_test_id("dataset")).to_have_value("pets")
     graph = graph_json(page)
     assert graph["data"]["dataset"] == "csv"
@@ -323,6 +324,7 @@ def test_zip_of_class_folders_uploads_with_progress_and_preview(page: Page, tmp_
     page.get_by_test_id("upload-submit").click()
     expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
     expect(page.get_by_test_id("upload-progress")).to_have_js_property("value", 1)
+    page.get_by_test_id("upload-use").click()
     expect(page.get_by_test_id("dataset")).to_have_value("shades")
     expect(page.get_by_test_id("dataset-preview").locator("canvas").first).to_be_visible(
         timeout=30_000)

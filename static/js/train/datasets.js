@@ -79,11 +79,10 @@ export class DatasetPicker {
     if (this.info) this.select.value = this.info.name;
   }
 
-  /** Add a dataset the server just accepted (an upload) and choose it. */
-  async addAndChoose(info) {
+  /** Add a dataset the server just accepted (an upload) to the list, without choosing it. */
+  add(info) {
     this.datasets = this.datasets.filter((d) => d.name !== info.name).concat([info]);
     this._fillSelect();
-    await this.choose(info.name);
   }
 
   /** The user chose a dataset: show it and write it into the graph. */

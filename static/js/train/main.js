@@ -48,7 +48,11 @@ const view = {run: null, stream: null, compare: null, totalEpochs: null, dataset
 const previews = new Map(); // dataset name -> preview samples, for boundary points
 
 const picker = new DatasetPicker(dataCard, {onChange: () => syncDiagnostics(), defaults: () => controls.values().data});
-new UploadForm(dataCard, {onUploaded: (upload) => picker.addAndChoose(api.uploadEntry(upload))});
+new UploadForm(dataCard, {
+  onUploaded: (upload) => picker.add(api.uploadEntry(upload)),
+  onUse: (upload) => picker.choose(api.uploadEntry(upload).name),
+  canSwitch: () => !currentGraph().data?.dataset,
+});
 const controls = new Controls(runCard, {onTrain: train, onStop: stop});
 const progress = new ProgressView(chartCard);
 chartCard.append(runHeader, lossSlot, liveRow);
