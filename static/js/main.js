@@ -33,6 +33,36 @@ let validation = null;
 let project = null;
 let clipboard = null;
 let pasteCount = 0;
+// The server's copy of the open project (stable JSON), or null when not known: "Saved"
+// is shown only while the canvas equals it.
+let serverCopy = null;
+
+/** JSON with sorted keys, so two copies of one graph compare equal whatever their key order. */
+function stableJson(value) {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+const canvasJson = () => stableJson(serializeGraph(store.get()));
+
+function showSaveState() {
+  const text = !project ? "Not saved" : serverCopy !== null && canvasJson() === serverCopy ? "Saved" : "Unsaved changes";
+  $("#save-state").textContent = text;
+}
+
+/** Learn what the server holds for `name` (after opening an autosave), then say whether it matches. */
+async function fetchServerCopy(name) {
+  try {
+    const g = withPositions(await getProject(name));
+    if (project === name) serverCopy = stableJson(serializeGraph(g));
+  } catch {
+    if (project === name) serverCopy = null; // not on the server (any more): unsaved
+  }
+  showSaveState();
+}
 
 // -- feedback ------------------------------------------------------------------------------
 
@@ -168,6 +198,7 @@ function setSelection(ids) {
 
 function openGraph(graph, { name = null, undoable = false } = {}) {
   const g = withPositions(graph);
+  if (name !== project) serverCopy = null;
   project = name;
   byTestId("project-name").value = name || "";
   setUrlProject(name);
@@ -180,6 +211,8 @@ function openGraph(graph, { name = null, undoable = false } = {}) {
 async function openProject(name) {
   try {
     openGraph(await getProject(name), { name });
+    serverCopy = canvasJson();
+    showSaveState();
     toast(`Opened ${name}`);
   } catch (err) {
     toast(`Cannot open ${name}: ${err.message}`, "error");
@@ -204,11 +237,13 @@ async function save() {
   }
   input.setAttribute("aria-invalid", "false");
   try {
+    const sent = canvasJson();
     await saveProject(name, serializeGraph(store.get()));
     project = name;
+    serverCopy = sent;
     setUrlProject(name);
     autosave(project, serializeGraph(store.get()));
-    $("#save-state").textContent = "Saved";
+    showSaveState();
     document.title = `${name} · torchcanvas`;
     toast(`Saved ${name}`);
   } catch (err) {
@@ -301,8 +336,7 @@ async function start() {
     autosave(project, serializeGraph(g));
     byTestId("undo").disabled = !store.canUndo();
     byTestId("redo").disabled = !store.canRedo();
-    if (reason !== "reset") $("#save-state").textContent = project ? "Unsaved changes" : "Not saved";
-    else $("#save-state").textContent = project ? "Saved" : "";
+    showSaveState();
     document.title = `${project || g.name || "Net"} · torchcanvas`;
   });
 
@@ -315,12 +349,15 @@ async function start() {
         project = to;
         byTestId("project-name").value = to;
         setUrlProject(to);
+        showSaveState();
       }
     },
     onDeleted: (name) => {
       if (project === name) {
         project = null;
+        serverCopy = null;
         setUrlProject(null);
+        showSaveState();
       }
     },
     toast,
@@ -429,11 +466,13 @@ async function start() {
     });
   }
 
-  // What to show first: the autosave (same project), else the named project, else a template.
+  // What to show first: the autosave (same project, or any when the URL names none: never
+  // lose an edit to a template), else the named project, else a template.
   const named = projectFromUrl();
   const saved = readAutosave();
-  if (saved && (saved.project || null) === named) {
-    openGraph(saved.graph, { name: named });
+  if (saved && ((saved.project || null) === named || !named)) {
+    openGraph(saved.graph, { name: saved.project || null });
+    if (saved.project) fetchServerCopy(saved.project);
   } else if (named) {
     await openProject(named);
   } else {

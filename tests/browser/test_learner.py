@@ -236,3 +236,31 @@ def test_5_and_11_uploads_ask_before_switching_and_refuse_plainly(page: Page, tm
     expect(page.get_by_test_id("dataset")).to_have_value("digits")
     use.click()
     expect(page.get_by_test_id("dataset")).to_have_value("pets")
+
+
+def test_3_never_lose_an_edit_and_saved_means_the_server_has_it(page: Page) -> None:
+    open_small(page)
+    load_template(page, "circles_mlp")
+    state = page.locator("#save-state")
+    page.get_by_test_id("project-name").fill("keepme")
+    page.get_by_test_id("project-save").click()
+    expect(state).to_have_text("Saved")
+    page.get_by_test_id("palette-Dropout").click()  # an edit after saving
+    expect(state).to_have_text("Unsaved changes")
+    page.wait_for_timeout(400)  # the autosave is written
+    # The plain URL: the edit comes back (no template over it), still marked unsaved.
+    open_small(page, "/")
+    expect(page.get_by_test_id("canvas").get_by_test_id("node-dropout_1")).to_be_attached()
+    expect(page.get_by_test_id("project-name")).to_have_value("keepme")
+    expect(state).to_have_text("Unsaved changes")
+    # Reloading the project URL with unsaved changes does not read "Saved".
+    open_small(page, "/?project=keepme")
+    expect(page.get_by_test_id("canvas").get_by_test_id("node-dropout_1")).to_be_attached()
+    expect(state).to_have_text("Unsaved changes")
+    page.get_by_test_id("project-save").click()
+    expect(state).to_have_text("Saved")
+    # Undo back to what the server has reads "Saved" again.
+    page.get_by_test_id("palette-ReLU").click()
+    expect(state).to_have_text("Unsaved changes")
+    page.get_by_test_id("undo").click()
+    expect(state).to_have_text("Saved")
