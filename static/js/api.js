@@ -157,13 +157,16 @@ export function uploadDataset(file, fields, onProgress) {
   });
 }
 
-export const createRun = (graph) => request("POST", "/api/runs", { body: graph });
+/** Start a run; `project` (the editor's open project) names and groups it in the history. */
+export const createRun = (graph, project = null) =>
+  request("POST", `/api/runs${project ? `?project=${enc(project)}` : ""}`, { body: graph });
+export const renameRun = (id, label) => request("PATCH", `/api/runs/${enc(id)}`, { body: { label } });
 export const listRuns = () => request("GET", "/api/runs");
 export const getRun = (id) => request("GET", `/api/runs/${enc(id)}`);
 export const runEvents = (id, after = -1) => request("GET", `/api/runs/${enc(id)}/events?after=${after}`);
 export const stopRun = (id) => request("POST", `/api/runs/${enc(id)}/stop`);
 export const deleteRun = (id) => request("DELETE", `/api/runs/${enc(id)}`);
-export const checkpointUrl = (id) => `/api/runs/${enc(id)}/checkpoint`;
+export const checkpointUrl = (id, which = "best") => `/api/runs/${enc(id)}/checkpoint?which=${which}`;
 export const codeUrl = (id) => `/api/runs/${enc(id)}/code`;
 export const predict = (id, input) => request("POST", `/api/runs/${enc(id)}/predict`, { body: { input } });
 /** The first `n` validation samples of a run's split with the model's class probabilities. */

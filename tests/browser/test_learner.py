@@ -264,3 +264,64 @@ def test_3_never_lose_an_edit_and_saved_means_the_server_has_it(page: Page) -> N
     expect(state).to_have_text("Unsaved changes")
     page.get_by_test_id("undo").click()
     expect(state).to_have_text("Saved")
+
+
+def _api_run(page: Page, project: str, epochs: int = 2) -> str:
+    """Train the circles MLP through the API for `project`; wait until it is final."""
+    graph = page.evaluate("""async () => {
+        const t = (await (await fetch('/api/examples')).json()).find(e => e.name === 'circles_mlp');
+        return t.graph; }""")
+    graph["training"] = {**graph.get("training", {}), "epochs": epochs}
+    for _ in range(100):  # a run that just ended may hold its slot a moment longer
+        answer = page.request.post(f"/api/runs?project={project}", data=graph)
+        if answer.status != 429:
+            break
+        page.wait_for_timeout(200)
+    assert answer.ok, answer.text()
+    run = answer.json()["id"]
+    for _ in range(600):
+        if page.request.get(f"/api/runs/{run}").json()["status"] in FINAL:
+            return run
+        page.wait_for_timeout(200)
+    raise AssertionError(f"run {run} did not end")
+
+
+def test_8_and_14_runs_have_human_names_a_filter_a_rename_and_both_checkpoints(
+        page: Page) -> None:
+    open_small(page)
+    first = _api_run(page, "p8")
+    second = _api_run(page, "other8")
+    open_small(page)
+    runs = page.get_by_test_id("runs")
+    mine = runs.get_by_test_id(f"run-{first}")
+    expect(mine).to_contain_text("p8 · circles #1")
+    expect(runs.get_by_test_id(f"run-{second}")).to_contain_text("other8 · circles #1")
+    # Filter by project.
+    page.get_by_test_id("runs-filter").select_option("p8")
+    expect(runs.get_by_test_id(f"run-{second}")).to_have_count(0)
+    expect(mine).to_be_visible()
+    # Rename a run; the name stays after a reload.
+    mine.get_by_test_id(f"rename-{first}").click()
+    box = mine.get_by_role("textbox")
+    box.fill("wide net")
+    box.press("Enter")
+    expect(runs.get_by_test_id(f"run-{first}")).to_contain_text("wide net")
+    open_small(page)
+    expect(page.get_by_test_id("runs").get_by_test_id(f"run-{first}")).to_contain_text("wide net")
+    # Compare: the legend names runs as people do, not by hex ids.
+    if page.get_by_test_id(f"open-{second}").is_enabled():
+        page.get_by_test_id(f"open-{second}").click()
+    page.get_by_test_id(f"compare-{first}").click()
+    legend = page.get_by_test_id("chart-loss").locator(".u-legend")
+    expect(legend).to_contain_text("wide net")
+    expect(legend).to_contain_text("other8 · circles #1")
+    assert first not in legend.text_content()
+    # 14: the open run offers its best and its last checkpoint, each saying which epoch.
+    best = page.get_by_test_id("download-checkpoint-best")
+    last = page.get_by_test_id("download-checkpoint-last")
+    expect(best).to_contain_text("Best")
+    expect(best).to_contain_text("epoch")
+    expect(last).to_contain_text("Last")
+    expect(last).to_contain_text("epoch 2")
+    assert best.get_attribute("href").endswith("which=best")
+    assert last.get_attribute("href").endswith("which=last")

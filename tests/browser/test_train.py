@@ -98,7 +98,7 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     expect(item).to_contain_text("digits")
 
     with page.expect_download() as download:
-        page.get_by_test_id("download-checkpoint").click()
+        page.get_by_test_id("download-checkpoint-best").click()
     path = tmp_path / "ckpt.pt"
     download.value.save_as(path)
     checkpoint = torch.load(path, weights_only=True)
@@ -223,8 +223,9 @@ def test_boundary_heatmap_renders_for_circles(page: Page) -> None:
         others = [other]
     page.get_by_test_id(f"compare-{others[0]}").click()
     legend = page.get_by_test_id("chart-loss").locator(".u-legend")
-    expect(legend).to_contain_text(f"#{others[0]}")
-    expect(legend).to_contain_text(f"#{this}")
+    titles = {r["id"]: r["title"] for r in page.request.get("/api/runs").json()}
+    expect(legend).to_contain_text(titles[others[0]])
+    expect(legend).to_contain_text(titles[this])
 
 
 def test_dataset_sets_input_shape_and_flags_output_width(page: Page) -> None:

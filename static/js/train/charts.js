@@ -228,8 +228,9 @@ export class TrainingCharts {
       this.loss.setLog(true);
     }
     const cmp = this.compare;
-    const tag = cmp ? ` (#${run.id})` : "";
-    const ctag = cmp ? ` (#${cmp.id})` : "";
+    // Overlaid runs are told apart by the names people gave them, not by hex ids.
+    const tag = cmp ? ` (${run.title || `#${run.id}`})` : "";
+    const ctag = cmp ? ` (${cmp.title || `#${cmp.id}`})` : "";
     const c = palette();
 
     // Loss: the step curve with the epoch means on the same x.

@@ -65,7 +65,17 @@ const norms = new NormsView(diagCard);
 const tryIt = new TryIt(diagCard);
 const gallery = new Gallery(diagCard);
 tryIt.useBoundary(boundary);
-const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore, onDelete: removeRun});
+const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore, onDelete: removeRun,
+  onRenamed: (id) => renamed(id)});
+
+/** A run got a new name: the header and the chart legends say it. */
+function renamed(id) {
+  const title = history.runs.find((r) => String(r.id) === id)?.title;
+  if (!title) return;
+  if (view.run?.id === id) { view.run.title = title; refreshHeader(view.run); }
+  if (view.compare?.id === id) view.compare.title = title;
+  if (view.run) charts.show(view.run, view.compare);
+}
 
 root.classList.add("tp-train");
 root.replaceChildren(dataCard, runCard, historyCard, chartCard, diagCard);
@@ -86,7 +96,7 @@ async function train() {
   controls.setRunning(true);
   let created;
   try {
-    created = await api.createRun(graph);
+    created = await api.createRun(graph, new URLSearchParams(location.search).get("project"));
   } catch (err) {
     controls.setRunning(false);
     controls.showError(err.status === 429 ? `Another run is training: ${errorText(err)}` : `Cannot train: ${errorText(err)}`);
@@ -130,6 +140,7 @@ async function openRun(id, known = null) {
     catch (err) { controls.showError(`Cannot open run ${id}: ${errorText(err)}`); return; }
   }
   const run = new RunModel(id, meta);
+  run.title = meta.title || null;
   view.run = run;
   view.totalEpochs = meta.graph?.training?.epochs ?? null;
   // Uploads are trained through `csv`/`imagefolder` + params: name them as the user does.
@@ -180,14 +191,34 @@ function setLink(state) {
   if (badge) badge.textContent = state === "reconnecting" ? "connection lost, reconnecting…" : "";
 }
 
-/** The open run's name and downloads; the checkpoint link only once the server has one. */
+/** The epoch whose weights `best.pt` holds: the lowest validation loss (else training loss). */
+function bestEpoch(run) {
+  let best = null;
+  run.epochs.forEach((e, i) => {
+    const v = e.val_loss ?? e.train_loss;
+    if (Number.isFinite(v) && (best === null || v < best.v)) best = {v, epoch: e.epoch ?? i + 1};
+  });
+  return best?.epoch ?? null;
+}
+
+const fileSafe = (text) => String(text).replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^_+|_+$/g, "") || "run";
+
+/** The open run's name and downloads: its best and its last checkpoint, each saying which epoch. */
 function renderHeader(run, hasCheckpoint) {
+  const name = run.title || `#${run.id}`;
+  const file = fileSafe(name);
+  const last = run.epochs.length ? run.epochs[run.epochs.length - 1].epoch ?? run.epochs.length : null;
+  const best = bestEpoch(run);
+  const checkpoint = (which, epoch) => el("a", {href: api.checkpointUrl(run.id, which),
+    download: `${file}-${which}${epoch ? `-epoch${epoch}` : ""}.pt`, "data-testid": `download-checkpoint-${which}`,
+    title: which === "best" ? "The weights of the epoch with the lowest validation loss" : "The weights after the last epoch"},
+  `${which === "best" ? "Best" : "Last"} weights${epoch ? ` (epoch ${epoch})` : ""}`);
   runHeader.replaceChildren(
-    el("span", {class: "tp-run-id"}, `Run #${run.id}${view.dataset ? ` on ${view.dataset}` : ""}`),
-    hasCheckpoint
-      ? el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint")
-      : el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "no checkpoint written yet"),
-    el("a", {href: api.codeUrl(run.id), download: `run-${run.id}.py`, "data-testid": "download-code"}, "Script"),
+    el("span", {class: "tp-run-id", "data-testid": "run-title"}, `Run ${name}`),
+    ...(hasCheckpoint
+      ? [checkpoint("best", best), checkpoint("last", last)]
+      : [el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "no checkpoint written yet")]),
+    el("a", {href: api.codeUrl(run.id), download: `${file}.py`, "data-testid": "download-code"}, "Script"),
     el("span", {class: "tp-link", "aria-live": "polite"}));
 }
 
@@ -229,7 +260,7 @@ function render(batch) {
   if (kinds.has("step") || kinds.has("epoch") || kinds.has("status")) charts.refresh();
   if (kinds.has("epoch")) {
     norms.show(run.lastEpoch);
-    if (!runHeader.querySelector("[data-testid=download-checkpoint]")) refreshHeader(run);
+    refreshHeader(run); // the epochs named on the checkpoint links moved on
   }
   if (kinds.has("boundary") && run.boundary) { boundary.setVisible(true); boundary.setBoundary(run.boundary); }
   if (kinds.has("confusion") && run.confusion) { confusion.setVisible(true); confusion.show(run.confusion); }
@@ -274,6 +305,7 @@ async function compareWith(id) {
   view.compare = null;
   if (id) {
     const other = new RunModel(id);
+    other.title = history.runs.find((r) => String(r.id) === String(id))?.title || null;
     try {
       await loadEvents(other);
       view.compare = other;
