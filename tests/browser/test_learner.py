@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .editor import load_template, open_editor
+from .editor import load_template, open_editor, select
 
 pytestmark = pytest.mark.browser
 
@@ -325,3 +325,40 @@ def test_8_and_14_runs_have_human_names_a_filter_a_rename_and_both_checkpoints(
     expect(last).to_contain_text("epoch 2")
     assert best.get_attribute("href").endswith("which=best")
     assert last.get_attribute("href").endswith("which=last")
+
+
+def _graph(page: Page) -> dict:
+    return page.evaluate("async () => (await import('/static/js/graph-state.js')).currentGraph()")
+
+
+def test_10_undo_follows_what_the_user_sees(page: Page) -> None:
+    open_small(page)
+    load_template(page, "circles_mlp")
+    select(page, "fc1")
+    field = page.get_by_test_id("inspector").get_by_test_id("param-out_features")
+    field.fill("12")
+    field.press("Tab")
+    # A run setting after a canvas edit: Ctrl+Z on the canvas undoes the canvas edit,
+    # and the epochs box and the graph keep what the box shows.
+    epochs = page.get_by_test_id("epochs")
+    epochs.fill("7")
+    epochs.press("Tab")
+    page.get_by_test_id("canvas").click(position={"x": 30, "y": 30})
+    page.keyboard.press("Control+z")
+    page.wait_for_timeout(300)
+    graph = _graph(page)
+    assert next(n for n in graph["nodes"] if n["id"] == "fc1")["params"]["out_features"] == 8
+    assert graph["training"]["epochs"] == 7
+    expect(epochs).to_have_value("7")
+    # Undo inside a text box is the graph's undo: no new step, the box shows the graph.
+    select(page, "fc1")
+    field = page.get_by_test_id("inspector").get_by_test_id("param-out_features")
+    field.fill("16")
+    page.wait_for_timeout(1300)  # past the typing coalesce window
+    field.press("Control+z")
+    page.wait_for_timeout(300)
+    assert next(n for n in _graph(page)["nodes"] if n["id"] == "fc1")["params"]["out_features"] == 8
+    expect(page.get_by_test_id("inspector").get_by_test_id("param-out_features")).to_have_value("8")
+    expect(page.get_by_test_id("redo")).to_be_enabled()
+    page.get_by_test_id("redo").click()
+    assert next(n for n in _graph(page)["nodes"] if n["id"] == "fc1")["params"]["out_features"] == 16

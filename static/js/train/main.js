@@ -104,7 +104,8 @@ async function train() {
   }
   await openRun(String(created.id), {graph, status: created.status});
   showLive();
-  history.refresh();
+  await history.refresh();
+  renamed(String(created.id)); // the server named the new run: header and legends say it
 }
 
 /** Scroll the live view to the top of the panel: progress, curves and boundary in sight. */
