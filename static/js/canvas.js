@@ -54,9 +54,9 @@ function nodeElement(d) {
   if (d.shape !== undefined) el.append(span("tc-node-shape", d.shape, "div"));
   if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
   if (d.message) {
-    const msg = span("tc-node-msg", d.message, "div");
-    msg.title = d.message;
-    el.append(msg);
+    // The card has room for one line: the whole message is its tooltip (and in the inspector).
+    el.append(span("tc-node-msg", d.message, "div"));
+    el.title = d.message;
   }
   el.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " ") {

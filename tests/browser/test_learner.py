@@ -362,3 +362,32 @@ def test_10_undo_follows_what_the_user_sees(page: Page) -> None:
     expect(page.get_by_test_id("redo")).to_be_enabled()
     page.get_by_test_id("redo").click()
     assert next(n for n in _graph(page)["nodes"] if n["id"] == "fc1")["params"]["out_features"] == 16
+
+
+def test_9_messages_speak_to_the_learner_and_are_read_whole(page: Page) -> None:
+    open_small(page)
+    page.get_by_test_id("new").click()
+    problems = page.locator("#problems")
+    expect(problems).to_contain_text("the canvas is empty")
+    assert "consumers" not in problems.text_content() and "`output`" not in problems.text_content()
+    load_template(page, "circles_mlp")
+    expect(page.get_by_test_id("validation")).to_have_attribute("data-state", "valid")
+    # Cut one link (fc1 -> act1): the messages point at the missing link, not at every layer.
+    page.evaluate("""async () => {
+        const gs = await import('/static/js/graph-state.js');
+        gs.store.apply('setInputs', {id: 'act1', inputs: []}); }""")
+    expect(page.get_by_test_id("validation")).to_have_attribute("data-state", "invalid")
+    items = problems.locator("li")
+    expect(items).to_have_count(2)
+    text = problems.text_content()
+    assert "act1" in text and "fc1" in text and "connect" in text.lower(), text
+    # The whole message on hover (the card's tooltip) and in the inspector.
+    card = page.get_by_test_id("canvas").get_by_test_id("node-fc1")
+    full = page.evaluate("""async () => {
+        const r = await fetch('/api/graphs/validate', {method: 'POST',
+          headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify((await import('/static/js/graph-state.js')).currentGraph())});
+        return (await r.json()).nodes.fc1.errors[0].message; }""")
+    assert card.get_attribute("title") and full in card.get_attribute("title")
+    select(page, "fc1")
+    expect(page.get_by_test_id("inspector").get_by_test_id("inspector-messages")).to_contain_text(full)
