@@ -7,7 +7,7 @@
  * through graph-state.js's currentGraph / loadGraph / onGraphChange.
  */
 
-import { getCatalog, getProject, saveProject } from "./api.js";
+import { getCatalog, getProject, listDatasets, saveProject } from "./api.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
@@ -380,9 +380,17 @@ async function start() {
   } catch (err) {
     toast(`Templates unavailable: ${err.message}`, "error");
   }
+  // Which datasets this server cannot read now (MNIST offline), to mark their templates.
+  const unavailable = {};
+  try {
+    for (const d of await listDatasets()) if (d.available === false) unavailable[d.name] = d.how_to_get;
+  } catch {
+    /* the list is a hint only */
+  }
   renderTemplates({
     list: byTestId("templates"),
     templates,
+    unavailable,
     onPick: (t) => {
       $("#templates-dialog").close();
       openGraph(t.graph, { undoable: true });

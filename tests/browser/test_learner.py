@@ -361,7 +361,8 @@ def test_10_undo_follows_what_the_user_sees(page: Page) -> None:
     expect(page.get_by_test_id("inspector").get_by_test_id("param-out_features")).to_have_value("8")
     expect(page.get_by_test_id("redo")).to_be_enabled()
     page.get_by_test_id("redo").click()
-    assert next(n for n in _graph(page)["nodes"] if n["id"] == "fc1")["params"]["out_features"] == 16
+    fc1 = next(n for n in _graph(page)["nodes"] if n["id"] == "fc1")
+    assert fc1["params"]["out_features"] == 16
 
 
 def test_9_messages_speak_to_the_learner_and_are_read_whole(page: Page) -> None:
@@ -391,3 +392,22 @@ def test_9_messages_speak_to_the_learner_and_are_read_whole(page: Page) -> None:
     assert card.get_attribute("title") and full in card.get_attribute("title")
     select(page, "fc1")
     expect(page.get_by_test_id("inspector").get_by_test_id("inspector-messages")).to_contain_text(full)
+
+
+def test_7_unavailable_datasets_are_marked_and_refused_before_training(
+        page: Page, tmp_path, monkeypatch) -> None:
+    # An empty data folder: MNIST is not on this machine (the server reads it per request).
+    monkeypatch.setenv("TORCHCANVAS_DATA", str(tmp_path))
+    open_small(page)
+    page.get_by_test_id("templates-button").click()
+    expect(page.get_by_test_id("template-seed_mlp")).to_contain_text("mnist is not downloaded")
+    expect(page.get_by_test_id("template-seed_cnn")).not_to_contain_text("not downloaded")
+    page.get_by_test_id("template-seed_mlp").click()
+    expect(page.get_by_test_id("dataset").locator("option:checked")).to_contain_text(
+        "not downloaded")
+    runs_before = len(page.request.get("/api/runs").json())
+    page.get_by_test_id("train").click()
+    error = page.get_by_test_id("train-error")
+    expect(error).to_contain_text("torchcanvas download mnist")
+    assert str(tmp_path) not in error.text_content()
+    assert len(page.request.get("/api/runs").json()) == runs_before

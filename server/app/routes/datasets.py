@@ -16,6 +16,7 @@ from server.datasets import (
     dataset_catalog,
     describe_dataset,
     preview_dataset,
+    unavailable,
 )
 
 from .. import graphcheck, uploads
@@ -28,8 +29,13 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 @router.get("", response_model=DatasetList)
 def list_datasets(ctx: Ctx) -> dict[str, Any]:
-    """Built-in datasets, then uploads (use an upload's `dataset` and `params` in a graph)."""
-    return {"datasets": dataset_catalog(), "uploads": ctx.store.list_datasets()}
+    """Built-in datasets, then uploads (use an upload's `dataset` and `params` in a graph).
+
+    `available` says whether a built-in set can be read here now; when it cannot,
+    `how_to_get` says how (MNIST and the other downloads, on an offline server)."""
+    sets = [d | {"available": (why := unavailable(d["name"])) is None, "how_to_get": why}
+            for d in dataset_catalog()]
+    return {"datasets": sets, "uploads": ctx.store.list_datasets()}
 
 
 @router.get("/{name}/preview")

@@ -75,7 +75,8 @@ export class DatasetPicker {
     const names = {"2d": "2-D points", image: "Images", tabular: "Tables", upload: "Uploaded", other: "Other"};
     this.select.replaceChildren(el("option", {value: ""}, "Choose a dataset…"),
       ...Object.entries(groups).map(([kind, list]) => el("optgroup", {label: names[kind] || kind},
-        list.map((d) => el("option", {value: d.name}, `${d.name}${d.task ? ` (${TASK_WORDS[d.task] || d.task})` : ""}`)))));
+        list.map((d) => el("option", {value: d.name, title: d.how_to_get || null},
+          `${d.name}${d.task ? ` (${TASK_WORDS[d.task] || d.task})` : ""}${d.available === false ? " (not downloaded)" : ""}`)))));
     if (this.info) this.select.value = this.info.name;
   }
 

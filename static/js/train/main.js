@@ -91,6 +91,12 @@ async function train() {
     controls.showError("Choose a dataset first.");
     return;
   }
+  const entry = picker.entryFor(graph.data);
+  if (entry?.available === false) {
+    // Refused here, not after a failed download minutes into the run.
+    controls.showError(entry.how_to_get || `${entry.name} is not available on this server.`);
+    return;
+  }
   graph.data = {...graph.data, ...values.data};
   graph.training = {...(graph.training || {}), ...values.training};
   controls.setRunning(true);
