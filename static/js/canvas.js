@@ -222,7 +222,7 @@ export function createCanvas({ container, minimap, on }) {
  * training view left its viewport box computed from the old size).
  */
 function useMinimap(container, box) {
-  const plugin = new MiniMap({ container: box, width: 180, height: 120, padding: 10 });
+  const plugin = new MiniMap({ container: box, width: 150, height: 100, padding: 8 });
   graph.use(plugin);
   const refit = () => requestAnimationFrame(() => {
     plugin.targetGraph?.zoomToFit?.();
@@ -402,10 +402,16 @@ export function fit() {
   if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1, minScale: 0.1 });
 }
 
+/** The canvas's size in screen pixels (null before it is laid out). */
+export function viewSize() {
+  const el = graph?.container;
+  return el && el.clientWidth > 0 ? { width: el.clientWidth, height: el.clientHeight } : null;
+}
+
 /** Fit when the text stays readable; otherwise show the top (the inputs) at a readable zoom. */
 export function fitReadable() {
   if (!graph.getNodes().length) return;
-  const min = 0.7;
+  const min = 0.6; // 13 px titles read at about 8 px: the least that stays legible
   graph.zoomToFit({ padding: 32, maxScale: 1, minScale: min });
   if (graph.zoom() <= min + 1e-3) {
     graph.positionContent("top");

@@ -79,6 +79,7 @@ function toast(message, level = "info") {
 
 const layoutSizes = () => ({
   nodeW: canvas.NODE_W, nodeH: canvas.NODE_H, blockW: canvas.BLOCK_W, blockH: canvas.BLOCK_H,
+  view: canvas.viewSize(), // long networks wrap into columns that fit this
 });
 
 /** Give every node and block a position: lay out when nodes lack one. */
@@ -185,7 +186,7 @@ function layout() {
   const g = store.get();
   const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, validation) });
   store.apply("move", { positions }, { reason: "layout" });
-  requestAnimationFrame(() => canvas.fit());
+  requestAnimationFrame(() => canvas.fitReadable());
 }
 
 function setSelection(ids) {

@@ -411,3 +411,40 @@ def test_7_unavailable_datasets_are_marked_and_refused_before_training(
     expect(error).to_contain_text("torchcanvas download mnist")
     assert str(tmp_path) not in error.text_content()
     assert len(page.request.get("/api/runs").json()) == runs_before
+
+
+def _zoom_and_outside(page: Page, testids: list[str]) -> tuple[float, list[str]]:
+    """The canvas zoom (a node's drawn width over its 200 px) and which cells are cut off."""
+    view = page.get_by_test_id("canvas").bounding_box()
+    outside = []
+    for t in testids:
+        b = page.get_by_test_id("canvas").get_by_test_id(t).bounding_box()
+        if not b or b["x"] < view["x"] - 1 or b["y"] < view["y"] - 1 \
+                or b["x"] + b["width"] > view["x"] + view["width"] + 1 \
+                or b["y"] + b["height"] > view["y"] + view["height"] + 1:
+            outside.append(t)
+    first = page.get_by_test_id("canvas").locator(".tc-node.kind-layer").first.bounding_box()
+    return first["width"] / 200, outside
+
+
+def test_4_layout_is_readable_and_shows_what_matters(page: Page) -> None:
+    open_small(page)  # the Seed CNN is the first screen
+    expect(page.get_by_test_id("validation")).to_have_attribute("data-state", "valid")
+    page.wait_for_timeout(300)
+    zoom, outside = _zoom_and_outside(page, ["node-x", "node-fc", "block-loss",
+                                             "block-optimizer"])
+    assert zoom >= 0.6 and not outside, (zoom, outside)
+    # A 14-layer chain: wrapped into columns, not one column at an unreadable zoom.
+    page.evaluate("""async () => {
+        const gs = await import('/static/js/graph-state.js');
+        const nodes = [{id: 'x', type: 'Input', params: {shape: [16]}, inputs: []}];
+        for (let i = 1; i < 14; i++) nodes.push({id: `l${i}`, type: i % 2 ? 'Linear' : 'ReLU',
+            params: i % 2 ? {out_features: 16} : {}, inputs: [nodes[i - 1].id]});
+        gs.loadGraph({version: 1, name: 'deep', nodes, output: 'l13',
+            loss: {type: 'MSELoss', params: {}}, optimizer: {type: 'Adam', params: {}}});
+    }""")
+    page.get_by_test_id("layout").click()
+    page.wait_for_timeout(500)
+    ids = ["node-x"] + [f"node-l{i}" for i in range(1, 14)] + ["block-loss", "block-optimizer"]
+    zoom, outside = _zoom_and_outside(page, ids)
+    assert zoom >= 0.6 and not outside, (zoom, outside)
