@@ -77,6 +77,11 @@ function renamed(id) {
   if (view.run) charts.show(view.run, view.compare);
 }
 
+// The training view is one column of cards (train.css `.tp-train`) that scrolls on the
+// right of the canvas. A new panel is one more card: `section("tp-NAME", "Title")`
+// placed in this list (a card in `liveRow` sits beside the boundary and the accuracy,
+// on the screen that stays in view while a run trains). `showLive` shows how to
+// bring a card to the top.
 root.classList.add("tp-train");
 root.replaceChildren(dataCard, runCard, historyCard, chartCard, diagCard);
 onThemeChange(() => { charts.retheme(); boundary.draw(); });

@@ -1,4 +1,5 @@
-"""Uploads speak of the user's file, never of the server's folders (issue 12, items 11, 14).
+"""Uploads speak of the user's file, never of the server's folders (issue 12, items 11, 14),
+and runs have names people give (item 8).
 
 A file that is not named .csv (a .txt) is refused as such; a refusal quotes the
 uploaded file's name, not where the server stored it; the exported script of a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from .conftest import tiny_graph
 from .test_datasets import GOOD_CSV, assert_nothing_left, upload
@@ -50,3 +52,25 @@ def test_the_exported_script_takes_the_data_path_from_its_command_line(client, s
                            "--save-model", ""], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_runs_are_named_by_project_dataset_and_number_and_can_be_renamed(client):
+    from .conftest import tiny_graph as graph_of
+
+    ids = []
+    for _ in range(2):
+        r = client.post("/api/runs?project=mine", json=graph_of(epochs=1))
+        while r.status_code == 429:  # one run at a time: wait for the slot
+            time.sleep(0.1)
+            r = client.post("/api/runs?project=mine", json=graph_of(epochs=1))
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    titles = {r["id"]: r["title"] for r in client.get("/api/runs").json()}
+    dataset = graph_of()["data"]["dataset"]
+    assert titles == {ids[0]: f"mine · {dataset} #1", ids[1]: f"mine · {dataset} #2"}
+    r = client.patch(f"/api/runs/{ids[0]}", json={"label": "  wide net "})
+    assert r.status_code == 200 and r.json()["title"] == "wide net"
+    assert client.get(f"/api/runs/{ids[0]}").json()["label"] == "wide net"
+    assert client.patch(f"/api/runs/{ids[0]}", json={"label": ""}).status_code == 422
+    assert client.patch("/api/runs/0123456789abcdef", json={"label": "x"}).status_code == 404
+    assert client.post("/api/runs?project=a%2Bb", json=graph_of()).status_code == 422
