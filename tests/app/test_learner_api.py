@@ -74,3 +74,18 @@ def test_runs_are_named_by_project_dataset_and_number_and_can_be_renamed(client)
     assert client.patch(f"/api/runs/{ids[0]}", json={"label": ""}).status_code == 422
     assert client.patch("/api/runs/0123456789abcdef", json={"label": "x"}).status_code == 404
     assert client.post("/api/runs?project=a%2Bb", json=graph_of()).status_code == 422
+
+
+def test_a_dataset_that_is_not_on_disk_is_refused_before_a_run_starts(client, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_DATA", str(tmp_path / "empty"))
+    graph = tiny_graph()
+    graph["data"] = {"dataset": "mnist"}
+    graph["nodes"][0]["params"]["shape"] = [1, 28, 28]
+    graph["nodes"].insert(1, {"id": "flat", "type": "Flatten", "inputs": ["x"]})
+    graph["nodes"][2]["inputs"] = ["flat"]
+    r = client.post("/api/runs", json=graph)
+    assert r.status_code == 422, r.text
+    assert "torchcanvas download mnist" in r.json()["detail"]
+    assert str(tmp_path) not in r.text
+    assert client.get("/api/runs").json() == []

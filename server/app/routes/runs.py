@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse, Response
 
+from server.datasets import unavailable
 from server.export import export_code
 from server.validation import InvalidGraph
 
@@ -80,6 +81,10 @@ def create_run(ctx: Ctx, graph: GraphBody,
     if g.data is None:
         raise ApiError(422, "training needs `data`: pick a dataset for the graph",
                        [{"component": "data", "message": "no dataset"}])
+    # A dataset that is not on disk (MNIST offline) is refused now, with how to get it,
+    # not by a run that fails seconds later naming files.
+    if (why := unavailable(g.data.dataset)) is not None:
+        raise ApiError(422, why, [{"component": "data", "param": None, "message": why}])
     try:
         run_id = ctx.runs.start(g, graph)
     except Busy:
