@@ -60,7 +60,8 @@ export function installShortcuts(commands) {
     // In a form field keys are text, except the page-wide commands (Ctrl+S, Ctrl+E), and
     // undo/redo in the inspector's fields: they edit the graph as they type, so the box's
     // own undo would add a graph step; the graph's undo puts box and graph back together.
-    const inInspector = e.target?.closest?.("[data-testid=inspector]");
+    // A dropdown has no text to undo: Ctrl+Z right after choosing (a dataset) undoes the choice.
+    const inInspector = e.target?.closest?.("[data-testid=inspector]") || e.target?.tagName === "SELECT";
     const graphUndo = (command === "undo" || command === "redo") && inInspector;
     if (isTyping(e.target) && !GLOBAL.has(command) && !graphUndo) return;
     // Copy/paste stay native when the user has selected page text.

@@ -24,7 +24,9 @@ const DRAW_PX = 196;
 export class TryIt {
   constructor(container) {
     this.body = el("div", {class: "tp-tryit-body"});
-    this.result = el("div", {class: "tp-probs", "data-testid": "predictions", "aria-live": "polite"});
+    this.result = el("div", {class: "tp-probs", "data-testid": "predictions", "aria-live": "polite",
+      // A floating answer (on the boundary) closes when clicked; it never hides the map for good.
+      onclick: () => { if (this.result.classList.contains("tp-float")) this.result.replaceChildren(); }});
     this.wrap = el("div", {class: "tp-diag tp-tryit", hidden: true, "data-testid": "try-it"},
       el("h4", {}, "Try it"), this.body, this.result);
     container.append(this.wrap);
