@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="folder for the checkpoint and script")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("download", help="fetch a dataset that needs a download (mnist, ...)")
+    p.add_argument("dataset", help="a dataset name, e.g. mnist")
+    p.set_defaults(func=cmd_download)
+
     p = sub.add_parser("serve", help="run the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -294,6 +298,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     graph = _load(args.graph)
     return train_to_stdout(graph, Path(args.out), epochs=args.epochs, device=args.device)
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from server.datasets import DatasetError, download
+
+    try:
+        print(download(args.dataset))
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -251,7 +251,10 @@ class _Analyzer:
                 want = (f"exactly {lo}" if lo == hi else
                         f"at least {lo}" if hi is None else f"{lo} to {hi}")
                 plural = "s" if (hi or lo) != 1 else ""
-                self.error(f"{n.type} takes {want} input{plural}, got {count}",
+                # Said for the person on the canvas: what is missing and how to add it.
+                how = (": connect a layer's output port (bottom) to its input port (top)"
+                       if count < lo else ": remove one of its incoming edges")
+                self.error(f"{n.type} takes {want} input{plural}, got {count}{how}",
                            node=n.id, param="inputs")
             for src in n.inputs:
                 if src not in self.nodes:
@@ -259,8 +262,12 @@ class _Analyzer:
                                param="inputs")
             if len(set(n.inputs)) != len(n.inputs) and not spec.repeat_inputs:
                 self.error("the same input is connected twice", node=n.id, param="inputs")
-        if not inputs:
-            self.error("the graph has no Input node")
+        if not self.nodes:
+            self.error("the canvas is empty: drag an Input layer from the palette, or pick a "
+                       "template, to start")
+        elif not inputs:
+            self.error("the graph has no Input node: drag one from the palette and connect it "
+                       "to the first layer")
         for extra in inputs[1:]:
             self.error("only one Input node is supported", node=extra)
         self.a.input_id = inputs[0] if inputs else None
@@ -298,10 +305,14 @@ class _Analyzer:
                 return
         else:
             sinks = [nid for nid, cs in self.a.consumers.items() if not cs]
+            if not sinks:
+                return  # an empty canvas (said above) or only cycles (said per node)
             if len(sinks) != 1:
-                names = ", ".join(repr(s) for s in sinks) or "none"
-                self.error(f"cannot tell which node is the output (nodes without consumers: "
-                           f"{names}); set the graph's `output`")
+                names = f"{', '.join(sinks[:-1])} and {sinks[-1]}"
+                both = "both" if len(sinks) == 2 else "all"
+                self.error(f"cannot tell which node is the output: {names} {both} lead nowhere. "
+                           "Connect all but one of them onward, or drag the output's port "
+                           "onto the loss block")
                 return
             out = sinks[0]
         self.a.output_id = out
@@ -312,9 +323,15 @@ class _Analyzer:
                 if src in self.nodes and src not in seen:
                     seen.add(src)
                     stack.append(src)
+        # A cut link leaves a whole chain behind; point at its end (where the link is
+        # missing), not at every layer of it, and name the layer that lost its input.
+        starved = [nid for nid in seen if not self.nodes[nid].inputs
+                   and LAYERS.get(self.nodes[nid].type) and LAYERS[self.nodes[nid].type].arity[0]]
+        hint = f" ({', '.join(starved)} has no input)" if starved else ""
         for nid in self.nodes:
-            if nid not in seen:
-                self.error(f"this node does not reach the output {out!r}", node=nid)
+            if nid not in seen and not self.a.consumers.get(nid):
+                self.error(f"{nid} does not reach the output {out!r}: its result goes nowhere. "
+                           f"Connect it to the next layer{hint}", node=nid)
 
     def _check_params(self) -> None:
         for nid, n in self.nodes.items():

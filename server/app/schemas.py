@@ -44,6 +44,14 @@ class RunSummary(BaseModel):
     metrics: dict[str, Any] | None = Field(None, description="The last epoch's metrics")
     error: str | None = None
     last_seq: int = Field(description="Highest stored event seq (-1: none yet)")
+    project: str | None = Field(None, description="The editor project the run was started from")
+    label: str | None = Field(None, description="The user's own name for the run")
+    title: str = Field("", description="What people call the run: its label, else "
+                                       "'project · dataset #n' (n counts the project's runs)")
+
+
+class RunRename(BaseModel):
+    label: str = Field(min_length=1, max_length=80, description="The run's new name")
 
 
 class RunDetail(RunSummary):

@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS run_events (
     data TEXT NOT NULL,
     PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_labels (
+    run TEXT PRIMARY KEY,
+    project TEXT,
+    label TEXT
+);
 CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -164,7 +169,21 @@ class Store:
     def delete_run(self, run_id: str) -> bool:
         with self._conn() as db:
             db.execute("DELETE FROM run_events WHERE run = ?", (run_id,))
+            db.execute("DELETE FROM run_labels WHERE run = ?", (run_id,))
             return db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 1
+
+    def set_run_label(self, run_id: str, **fields: str | None) -> None:
+        """Set a run's `project` (the editor's project it came from) or its `label`
+        (the user's name for it); a table of their own, so old databases need no migration."""
+        assert set(fields) <= {"project", "label"}, fields
+        with self._conn() as db:
+            db.execute("INSERT OR IGNORE INTO run_labels (run) VALUES (?)", (run_id,))
+            for key, value in fields.items():
+                db.execute(f"UPDATE run_labels SET {key} = ? WHERE run = ?", (value, run_id))
+
+    def run_labels(self) -> dict[str, dict[str, str | None]]:
+        rows = self._conn().execute("SELECT run, project, label FROM run_labels").fetchall()
+        return {r["run"]: {"project": r["project"], "label": r["label"]} for r in rows}
 
     def unfinished_runs(self) -> list[dict[str, Any]]:
         marks = ",".join("?" * len(UNFINISHED))

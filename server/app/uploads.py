@@ -211,8 +211,24 @@ def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def dataset_params(kind: str, folder: Path, label: str) -> tuple[str, dict[str, Any]]:
-    """The (dataset, params) a graph uses for an upload stored in `folder`."""
+def dataset_params(kind: str, folder: Path, label: str,
+                   name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The (dataset, params) a graph uses for an upload stored in `folder` as `name`
+    (`<name>.csv` or the folder `<name>`; uploads made before names were kept used
+    `data.csv` and `images`)."""
     if kind == "csv":
-        return "csv", {"path": str(folder / "data.csv"), "label": label}
-    return "imagefolder", {"path": str(folder / "images")}
+        return "csv", {"path": str(folder / f"{name or 'data'}.csv"), "label": label}
+    return "imagefolder", {"path": str(folder / (name or "images"))}
+
+
+def shown_name(filename: str | None) -> str:
+    """The uploaded file's own name, as messages to the user may quote it."""
+    return (filename or "the file").replace("\\", "/").rsplit("/", 1)[-1][:120] or "the file"
+
+
+def check_csv_name(shown: str) -> None:
+    """Refuse a file that does not say it is a CSV (a .txt is not read as one)."""
+    if not shown.lower().endswith(".csv"):
+        raise UploadError(f"{shown} is not a .csv file or a .zip of images: upload a CSV with "
+                          "a header row (its name ending in .csv), or a zip with one folder "
+                          "of images per class")

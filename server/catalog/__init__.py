@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .aliases import ALIASES
 from .layers import CATEGORIES, LAYERS, LayerSpec
 from .params import REQUIRED, Param, ParamError, check_params, params_schema
 from .shapes import Shape, ShapeError, fmt
@@ -36,6 +37,7 @@ def _entry(spec: Any, kind: str) -> dict[str, Any]:
         "category": spec.category,
         "description": spec.description,
         "params": params_schema(spec.params),
+        "aliases": list(ALIASES.get(spec.type, ())),
     }
     if kind == "layer":
         lo, hi = spec.arity

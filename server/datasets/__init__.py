@@ -26,11 +26,12 @@ Decisions, in one place:
 """
 
 from .base import DatasetError, DatasetInfo, LoadedData
-from .loader import load_dataset, preview_dataset
+from .loader import download, load_dataset, preview_dataset, unavailable
 from .registry import DATASETS, dataset_catalog, describe_dataset
 from .source import script_source
 
 __all__ = [
     "DATASETS", "DatasetError", "DatasetInfo", "LoadedData", "dataset_catalog",
-    "describe_dataset", "load_dataset", "preview_dataset", "script_source",
+    "describe_dataset", "download", "load_dataset", "preview_dataset", "script_source",
+    "unavailable",
 ]

@@ -69,6 +69,53 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
     raise AssertionError(spec.family)
 
 
+def _expected_files(spec: DatasetSpec, root: str | Path) -> tuple[Path, list[str]]:
+    """The folder a torchvision set is read from and the files it must hold there."""
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, spec.source)
+    if hasattr(cls, "resources"):  # MNIST family: unpacked idx files under <Class>/raw
+        return (Path(root) / spec.source / "raw",
+                [Path(url).name.removesuffix(".gz") for url, _ in cls.resources])
+    # CIFAR: pickled batches
+    return (Path(root) / cls.base_folder,
+            [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]])
+
+
+def unavailable(name: str, root: str | Path | None = None) -> str | None:
+    """None when the dataset can be read here now; else how to get it, in words.
+
+    Generated and scikit-learn sets are always here; a torchvision set (MNIST, ...)
+    only once its files are on disk. It is never downloaded behind the user's back
+    when a run starts: an offline server would only fail later, with file paths.
+    """
+    spec = get_spec(name)
+    if spec.family != "torchvision":
+        return None
+    from .vision import default_data_root
+
+    root = Path(root if root is not None else default_data_root())
+    folder, files = _expected_files(spec, root)
+    if all((folder / f).is_file() for f in files):
+        return None
+    return (f"{name} is not downloaded on this server. Download it once, with network access: "
+            f"`torchcanvas download {name}`; or copy its files ({', '.join(files)}) into "
+            f"{folder.relative_to(root).as_posix()}/ in the server's data folder "
+            "($TORCHCANVAS_DATA).")
+
+
+def download(name: str, root: str | Path | None = None) -> str:
+    """Fetch a torchvision set into the data folder; returns where it is."""
+    spec = get_spec(name)
+    if spec.family != "torchvision":
+        return f"{name} needs no download: it is generated or ships with scikit-learn"
+    from .vision import default_data_root
+
+    root = str(root if root is not None else default_data_root())
+    _torchvision(spec, root)
+    return f"{name} is in {_expected_files(spec, root)[0]}"
+
+
 def _torchvision(spec: DatasetSpec, root: str | Path | None):
     import torchvision.datasets
 

@@ -23,11 +23,18 @@ from .registry import DatasetSpec, checked_params, get_spec
 PACKAGE = __name__.rpartition(".")[0]  # objects from here are pasted, not imported
 
 
-def script_source(name: str, params: dict[str, Any] | None = None) -> str:
-    """Python source defining `load_data(val_fraction, seed) -> (train_set, val_set)`."""
+def script_source(name: str, params: dict[str, Any] | None = None,
+                  path_argument: bool = False) -> str:
+    """Python source defining `load_data(val_fraction, seed) -> (train_set, val_set)`.
+
+    With `path_argument`, a dataset read from a file (csv, imagefolder) gets
+    `load_data(val_fraction, seed, path=<the file's name>)`: an exported script
+    then names the user's file, not where the server keeps it, and takes the
+    real location from its command line (`--data`).
+    """
     spec = get_spec(name)
     values = checked_params(spec, params)
-    body, helpers, imports = _load_data_body(spec, values)
+    body, helpers, imports = _load_data_body(spec, values, path_argument)
     pasted: dict[str, str] = {}
     for fn in helpers:
         _paste(fn, pasted, imports)
@@ -39,7 +46,9 @@ def script_source(name: str, params: dict[str, Any] | None = None) -> str:
         lines += ["", *constants]
     lines += ["", ""]
     lines.append("\n\n\n".join(blocks))
-    lines += ["", "", "def load_data(val_fraction, seed):"]
+    default = data_file_name(name, params) if path_argument else None
+    path_param = f", path={default!r}" if default is not None else ""
+    lines += ["", "", f"def load_data(val_fraction, seed{path_param}):"]
     lines.append(f'    """{spec.name} as (train_set, val_set), split by val_fraction and seed.')
     lines.append("")
     lines.append(textwrap.fill(spec.description, 96, initial_indent="    ",
@@ -49,7 +58,15 @@ def script_source(name: str, params: dict[str, Any] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _load_data_body(spec: DatasetSpec, values: dict[str, Any]):
+def data_file_name(name: str, params: dict[str, Any] | None = None) -> str | None:
+    """The file (or folder) name a file-backed dataset reads, without its directory."""
+    spec = get_spec(name)
+    if spec.family not in ("csv", "imagefolder"):
+        return None
+    return os.path.basename(os.path.normpath(checked_params(spec, params)["path"]))
+
+
+def _load_data_body(spec: DatasetSpec, values: dict[str, Any], path_argument: bool = False):
     """load_data's statements, the helpers they call and the imports they need."""
     tensors = ["from torch.utils.data import TensorDataset"]
     split = ("x_train, y_train, x_val, y_val, _, _ = split_arrays(\n"
@@ -74,14 +91,15 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any]):
                 split.format(False), ret]
         helpers = [vision.default_data_root, vision.torchvision_arrays, prep.split_arrays]
         return body, helpers, set(tensors)
-    path = os.path.abspath(values["path"])
+    # The script's own `path` argument, or the file's full path as a literal.
+    path = "path" if path_argument else repr(os.path.abspath(values["path"]))
     if spec.family == "csv":
-        body = [f"x, y, _, _, task, _ = read_csv_table({path!r}, {values['label']!r}, "
+        body = [f"x, y, _, _, task, _ = read_csv_table({path}, {values['label']!r}, "
                 f"{values['task']!r})",
                 split.format('task == "regression"'), ret]
         return body, [csvfile.read_csv_table, prep.split_arrays], set(tensors)
     if spec.family == "imagefolder":
-        body = [f"ds = image_folder({path!r}, {values['resize']!r}, {values['grayscale']!r}, "
+        body = [f"ds = image_folder({path}, {values['resize']!r}, {values['grayscale']!r}, "
                 f"{values['normalize']!r})",
                 "train, val = split_indices(len(ds), val_fraction, seed)",
                 "return Subset(ds, train.tolist()), Subset(ds, val.tolist())"]

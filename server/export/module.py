@@ -12,7 +12,7 @@ import inspect
 from typing import Any
 
 from server.catalog import LAYERS, REQUIRED, fmt
-from server.naming import class_name, node_names
+from server.naming import class_name, identifier, node_names
 from server.validation import Analysis
 
 INDENT = "    "
@@ -109,16 +109,63 @@ def torch_default(cls: type, name: str) -> Any:
 
 
 def _variables(analysis: Analysis, names: dict[str, str]) -> dict[str, str]:
-    """A variable per node; a chain reuses its input's variable when nothing else needs it."""
+    """A variable per node's value, named as a person writes `forward`.
+
+    The input is `x` unless its id is a usable name of its own (`image`); a
+    chain keeps its input's variable (`x = self.fc(x)`); a branch that must not
+    overwrite a value still needed gets `out`, then `out2`, ... (a name is free
+    again once its value has no reader left); a merge reuses a name that dies
+    there, preferring the input's (`x = out + x`). Node ids never become
+    variables: `layer1_0_conv1 = self.layer1_0_bn2(layer1_0_conv1)` read badly.
+    Exports before this rule differ only in these local names (docs/export.md).
+    """
     nodes = {n.id: n for n in analysis.graph.nodes}
-    out = {}
-    for nid in analysis.order:
+    order = analysis.order
+    at = {nid: i for i, nid in enumerate(order)}
+    # The step after which a value is never read again (the output lives to `return`).
+    last = {nid: max((at[c] for c in analysis.consumers.get(nid, [])), default=at[nid])
+            for nid in order}
+    last[analysis.output_id] = len(order)
+    iid = analysis.input_id
+    own = identifier(iid)
+    first = own if names[iid] == own and own not in _GENERATED else "x"
+
+    def rank(name: str) -> tuple[int, int, str]:
+        return (name != first, len(name), name)
+
+    out: dict[str, str] = {}
+    holder: dict[str, str] = {}  # variable -> the node whose value it holds now
+    for i, nid in enumerate(order):
+        live = {v for v, h in holder.items() if last[h] > i}
         ins = nodes[nid].inputs
-        if len(ins) == 1 and len(analysis.consumers[ins[0]]) == 1:
-            out[nid] = out[ins[0]]
+        dying = {out[s] for s in ins if last[s] == i}
+        if nid == iid:
+            name = first
+        elif len(ins) == 1 and dying:
+            name = out[ins[0]]
+        elif dying:
+            name = min(dying | ({first} - live), key=rank)
         else:
-            out[nid] = names[nid]
+            name = next(v for v in _GENERATED if v not in live and v != first)
+        out[nid] = name
+        holder[name] = nid
     return out
+
+
+# Names for values that need one of their own: `out`, `out2`, ... (enough for any graph).
+class _Names:
+    def __contains__(self, name: object) -> bool:
+        return name == "out" or (isinstance(name, str) and name[:3] == "out" and name[3:].isdigit())
+
+    def __iter__(self):
+        yield "out"
+        n = 2
+        while True:
+            yield f"out{n}"
+            n += 1
+
+
+_GENERATED = _Names()
 
 
 def _positional_value(name: str, value: Any) -> Any:

@@ -32,7 +32,8 @@ def script_source(analysis: Analysis) -> str:
     if ds is None:
         raise RecipeError("script export needs `data`: pick a dataset for the graph")
     r = recipe(g, ds.task)
-    data_imports, data_body = _split_imports(dataset_source(r.data.dataset, r.data.params))
+    data_imports, data_body = _split_imports(
+        dataset_source(r.data.dataset, r.data.params, path_argument=True))
     imports = _import_block(["import argparse", "import torch", "from torch import nn",
                              "from torch.utils.data import DataLoader", *data_imports,
                              *layer_imports(analysis)])
@@ -227,6 +228,22 @@ def _start_weights() -> list[str]:
     ]
 
 
+def data_file_name(dataset: str, params: dict | None) -> str | None:
+    from server.datasets.source import data_file_name as name_of  # datasets load lazily
+
+    return name_of(dataset, params)
+
+
+def _data_argument(dataset: str, params: dict | None) -> list[str]:
+    """`--data`, for data read from a file: the user's file name, never the server's path."""
+    name = data_file_name(dataset, params)
+    if name is None:
+        return []
+    what = "CSV file" if dataset == "csv" else "folder of class sub-folders"
+    return [f'{I}parser.add_argument("--data", default={name!r}, '
+            f'help="the {what} to train on")']
+
+
 def _main(analysis: Analysis, r: Recipe) -> str:
     g = analysis.graph
     cls = class_name(g.name)
@@ -253,6 +270,7 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f'{I}parser.add_argument("--dry-run", action="store_true", '
         f'help="train one batch to check that everything runs")',
         f'{I}parser.add_argument("--log-interval", type=int, default=10)',
+        *_data_argument(d.dataset, d.params),
         f'{I}parser.add_argument("--save-model", default={identifier(g.name, "model") + ".pt"!r}, '
         f'help="where to save the state_dict (empty: do not save)")',
         *([f'{I}parser.add_argument("--weights", default={weights!r}, '
@@ -261,7 +279,8 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         "",
         f"{I}torch.manual_seed(args.seed)",
         f"{I}device = pick_device(args.device)",
-        f"{I}train_set, val_set = load_data(val_fraction={d.val_fraction!r}, seed=args.seed)",
+        f"{I}train_set, val_set = load_data(val_fraction={d.val_fraction!r}, seed=args.seed"
+        f"{', path=args.data' if data_file_name(d.dataset, d.params) else ''})",
         f"{I}train_loader = DataLoader(train_set, batch_size=args.batch_size, "
         f"shuffle={d.shuffle!r})",
         *_val_loader(d.val_fraction),

@@ -47,6 +47,8 @@ async function apiError(res) {
   } catch {
     /* not JSON: keep the status text */
   }
+  // A pattern is for programs, not people: never show the raw regular expression.
+  detail = String(detail).replace(/String should match pattern '[^']*'/g, "has characters that are not allowed");
   return new ApiError(`${res.status}: ${detail}`, res.status, errors);
 }
 
@@ -172,13 +174,16 @@ export function uploadDataset(file, fields, onProgress) {
   });
 }
 
-export const createRun = (graph) => request("POST", "/api/runs", { body: graph });
+/** Start a run; `project` (the editor's open project) names and groups it in the history. */
+export const createRun = (graph, project = null) =>
+  request("POST", `/api/runs${project ? `?project=${enc(project)}` : ""}`, { body: graph });
+export const renameRun = (id, label) => request("PATCH", `/api/runs/${enc(id)}`, { body: { label } });
 export const listRuns = () => request("GET", "/api/runs");
 export const getRun = (id) => request("GET", `/api/runs/${enc(id)}`);
 export const runEvents = (id, after = -1) => request("GET", `/api/runs/${enc(id)}/events?after=${after}`);
 export const stopRun = (id) => request("POST", `/api/runs/${enc(id)}/stop`);
 export const deleteRun = (id) => request("DELETE", `/api/runs/${enc(id)}`);
-export const checkpointUrl = (id) => `/api/runs/${enc(id)}/checkpoint`;
+export const checkpointUrl = (id, which = "best") => `/api/runs/${enc(id)}/checkpoint?which=${which}`;
 export const codeUrl = (id) => `/api/runs/${enc(id)}/code`;
 /** A finished run's trained network as a deployment file (onnx, torchscript, exported-program). */
 export const modelFileUrl = (id, format, which = "best") =>

@@ -54,9 +54,9 @@ function nodeElement(d) {
   if (d.shape !== undefined) el.append(span("tc-node-shape", d.shape, "div"));
   if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
   if (d.message) {
-    const msg = span("tc-node-msg", d.message, "div");
-    msg.title = d.message;
-    el.append(msg);
+    // The card has room for one line: the whole message is its tooltip (and in the inspector).
+    el.append(span("tc-node-msg", d.message, "div"));
+    el.title = d.message;
   }
   el.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " ") {
@@ -181,7 +181,7 @@ export function createCanvas({ container, minimap, on }) {
   });
   graph.use(selection);
   graph.use(new Snapline({ enabled: true }));
-  if (minimap) graph.use(new MiniMap({ container: minimap, width: 180, height: 120, padding: 10 }));
+  if (minimap) useMinimap(container, minimap);
 
   graph.on("edge:connected", ({ edge, isNew }) => {
     if (!isNew) return;
@@ -215,6 +215,34 @@ export function createCanvas({ container, minimap, on }) {
     handlers.onDrop?.(type, { x: p.x - NODE_W / 2, y: p.y - NODE_H / 2 });
   });
   return graph;
+}
+
+/**
+ * The minimap: a layer dropped on it lands at that spot of the network (it used to
+ * vanish), and it is re-fitted whenever the canvas changes size (resizing the
+ * training view left its viewport box computed from the old size).
+ */
+function useMinimap(container, box) {
+  const plugin = new MiniMap({ container: box, width: 150, height: 100, padding: 8 });
+  graph.use(plugin);
+  const refit = () => requestAnimationFrame(() => {
+    plugin.targetGraph?.zoomToFit?.();
+    plugin.updateViewport?.();
+  });
+  new ResizeObserver(refit).observe(container);
+  box.addEventListener("dragover", (e) => {
+    if (e.dataTransfer.types.includes(DND_TYPE)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+    }
+  });
+  box.addEventListener("drop", (e) => {
+    const type = e.dataTransfer.getData(DND_TYPE);
+    if (!type) return;
+    e.preventDefault();
+    const p = plugin.targetGraph ? plugin.targetGraph.clientToLocal(e.clientX, e.clientY) : null;
+    handlers.onDrop?.(type, p ? { x: p.x - NODE_W / 2, y: p.y - NODE_H / 2 } : viewCentre());
+  });
 }
 
 export function startDrag(event, type) {
@@ -299,11 +327,12 @@ function renderCells(g, v) {
       n.inputs.forEach((src, i) => {
         const shape = v?.nodes?.[src]?.output_shape;
         const label = `${max !== 1 && n.inputs.length > 1 ? `#${i + 1}  ` : ""}${shape ? fmtShape(shape) : ""}`;
-        edges.set(`e|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true } });
+        // The id names both ends: a reused id for a new source left stale edges behind.
+        edges.set(`e|${src}|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true } });
       });
     }
     if (g.loss && output && want.has(output)) {
-      edges.set("e|__loss|0", { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
+      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
     }
     for (const e of graph.getEdges()) {
       if (!e.id.startsWith("e|")) continue; // an edge the user is drawing right now
@@ -387,10 +416,16 @@ export function fit() {
   if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1, minScale: 0.1 });
 }
 
+/** The canvas's size in screen pixels (null before it is laid out). */
+export function viewSize() {
+  const el = graph?.container;
+  return el && el.clientWidth > 0 ? { width: el.clientWidth, height: el.clientHeight } : null;
+}
+
 /** Fit when the text stays readable; otherwise show the top (the inputs) at a readable zoom. */
 export function fitReadable() {
   if (!graph.getNodes().length) return;
-  const min = 0.7;
+  const min = 0.6; // 13 px titles read at about 8 px: the least that stays legible
   graph.zoomToFit({ padding: 32, maxScale: 1, minScale: min });
   if (graph.zoom() <= min + 1e-3) {
     graph.positionContent("top");

@@ -23,16 +23,19 @@ export function setCatalog(data) {
 export const getCatalog = () => catalog;
 export const entry = (type) => byType.get(type) || null;
 
-/** Layer categories in catalogue order, then the training blocks. */
+/**
+ * The training blocks first (a network needs a loss and an optimizer, and they must be
+ * in reach without scrolling), then the layer categories in catalogue order.
+ */
 export function paletteGroups() {
   const groups = new Map();
+  for (const [list, name] of [["losses", "loss"], ["optimizers", "optimizer"], ["schedulers", "scheduler"]]) {
+    groups.set(name, (catalog[list] || []).map((e) => ({ ...e, kind: name })));
+  }
   for (const c of catalog.categories || []) groups.set(c, []);
   for (const e of catalog.layers || []) {
     if (!groups.has(e.category)) groups.set(e.category, []);
     groups.get(e.category).push(e);
-  }
-  for (const [list, name] of [["losses", "loss"], ["optimizers", "optimizer"], ["schedulers", "scheduler"]]) {
-    groups.set(name, (catalog[list] || []).map((e) => ({ ...e, kind: name })));
   }
   return [...groups].filter(([, items]) => items.length);
 }

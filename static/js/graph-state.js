@@ -20,6 +20,12 @@
  */
 
 export const BLOCK_KINDS = ["loss", "optimizer", "scheduler"];
+/**
+ * Run settings: what the training view's number boxes show (epochs, seed, device, batch
+ * size, validation fraction). They are not canvas edits: undo and redo leave them as the
+ * boxes show them, and changing them adds no undo step (apply with `record: false`).
+ */
+export const RUN_SETTINGS = { training: null, data: ["batch_size", "val_fraction", "shuffle"] };
 const HISTORY_LIMIT = 200;
 const COALESCE_MS = 1200;
 
@@ -289,7 +295,9 @@ export class GraphStore {
   travel(from, to, reason) {
     if (!from.length) return false;
     to.push(JSON.stringify(this.graph));
-    this.graph = JSON.parse(from.pop());
+    const next = JSON.parse(from.pop());
+    keepRunSettings(this.graph, next);
+    this.graph = next;
     this.lastKey = null;
     this.emit(reason);
     return true;
@@ -315,6 +323,21 @@ export class GraphStore {
         fn(this.graph, { reason });
       } catch (err) {
         console.error("graph listener failed", err);
+      }
+    }
+  }
+}
+
+/** Copy the run settings of `current` onto `next` (an undo or redo target). */
+function keepRunSettings(current, next) {
+  for (const [field, keys] of Object.entries(RUN_SETTINGS)) {
+    if (keys === null) {
+      if (current[field] === undefined) delete next[field];
+      else next[field] = clone(current[field]);
+    } else if (next[field] && current[field]) {
+      for (const k of keys) {
+        if (current[field][k] === undefined) delete next[field][k];
+        else next[field][k] = clone(current[field][k]);
       }
     }
   }

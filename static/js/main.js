@@ -7,7 +7,7 @@
  * through graph-state.js's currentGraph / loadGraph / onGraphChange.
  */
 
-import { getCatalog, getProject, saveProject } from "./api.js";
+import { getCatalog, getProject, listDatasets, saveProject } from "./api.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
@@ -18,7 +18,7 @@ import { createInspector, markOwnEdit as ownEdit, renderInspector } from "./insp
 import { layoutPositions } from "./layout.js";
 import { renderPalette } from "./palette.js";
 import {
-  autosave, createProjectsDialog, downloadText, fileSafe, projectFromUrl, readAutosave, readGraphFile, setUrlProject,
+  autosave, createProjectsDialog, downloadText, fileSafe, nameProblem, projectFromUrl, readAutosave, readGraphFile, setUrlProject,
 } from "./projects.js";
 import { createExportView } from "./export-view.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
@@ -34,6 +34,36 @@ let validation = null;
 let project = null;
 let clipboard = null;
 let pasteCount = 0;
+// The server's copy of the open project (stable JSON), or null when not known: "Saved"
+// is shown only while the canvas equals it.
+let serverCopy = null;
+
+/** JSON with sorted keys, so two copies of one graph compare equal whatever their key order. */
+function stableJson(value) {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+const canvasJson = () => stableJson(serializeGraph(store.get()));
+
+function showSaveState() {
+  const text = !project ? "Not saved" : serverCopy !== null && canvasJson() === serverCopy ? "Saved" : "Unsaved changes";
+  $("#save-state").textContent = text;
+}
+
+/** Learn what the server holds for `name` (after opening an autosave), then say whether it matches. */
+async function fetchServerCopy(name) {
+  try {
+    const g = withPositions(await getProject(name));
+    if (project === name) serverCopy = stableJson(serializeGraph(g));
+  } catch {
+    if (project === name) serverCopy = null; // not on the server (any more): unsaved
+  }
+  showSaveState();
+}
 
 // -- feedback ------------------------------------------------------------------------------
 
@@ -50,6 +80,7 @@ function toast(message, level = "info") {
 
 const layoutSizes = () => ({
   nodeW: canvas.NODE_W, nodeH: canvas.NODE_H, blockW: canvas.BLOCK_W, blockH: canvas.BLOCK_H,
+  view: canvas.viewSize(), // long networks wrap into columns that fit this
 });
 
 /** Give every node and block a position: lay out when nodes lack one. */
@@ -156,7 +187,7 @@ function layout() {
   const g = store.get();
   const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, validation) });
   store.apply("move", { positions }, { reason: "layout" });
-  requestAnimationFrame(() => canvas.fit());
+  requestAnimationFrame(() => canvas.fitReadable());
 }
 
 function setSelection(ids) {
@@ -169,6 +200,7 @@ function setSelection(ids) {
 
 function openGraph(graph, { name = null, undoable = false } = {}) {
   const g = withPositions(graph);
+  if (name !== project) serverCopy = null;
   project = name;
   byTestId("project-name").value = name || "";
   setUrlProject(name);
@@ -181,6 +213,8 @@ function openGraph(graph, { name = null, undoable = false } = {}) {
 async function openProject(name) {
   try {
     openGraph(await getProject(name), { name });
+    serverCopy = canvasJson();
+    showSaveState();
     toast(`Opened ${name}`);
   } catch (err) {
     toast(`Cannot open ${name}: ${err.message}`, "error");
@@ -196,13 +230,22 @@ async function save() {
     toast("Name the project first", "error");
     return;
   }
+  const problem = nameProblem(name);
+  if (problem) {
+    input.focus();
+    input.setAttribute("aria-invalid", "true");
+    toast(problem, "error");
+    return;
+  }
   input.setAttribute("aria-invalid", "false");
   try {
+    const sent = canvasJson();
     await saveProject(name, serializeGraph(store.get()));
     project = name;
+    serverCopy = sent;
     setUrlProject(name);
     autosave(project, serializeGraph(store.get()));
-    $("#save-state").textContent = "Saved";
+    showSaveState();
     document.title = `${name} · torchcanvas`;
     toast(`Saved ${name}`);
   } catch (err) {
@@ -296,8 +339,7 @@ async function start() {
     autosave(project, serializeGraph(g));
     byTestId("undo").disabled = !store.canUndo();
     byTestId("redo").disabled = !store.canRedo();
-    if (reason !== "reset") $("#save-state").textContent = project ? "Unsaved changes" : "Not saved";
-    else $("#save-state").textContent = project ? "Saved" : "";
+    showSaveState();
     document.title = `${project || g.name || "Net"} · torchcanvas`;
   });
 
@@ -310,12 +352,15 @@ async function start() {
         project = to;
         byTestId("project-name").value = to;
         setUrlProject(to);
+        showSaveState();
       }
     },
     onDeleted: (name) => {
       if (project === name) {
         project = null;
+        serverCopy = null;
         setUrlProject(null);
+        showSaveState();
       }
     },
     toast,
@@ -340,9 +385,17 @@ async function start() {
   } catch (err) {
     toast(`Templates unavailable: ${err.message}`, "error");
   }
+  // Which datasets this server cannot read now (MNIST offline), to mark their templates.
+  const unavailable = {};
+  try {
+    for (const d of await listDatasets()) if (d.available === false) unavailable[d.name] = d.how_to_get;
+  } catch {
+    /* the list is a hint only */
+  }
   renderTemplates({
     list: byTestId("templates"),
     templates,
+    unavailable,
     onPick: (t) => {
       $("#templates-dialog").close();
       openGraph(t.graph, { undoable: true });
@@ -441,11 +494,13 @@ async function start() {
     });
   }
 
-  // What to show first: the autosave (same project), else the named project, else a template.
+  // What to show first: the autosave (same project, or any when the URL names none: never
+  // lose an edit to a template), else the named project, else a template.
   const named = projectFromUrl();
   const saved = readAutosave();
-  if (saved && (saved.project || null) === named) {
-    openGraph(saved.graph, { name: named });
+  if (saved && ((saved.project || null) === named || !named)) {
+    openGraph(saved.graph, { name: saved.project || null });
+    if (saved.project) fetchServerCopy(saved.project);
   } else if (named) {
     await openProject(named);
   } else {
@@ -473,14 +528,16 @@ function initTheme() {
 function initDock() {
   const handle = $("#dock-handle");
   const root = document.documentElement;
-  const setHeight = (px) => {
-    const h = Math.max(32, Math.min(window.innerHeight - 160, px));
-    root.style.setProperty("--dock-h", `${h}px`);
-    handle.setAttribute("aria-valuenow", String(Math.round(h)));
-    localStorage.setItem("torchcanvas:dock", String(h));
+  // The training view sits on the right; its width is the user's (kept across reloads),
+  // never so wide that the canvas drops below a usable 360 px.
+  const setWidth = (px) => {
+    const w = Math.max(320, Math.min(window.innerWidth - 180 - 260 - 360, px));
+    root.style.setProperty("--dock-w", `${w}px`);
+    handle.setAttribute("aria-valuenow", String(Math.round(w)));
+    localStorage.setItem("torchcanvas:dock-w", String(w));
   };
-  const stored = Number(localStorage.getItem("torchcanvas:dock"));
-  if (stored) setHeight(stored);
+  const stored = Number(localStorage.getItem("torchcanvas:dock-w"));
+  if (stored) setWidth(stored);
   const toggle = byTestId("toggle-dock");
   toggle.addEventListener("click", () => {
     const open = toggle.getAttribute("aria-expanded") === "true";
@@ -489,14 +546,14 @@ function initDock() {
   });
   handle.addEventListener("pointerdown", (e) => {
     handle.setPointerCapture(e.pointerId);
-    const move = (ev) => setHeight(window.innerHeight - ev.clientY);
+    const move = (ev) => setWidth(window.innerWidth - ev.clientX);
     handle.addEventListener("pointermove", move);
     handle.addEventListener("pointerup", () => handle.removeEventListener("pointermove", move), { once: true });
   });
   handle.addEventListener("keydown", (e) => {
-    const cur = $("#dock").getBoundingClientRect().height;
-    if (e.key === "ArrowUp") setHeight(cur + 24);
-    if (e.key === "ArrowDown") setHeight(cur - 24);
+    const cur = $("#dock").getBoundingClientRect().width;
+    if (e.key === "ArrowLeft") setWidth(cur + 24);
+    if (e.key === "ArrowRight") setWidth(cur - 24);
   });
 }
 

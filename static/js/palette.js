@@ -28,7 +28,8 @@ export function renderPalette({ list, search, onAdd }) {
       btn.draggable = true;
       btn.dataset.testid = `palette-${e.type}`;
       btn.dataset.type = e.type;
-      btn.dataset.search = `${e.type} ${category} ${e.description}`.toLowerCase();
+      // Other names (`dense`, `fc`, ...) come from the catalogue's aliases.
+      btn.dataset.search = `${e.type} ${(e.aliases || []).join(" ")} ${category} ${e.description}`.toLowerCase();
       btn.style.setProperty("--cat", categoryColor(category));
       btn.title = e.description;
       btn.setAttribute("aria-description", e.description);

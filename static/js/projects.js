@@ -116,6 +116,12 @@ export function createProjectsDialog({ dialog, list, onOpen, onRenamed, onDelete
       if (e.key !== "Enter") return;
       const to = input.value.trim();
       if (!to || to === name) return refresh();
+      const problem = nameProblem(to);
+      if (problem) {
+        input.setAttribute("aria-invalid", "true");
+        toast(problem, "error");
+        return;
+      }
       try {
         await renameProject(name, to);
         onRenamed(name, to);
@@ -161,6 +167,18 @@ export function downloadText(filename, text, type = "application/json") {
 export async function readGraphFile(file) {
   const text = await file.text();
   return parseGraph(text);
+}
+
+/**
+ * Why a project name cannot be used, or null. The same rule as the server's
+ * (server/app/schemas.py NAME), said in words instead of a pattern.
+ */
+export function nameProblem(name) {
+  if (/^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$/.test(name)) return null;
+  if (name.length > 64) return "A project name has at most 64 characters.";
+  const bad = [...new Set(name.replace(/[A-Za-z0-9_ .-]/g, ""))].join(" ");
+  return `A project name may use letters, digits, spaces, "_", "-" and "." (and starts with a letter, digit or "_")${
+    bad ? `; not ${bad}` : ""}.`;
 }
 
 export const fileSafe = (name) => (name || "graph").replace(/[^A-Za-z0-9_.-]+/g, "_");

@@ -57,8 +57,13 @@ export function installShortcuts(commands) {
     if (document.querySelector("dialog[open]")) return; // the dialog has the keys (Escape closes it)
     const command = map.get(keyName(e));
     if (!command || !commands[command]) return;
-    // In a form field keys are text, except the page-wide commands (Ctrl+S, Ctrl+E).
-    if (isTyping(e.target) && !GLOBAL.has(command)) return;
+    // In a form field keys are text, except the page-wide commands (Ctrl+S, Ctrl+E), and
+    // undo/redo in the inspector's fields: they edit the graph as they type, so the box's
+    // own undo would add a graph step; the graph's undo puts box and graph back together.
+    // A dropdown has no text to undo: Ctrl+Z right after choosing (a dataset) undoes the choice.
+    const inInspector = e.target?.closest?.("[data-testid=inspector]") || e.target?.tagName === "SELECT";
+    const graphUndo = (command === "undo" || command === "redo") && inInspector;
+    if (isTyping(e.target) && !GLOBAL.has(command) && !graphUndo) return;
     // Copy/paste stay native when the user has selected page text.
     if (["copy", "cut"].includes(command) && String(getSelection()).length) return;
     e.preventDefault();

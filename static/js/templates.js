@@ -12,7 +12,11 @@ export async function loadTemplates() {
   return (await getTemplates()).map((t) => ({ ...t, title: t.title || t.name.replace(/_/g, " ") }));
 }
 
-export function renderTemplates({ list, templates, onPick }) {
+/**
+ * `unavailable`: dataset name -> how to get it, for datasets this server cannot read now
+ * (MNIST offline); a template that trains on one says so before it is picked.
+ */
+export function renderTemplates({ list, templates, onPick, unavailable = {} }) {
   list.replaceChildren(...templates.map((t) => {
     const li = document.createElement("li");
     const b = document.createElement("button");
@@ -24,6 +28,14 @@ export function renderTemplates({ list, templates, onPick }) {
     const p = document.createElement("span");
     p.textContent = t.description || `${t.graph?.nodes?.length ?? "?"} layers`;
     b.append(strong, p);
+    const missing = t.graph?.data?.dataset;
+    if (missing && unavailable[missing]) {
+      const note = document.createElement("span");
+      note.className = "template-missing";
+      note.textContent = `${missing} is not downloaded here`;
+      b.title = unavailable[missing];
+      b.append(note);
+    }
     b.addEventListener("click", () => onPick(t));
     li.append(b);
     return li;

@@ -81,7 +81,8 @@ def test_csv_upload_is_stored_listed_previewed_and_usable(client, settings):
     up = r.json()
     assert up["name"] == "My_Data" and up["kind"] == "csv" and up["dataset"] == "csv"
     assert up["params"]["label"] == "label"
-    assert up["params"]["path"] == str(settings.uploads_dir / up["id"] / "data.csv")
+    # Stored under the dataset's name: an exported script says `--data My_Data.csv`.
+    assert up["params"]["path"] == str(settings.uploads_dir / up["id"] / "My_Data.csv")
     assert up["info"]["feature_names"] == ["a", "b"]
     assert client.get("/api/datasets").json()["uploads"] == [up]
     preview = client.get(f"/api/datasets/{up['name']}/preview")
@@ -138,7 +139,7 @@ def test_image_zip_upload(client, settings):
     up = r.json()
     assert up["kind"] == "images" and up["dataset"] == "imagefolder"
     assert up["info"]["class_names"] == ["cat", "dog"]
-    folder = settings.uploads_dir / up["id"] / "images"
+    folder = settings.uploads_dir / up["id"] / "pets"
     assert sorted(p.name for p in folder.iterdir()) == ["cat", "dog"]
     assert client.get(f"/api/datasets/{up['name']}/preview").status_code == 200
 

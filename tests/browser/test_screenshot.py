@@ -1,7 +1,8 @@
-"""Regenerates docs/editor.png (the seed CNN in the editor) when asked.
+"""Regenerates docs/editor.png (the seed CNN in the editor) and docs/training-view.png
+(a run training at 1280x720, curves moving) when asked.
 
 `TORCHCANVAS_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_screenshot.py`
-rewrites the picture the README shows; without the variable the test is skipped,
+rewrites the pictures the README shows; without the variable the tests are skipped,
 so a normal run never changes tracked files.
 """
 
@@ -11,16 +12,18 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from .editor import expect_valid, load_template, open_editor, select
 
 pytestmark = pytest.mark.browser
 OUT = Path(__file__).parents[2] / "docs" / "editor.png"
+TRAINING = Path(__file__).parents[2] / "docs" / "training-view.png"
+ASKED = pytest.mark.skipif(os.environ.get("TORCHCANVAS_SCREENSHOTS") != "1",
+                           reason="set TORCHCANVAS_SCREENSHOTS=1 to rewrite the docs pictures")
 
 
-@pytest.mark.skipif(os.environ.get("TORCHCANVAS_SCREENSHOTS") != "1",
-                    reason="set TORCHCANVAS_SCREENSHOTS=1 to rewrite docs/editor.png")
+@ASKED
 def test_editor_screenshot(page: Page) -> None:
     open_editor(page)
     load_template(page, "seed_cnn")
@@ -30,3 +33,27 @@ def test_editor_screenshot(page: Page) -> None:
     page.mouse.move(700, 620)  # away from nodes and buttons: no hover styles
     page.wait_for_timeout(300)
     page.screenshot(path=str(OUT))
+
+
+@ASKED
+def test_training_view_screenshot(page: Page) -> None:
+    """The training view beside the canvas while moons trains: taken mid-run."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_editor(page)
+    expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+    load_template(page, "circles_mlp")
+    page.get_by_test_id("dataset").select_option("moons")
+    page.get_by_test_id("epochs").fill("60")
+    page.get_by_test_id("epochs").press("Tab")
+    page.get_by_test_id("train").click()
+    # Mid-run: a few epochs of boundary and curve, the run still going.
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=boundary]').dataset.epoch) >= 6",
+        timeout=120_000)
+    page.locator(".toast").evaluate_all("els => els.forEach((e) => e.remove())")
+    page.mouse.move(640, 700)
+    page.screenshot(path=str(TRAINING))
+    page.get_by_test_id("stop").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=run-status]').textContent !== 'running'",
+        timeout=60_000)

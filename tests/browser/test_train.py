@@ -112,7 +112,7 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     expect(item).to_contain_text("digits")
 
     with page.expect_download() as download:
-        page.get_by_test_id("download-checkpoint").click()
+        page.get_by_test_id("download-checkpoint-best").click()
     path = tmp_path / "ckpt.pt"
     download.value.save_as(path)
     checkpoint = torch.load(path, weights_only=True)
@@ -242,8 +242,9 @@ def test_boundary_heatmap_renders_for_circles(page: Page) -> None:
         others = [other]
     page.get_by_test_id(f"compare-{others[0]}").click()
     legend = page.get_by_test_id("chart-loss").locator(".u-legend")
-    expect(legend).to_contain_text(f"#{others[0]}")
-    expect(legend).to_contain_text(f"#{this}")
+    titles = {r["id"]: r["title"] for r in page.request.get("/api/runs").json()}
+    expect(legend).to_contain_text(titles[others[0]])
+    expect(legend).to_contain_text(titles[this])
 
 
 def test_dataset_sets_input_shape_and_flags_output_width(page: Page) -> None:
@@ -297,6 +298,7 @@ def test_csv_upload_trains_and_refusals_are_shown(page: Page, tmp_path) -> None:
     expect(page.get_by_test_id("upload-label")).to_have_value("kind")
     page.get_by_test_id("upload-submit").click()
     expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
+    page.get_by_test_id("upload-use").click()  # the project had a dataset: switching is asked
     expect(page.get_by_test_id("dataset")).to_have_value("pets")
     graph = graph_json(page)
     assert graph["data"]["dataset"] == "csv"
@@ -342,6 +344,7 @@ def test_zip_of_class_folders_uploads_with_progress_and_preview(page: Page, tmp_
     page.get_by_test_id("upload-submit").click()
     expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
     expect(page.get_by_test_id("upload-progress")).to_have_js_property("value", 1)
+    page.get_by_test_id("upload-use").click()
     expect(page.get_by_test_id("dataset")).to_have_value("shades")
     expect(page.get_by_test_id("dataset-preview").locator("canvas").first).to_be_visible(
         timeout=30_000)

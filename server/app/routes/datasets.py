@@ -16,6 +16,7 @@ from server.datasets import (
     dataset_catalog,
     describe_dataset,
     preview_dataset,
+    unavailable,
 )
 
 from .. import graphcheck, uploads
@@ -28,8 +29,13 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 @router.get("", response_model=DatasetList)
 def list_datasets(ctx: Ctx) -> dict[str, Any]:
-    """Built-in datasets, then uploads (use an upload's `dataset` and `params` in a graph)."""
-    return {"datasets": dataset_catalog(), "uploads": ctx.store.list_datasets()}
+    """Built-in datasets, then uploads (use an upload's `dataset` and `params` in a graph).
+
+    `available` says whether a built-in set can be read here now; when it cannot,
+    `how_to_get` says how (MNIST and the other downloads, on an offline server)."""
+    sets = [d | {"available": (why := unavailable(d["name"])) is None, "how_to_get": why}
+            for d in dataset_catalog()]
+    return {"datasets": sets, "uploads": ctx.store.list_datasets()}
 
 
 @router.get("/{name}/preview")
@@ -82,16 +88,21 @@ def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> d
     tmp = settings.uploads_dir / f".tmp-{upload_id}"
     final = settings.uploads_dir / upload_id
     tmp.mkdir()
+    shown = uploads.shown_name(file.filename)
     try:
         zipped = uploads.is_zip(file.file.read(4))
         file.file.seek(0)
+        if not zipped:
+            uploads.check_csv_name(shown)
+        # Stored under the dataset's own name, so an exported script names the user's
+        # file (`--data iris.csv`), not the server's folder.
         if zipped:
-            size = uploads.extract_image_zip(file.file, tmp / "images", settings)
+            size = uploads.extract_image_zip(file.file, tmp / name, settings)
         else:
-            size = uploads.store_csv(file.file, tmp / "data.csv", settings)
+            size = uploads.store_csv(file.file, tmp / f"{name}.csv", settings)
         kind = "images" if zipped else "csv"
         tmp.rename(final)
-        dataset, params = uploads.dataset_params(kind, final, label)
+        dataset, params = uploads.dataset_params(kind, final, label, name)
         try:
             info = describe_dataset(dataset, params).to_dict()
         except DatasetError as exc:
@@ -100,7 +111,12 @@ def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> d
         uploads.remove(tmp)
         uploads.remove(final)
         if isinstance(exc, uploads.UploadError):
-            raise ApiError(exc.status, str(exc)) from None
+            # The page never sees where the server keeps files: say the user's file name.
+            message = str(exc)
+            for where in (tmp, final):
+                message = message.replace(str(where / f"{name}.csv"), shown)
+                message = message.replace(str(where / name), shown).replace(str(where), shown)
+            raise ApiError(exc.status, message) from None
         raise
     record = {"id": upload_id, "name": name, "kind": kind, "dataset": dataset, "params": params,
               "info": info, "size": size, "created": time.time()}

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse, Response
 
+from server.datasets import unavailable
 from server.export import export_code
 from server.validation import InvalidGraph
 
@@ -19,12 +20,14 @@ from ..deployfiles import deploy_response
 from ..predict import PredictError, predict, validation_samples
 from ..runs import Busy
 from ..schemas import (
+    NAME,
     RUN_ID,
     ErrorAnswer,
     PredictAnswer,
     PredictBody,
     RunCreated,
     RunDetail,
+    RunRename,
     RunSummary,
     Samples,
     StopAnswer,
@@ -35,10 +38,30 @@ RunId = Annotated[str, Path(pattern=RUN_ID, description="A run id (16 hex digits
 GraphBody = Annotated[dict[str, Any], Body(description="A graph with `data`, format v1")]
 
 
-def _summary(run: dict[str, Any]) -> dict[str, Any]:
+def _summary(run: dict[str, Any], labels: dict[str, dict] | None = None,
+             number: int | None = None) -> dict[str, Any]:
     graph = run["graph"]
     data = graph.get("data") or {}
-    return run | {"name": graph.get("name"), "dataset": data.get("dataset")}
+    names = (labels or {}).get(run["id"], {})
+    project = names.get("project")
+    title = names.get("label") or (
+        f"{project or graph.get('name') or 'run'} · {data.get('dataset') or 'no data'}"
+        + (f" #{number}" if number else ""))
+    return run | {"name": graph.get("name"), "dataset": data.get("dataset"), "project": project,
+                  "label": names.get("label"), "title": title}
+
+
+def _summaries(ctx: Ctx) -> list[dict[str, Any]]:
+    """Every run, newest first, numbered 1, 2, ... within its project (or graph name)."""
+    runs = [ctx.runs.current(r) for r in ctx.store.list_runs()]  # unsaved final statuses too
+    labels = ctx.store.run_labels()
+    counts: dict[str, int] = {}
+    numbers = {}
+    for run in sorted(runs, key=lambda r: r["created"]):
+        key = (labels.get(run["id"], {}).get("project") or run["graph"].get("name") or "")
+        counts[key] = counts.get(key, 0) + 1
+        numbers[run["id"]] = counts[key]
+    return [_summary(r, labels, numbers[r["id"]]) for r in runs]
 
 
 def _run(ctx: Ctx, run_id: str) -> dict[str, Any]:
@@ -50,25 +73,34 @@ def _run(ctx: Ctx, run_id: str) -> dict[str, Any]:
 
 @router.post("", status_code=201, response_model=RunCreated,
              responses={422: {"model": ErrorAnswer}, 429: {"model": ErrorAnswer}})
-def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
+def create_run(ctx: Ctx, graph: GraphBody,
+               project: Annotated[str | None, Query(pattern=NAME, description="The editor "
+                                                    "project the graph belongs to")] = None
+               ) -> dict[str, Any]:
     """Start training the graph; 429 with Retry-After while the run limit is reached."""
     g = graphcheck.valid(graph, ctx.settings.uploads_dir)
     if g.data is None:
         raise ApiError(422, "training needs `data`: pick a dataset for the graph",
                        [{"component": "data", "message": "no dataset"}])
+    # A dataset that is not on disk (MNIST offline) is refused now, with how to get it,
+    # not by a run that fails seconds later naming files.
+    if (why := unavailable(g.data.dataset)) is not None:
+        raise ApiError(422, why, [{"component": "data", "param": None, "message": why}])
     try:
         run_id = ctx.runs.start(g, graph)
     except Busy:
         limit = ctx.settings.max_running
         raise ApiError(429, f"{limit} run(s) already training; stop one or try again later",
                        headers={"Retry-After": str(ctx.settings.retry_after_s)}) from None
+    if project:
+        ctx.store.set_run_label(run_id, project=project)
     return {"id": run_id, "status": "queued"}
 
 
 @router.get("", response_model=list[RunSummary])
 def list_runs(ctx: Ctx) -> list[dict[str, Any]]:
     """Every run, newest first."""
-    return [_summary(ctx.runs.current(r)) for r in ctx.store.list_runs()]
+    return _summaries(ctx)
 
 
 @router.get("/{run_id}", response_model=RunDetail)
@@ -76,7 +108,16 @@ def get_run(ctx: Ctx, run_id: RunId) -> dict[str, Any]:
     """One run with its graph, status, times, final metrics and error."""
     run = _run(ctx, run_id)
     has = checkpoint_path(ctx.settings.runs_dir, run_id, "best") is not None
-    return _summary(run) | {"has_checkpoint": has}
+    named = next((r for r in _summaries(ctx) if r["id"] == run_id), _summary(run))
+    return named | {"graph": run["graph"], "has_checkpoint": has}
+
+
+@router.patch("/{run_id}", response_model=RunSummary, responses={404: {"model": ErrorAnswer}})
+def rename_run(ctx: Ctx, run_id: RunId, body: RunRename) -> dict[str, Any]:
+    """Give a run a name of the user's own (shown instead of 'project · dataset #n')."""
+    _run(ctx, run_id)
+    ctx.store.set_run_label(run_id, label=body.label.strip() or None)
+    return next(r for r in _summaries(ctx) if r["id"] == run_id)
 
 
 @router.get("/{run_id}/events", response_class=Response,

@@ -14,14 +14,16 @@ import {CLASS_COLORS, classColor, mix} from "./colors.js";
 const SIZE = 280;
 
 export class BoundaryView {
-  constructor(container) {
+  /** `first`: put the view before the container's other children (beside the metric chart). */
+  constructor(container, {first = false} = {}) {
     this.canvas = el("canvas", {width: SIZE, height: SIZE, class: "tp-boundary-canvas",
       "aria-label": "Decision boundary with the data points"});
     this.caption = el("p", {class: "tp-caption"}, "The boundary appears after the first epoch.");
     this.box = el("div", {class: "tp-boundary", "data-testid": "boundary", "data-epoch": "0"},
       this.canvas, this.caption);
     this.wrap = el("div", {class: "tp-diag", hidden: true}, el("h4", {}, "Decision boundary"), this.box);
-    container.append(this.wrap);
+    if (first) container.prepend(this.wrap);
+    else container.append(this.wrap);
     this.points = null; // {x: [[x1, x2]], y: [label]}
     this.event = null;
   }

@@ -10,7 +10,8 @@
 import uPlot from "uplot";
 import {el, fmt, cssVar} from "./dom.js";
 
-const HEIGHT = 190;
+// Compact, so progress, the loss and the boundary fit one screen of the training view.
+const HEIGHT = 150;
 
 // Tick steps from 1e-16 to 1e40: uPlot's defaults stop at 1e16, so a diverged
 // loss (1e30 and up) would otherwise get an axis without a single label.
@@ -87,7 +88,7 @@ class Chart {
     if (this.series) this.show(this.series, this.data, this.extraScales);
   }
 
-  _width() { return Math.max(240, Math.floor(this.box.clientWidth || 400)); }
+  _width() { return Math.max(160, Math.floor(this.box.clientWidth || 400)); }
 
   _resize() {
     if (this.plot && Math.abs(this.plot.width - this._width()) > 2) {
@@ -192,12 +193,12 @@ function join(tables) {
 
 const range = (n) => Array.from({length: n}, (_, i) => i + 1);
 
-/** The three training charts of the panel. */
+/** The three training charts of the panel: the loss in `container`, the others in `more`. */
 export class TrainingCharts {
-  constructor(container) {
+  constructor(container, more = container) {
     this.loss = new Chart(container, {testid: "chart-loss", title: "Loss", xLabel: "step", logToggle: true});
-    this.metric = new Chart(container, {testid: "chart-accuracy", title: "Accuracy", xLabel: "epoch", integerX: true});
-    this.lr = new Chart(container, {testid: "chart-lr", title: "Learning rate", xLabel: "epoch", integerX: true});
+    this.metric = new Chart(more, {testid: "chart-accuracy", title: "Accuracy", xLabel: "epoch", integerX: true});
+    this.lr = new Chart(more, {testid: "chart-lr", title: "Learning rate", xLabel: "epoch", integerX: true});
     this.run = null;
     this.compare = null;
   }
@@ -227,8 +228,9 @@ export class TrainingCharts {
       this.loss.setLog(true);
     }
     const cmp = this.compare;
-    const tag = cmp ? ` (#${run.id})` : "";
-    const ctag = cmp ? ` (#${cmp.id})` : "";
+    // Overlaid runs are told apart by the names people gave them, not by hex ids.
+    const tag = cmp ? ` (${run.title || `#${run.id}`})` : "";
+    const ctag = cmp ? ` (${cmp.title || `#${cmp.id}`})` : "";
     const c = palette();
 
     // Loss: the step curve with the epoch means on the same x.

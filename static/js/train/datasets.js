@@ -75,15 +75,15 @@ export class DatasetPicker {
     const names = {"2d": "2-D points", image: "Images", tabular: "Tables", upload: "Uploaded", other: "Other"};
     this.select.replaceChildren(el("option", {value: ""}, "Choose a dataset…"),
       ...Object.entries(groups).map(([kind, list]) => el("optgroup", {label: names[kind] || kind},
-        list.map((d) => el("option", {value: d.name}, `${d.name}${d.task ? ` (${TASK_WORDS[d.task] || d.task})` : ""}`)))));
+        list.map((d) => el("option", {value: d.name, title: d.how_to_get || null},
+          `${d.name}${d.task ? ` (${TASK_WORDS[d.task] || d.task})` : ""}${d.available === false ? " (not downloaded)" : ""}`)))));
     if (this.info) this.select.value = this.info.name;
   }
 
-  /** Add a dataset the server just accepted (an upload) and choose it. */
-  async addAndChoose(info) {
+  /** Add a dataset the server just accepted (an upload) to the list, without choosing it. */
+  add(info) {
     this.datasets = this.datasets.filter((d) => d.name !== info.name).concat([info]);
     this._fillSelect();
-    await this.choose(info.name);
   }
 
   /** The user chose a dataset: show it and write it into the graph. */
@@ -128,7 +128,19 @@ export class DatasetPicker {
   async _followGraph() {
     const entry = this.entryFor(currentGraph().data);
     if (entry && entry !== this.info) await this.show(entry.name);
+    else if (!entry && this.info) this.showNone();
     else this.checkOutput();
+  }
+
+  /** The graph has no dataset (New, undo, a template without one): the dropdown says so. */
+  showNone() {
+    this.info = null;
+    this.preview = null;
+    this.select.value = "";
+    this.infoBox.replaceChildren();
+    this.previewBox.replaceChildren();
+    this.warning.hidden = true;
+    this.onChange?.(null, null);
   }
 
   /** Flag an output width that does not match what the dataset needs. */

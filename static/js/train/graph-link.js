@@ -32,9 +32,9 @@ export function onGraphChange(fn) { listeners.push(fn); }
 /** The private graph changed (no editor): tell the listeners, as graph-state would. */
 const notifyPrivate = () => listeners.forEach((fn) => fn(currentGraph()));
 
-/** Set top-level fields (`data`, `training`) as one undoable edit. */
-function setFields(fields, coalesce) {
-  if (state?.store?.apply) state.store.apply("setFields", {fields}, {coalesce, reason: "fields"});
+/** Set top-level fields (`data`, `training`) as one undoable edit (`record: false`: no undo step). */
+function setFields(fields, coalesce, record = true) {
+  if (state?.store?.apply) state.store.apply("setFields", {fields}, {coalesce, reason: "fields", record});
   else if (state?.updateGraphFields) state.updateGraphFields(fields);
   else { fallback = {...fallback, ...structuredClone(fields)}; notifyPrivate(); }
 }
@@ -91,7 +91,8 @@ export function setRunConfig({data = {}, training = {}}) {
   const g = currentGraph();
   const fields = {training: {...(g.training || {}), ...training}};
   if (g.data) fields.data = {...g.data, ...data};
-  setFields(fields, "train-controls");
+  // Run settings are what their boxes show: not steps of the canvas's undo history.
+  setFields(fields, null, false);
 }
 
 /**

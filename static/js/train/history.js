@@ -4,7 +4,7 @@
  * or put its graph back on the canvas.
  */
 import {el, fmt, errorText} from "./dom.js";
-import {listRuns} from "../api.js";
+import {listRuns, renameRun} from "../api.js";
 
 function when(run) {
   const t = run.created ?? run.created_at ?? run.started ?? run.started_at;
@@ -31,9 +31,12 @@ export class RunHistory {
     this.openId = null;
     this.compareId = null;
     this.runs = [];
+    this.filter = "";
     this.list = el("ul", {class: "tp-runs", "data-testid": "runs", "aria-label": "Past runs"});
     this.empty = el("p", {class: "tp-caption"}, "No runs yet.");
-    container.append(el("h3", {}, "Runs"), this.empty, this.list);
+    this.filterSelect = el("select", {"data-testid": "runs-filter", "aria-label": "Show the runs of",
+      onchange: () => { this.filter = this.filterSelect.value; this.render(); }});
+    container.append(el("div", {class: "tp-chart-title"}, el("h3", {}, "Runs"), this.filterSelect), this.empty, this.list);
   }
 
   async refresh() {
@@ -67,17 +70,49 @@ export class RunHistory {
     return button;
   }
 
+  /** The project a run belongs to: the editor project it came from, else its graph's name. */
+  static group(run) { return run.project || run.name || ""; }
+
+  _renderFilter() {
+    const groups = [...new Set(this.runs.map(RunHistory.group))].filter(Boolean).sort();
+    if (this.filter && !groups.includes(this.filter)) this.filter = "";
+    this.filterSelect.replaceChildren(el("option", {value: ""}, "All projects"),
+      ...groups.map((g) => el("option", {value: g}, g)));
+    this.filterSelect.value = this.filter;
+  }
+
+  /** Rename in place: the title becomes a text box; Enter saves, Escape cancels. */
+  _rename(li, run) {
+    const title = li.querySelector(".tp-run-title");
+    const box = el("input", {type: "text", value: run.title || "", maxlength: 80, "aria-label": "New name for the run"});
+    box.addEventListener("keydown", async (e) => {
+      if (e.key === "Escape") { e.stopPropagation(); this.render(); }
+      if (e.key !== "Enter") return;
+      const label = box.value.trim();
+      if (label && label !== run.title) {
+        try { await renameRun(run.id, label); }
+        catch (err) { this.empty.hidden = false; this.empty.textContent = `Could not rename: ${errorText(err)}`; }
+      }
+      await this.refresh();
+      this.hooks.onRenamed?.(String(run.id));
+    });
+    title.replaceWith(box);
+    box.focus();
+    box.select();
+  }
+
   render() {
     this.empty.hidden = this.runs.length > 0;
-    this.list.replaceChildren(...this.runs.map((run) => {
+    this._renderFilter();
+    const shown = this.runs.filter((r) => !this.filter || RunHistory.group(r) === this.filter);
+    this.list.replaceChildren(...shown.map((run) => {
       const id = String(run.id);
       const open = id === String(this.openId);
       const compared = id === String(this.compareId);
-      return el("li", {class: `tp-run ${open ? "tp-run-open" : ""}`, "data-testid": `run-${id}`},
+      const li = el("li", {class: `tp-run ${open ? "tp-run-open" : ""}`, "data-testid": `run-${id}`},
         el("div", {class: "tp-run-main"},
           el("span", {class: `tp-status tp-status-${run.status}`}, run.status),
-          el("span", {class: "tp-run-title"}, `#${id} ${runDataset(run)}`),
-          run.name ? el("span", {class: "tp-run-metrics"}, run.name) : null,
+          el("span", {class: "tp-run-title", title: `run ${id}`}, run.title || `#${id} ${runDataset(run)}`),
           el("span", {class: "tp-run-metrics"}, metrics(run)),
           el("time", {class: "tp-run-time"}, when(run))),
         run.error ? el("div", {class: "tp-run-error"}, run.error) : null,
@@ -89,7 +124,10 @@ export class RunHistory {
           compared ? "Stop comparing" : "Compare"),
           el("button", {type: "button", "data-testid": `restore-${id}`,
             onclick: () => this.hooks.onRestore(id)}, "Restore graph"),
+          el("button", {type: "button", "data-testid": `rename-${id}`,
+            onclick: () => this._rename(li, run)}, "Rename"),
           this._deleteButton(id)));
+      return li;
     }));
   }
 }

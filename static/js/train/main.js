@@ -34,7 +34,11 @@ const section = (cls, title) => el("section", {class: `tp-card ${cls}`, "aria-la
 
 const dataCard = section("tp-data", "Data");
 const runCard = section("tp-run", "Train");
+// The live view: progress, the loss, the boundary beside the metric; scrolled to the
+// top of the panel when a run starts, so all of it is on screen while it trains.
 const chartCard = section("tp-charts", "Curves");
+const lossSlot = el("div", {class: "tp-live-loss"});
+const liveRow = el("div", {class: "tp-live-row"});
 const diagCard = section("tp-diagnostics", "Diagnostics");
 const historyCard = el("section", {class: "tp-card tp-history", "aria-label": "Run history"});
 
@@ -44,21 +48,40 @@ const view = {run: null, stream: null, compare: null, totalEpochs: null, dataset
 const previews = new Map(); // dataset name -> preview samples, for boundary points
 
 const picker = new DatasetPicker(dataCard, {onChange: () => syncDiagnostics(), defaults: () => controls.values().data});
-new UploadForm(dataCard, {onUploaded: (upload) => picker.addAndChoose(api.uploadEntry(upload))});
+new UploadForm(dataCard, {
+  onUploaded: (upload) => picker.add(api.uploadEntry(upload)),
+  onUse: (upload) => picker.choose(api.uploadEntry(upload).name),
+  canSwitch: () => !currentGraph().data?.dataset,
+});
 const controls = new Controls(runCard, {onTrain: train, onStop: stop});
-const progress = new ProgressView(runCard);
-runCard.append(runHeader);
-const charts = new TrainingCharts(chartCard);
+const progress = new ProgressView(chartCard);
+chartCard.append(runHeader, lossSlot, liveRow);
+const charts = new TrainingCharts(lossSlot, liveRow);
 view.charts = charts;
 window.__trainPanel = view; // lets tests drop the socket and inspect the model and charts
-const boundary = new BoundaryView(diagCard);
+const boundary = new BoundaryView(liveRow, {first: true});
 const confusion = new ConfusionView(diagCard);
 const norms = new NormsView(diagCard);
 const tryIt = new TryIt(diagCard);
 const gallery = new Gallery(diagCard);
 tryIt.useBoundary(boundary);
-const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore, onDelete: removeRun});
+const history = new RunHistory(historyCard, {onOpen: (id) => openRun(id), onCompare: compareWith, onRestore: restore, onDelete: removeRun,
+  onRenamed: (id) => renamed(id)});
 
+/** A run got a new name: the header and the chart legends say it. */
+function renamed(id) {
+  const title = history.runs.find((r) => String(r.id) === id)?.title;
+  if (!title) return;
+  if (view.run?.id === id) { view.run.title = title; refreshHeader(view.run); }
+  if (view.compare?.id === id) view.compare.title = title;
+  if (view.run) charts.show(view.run, view.compare);
+}
+
+// The training view is one column of cards (train.css `.tp-train`) that scrolls on the
+// right of the canvas. A new panel is one more card: `section("tp-NAME", "Title")`
+// placed in this list (a card in `liveRow` sits beside the boundary and the accuracy,
+// on the screen that stays in view while a run trains). `showLive` shows how to
+// bring a card to the top.
 root.classList.add("tp-train");
 root.replaceChildren(dataCard, runCard, historyCard, chartCard, diagCard);
 onThemeChange(() => { charts.retheme(); boundary.draw(); });
@@ -73,19 +96,32 @@ async function train() {
     controls.showError("Choose a dataset first.");
     return;
   }
+  const entry = picker.entryFor(graph.data);
+  if (entry?.available === false) {
+    // Refused here, not after a failed download minutes into the run.
+    controls.showError(entry.how_to_get || `${entry.name} is not available on this server.`);
+    return;
+  }
   graph.data = {...graph.data, ...values.data};
   graph.training = {...(graph.training || {}), ...values.training};
   controls.setRunning(true);
   let created;
   try {
-    created = await api.createRun(graph);
+    created = await api.createRun(graph, new URLSearchParams(location.search).get("project"));
   } catch (err) {
     controls.setRunning(false);
     controls.showError(err.status === 429 ? `Another run is training: ${errorText(err)}` : `Cannot train: ${errorText(err)}`);
     return;
   }
   await openRun(String(created.id), {graph, status: created.status});
-  history.refresh();
+  showLive();
+  await history.refresh();
+  renamed(String(created.id)); // the server named the new run: header and legends say it
+}
+
+/** Scroll the live view to the top of the panel: progress, curves and boundary in sight. */
+function showLive() {
+  root.scrollTo({top: Math.max(0, chartCard.offsetTop - 6)});
 }
 
 async function stop() {
@@ -116,6 +152,7 @@ async function openRun(id, known = null) {
     catch (err) { controls.showError(`Cannot open run ${id}: ${errorText(err)}`); return; }
   }
   const run = new RunModel(id, meta);
+  run.title = meta.title || null;
   view.run = run;
   view.totalEpochs = meta.graph?.training?.epochs ?? null;
   // Uploads are trained through `csv`/`imagefolder` + params: name them as the user does.
@@ -141,6 +178,7 @@ async function openRun(id, known = null) {
     return;
   }
   controls.setRunning(true);
+  showLive();
   view.stream = new RunStream(run, {
     onEvents: (batch) => { if (view.run === run) render(batch); },
     onState: (state) => { if (view.run === run) setLink(state); },
@@ -165,14 +203,34 @@ function setLink(state) {
   if (badge) badge.textContent = state === "reconnecting" ? "connection lost, reconnecting…" : "";
 }
 
-/** The open run's name and downloads; the checkpoint link only once the server has one. */
+/** The epoch whose weights `best.pt` holds: the lowest validation loss (else training loss). */
+function bestEpoch(run) {
+  let best = null;
+  run.epochs.forEach((e, i) => {
+    const v = e.val_loss ?? e.train_loss;
+    if (Number.isFinite(v) && (best === null || v < best.v)) best = {v, epoch: e.epoch ?? i + 1};
+  });
+  return best?.epoch ?? null;
+}
+
+const fileSafe = (text) => String(text).replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^_+|_+$/g, "") || "run";
+
+/** The open run's name and downloads: its best and its last checkpoint, each saying which epoch. */
 function renderHeader(run, hasCheckpoint) {
+  const name = run.title || `#${run.id}`;
+  const file = fileSafe(name);
+  const last = run.epochs.length ? run.epochs[run.epochs.length - 1].epoch ?? run.epochs.length : null;
+  const best = bestEpoch(run);
+  const checkpoint = (which, epoch) => el("a", {href: api.checkpointUrl(run.id, which),
+    download: `${file}-${which}${epoch ? `-epoch${epoch}` : ""}.pt`, "data-testid": `download-checkpoint-${which}`,
+    title: which === "best" ? "The weights of the epoch with the lowest validation loss" : "The weights after the last epoch"},
+  `${which === "best" ? "Best" : "Last"} weights${epoch ? ` (epoch ${epoch})` : ""}`);
   runHeader.replaceChildren(
-    el("span", {class: "tp-run-id"}, `Run #${run.id}${view.dataset ? ` on ${view.dataset}` : ""}`),
-    hasCheckpoint
-      ? el("a", {href: api.checkpointUrl(run.id), download: `run-${run.id}.pt`, "data-testid": "download-checkpoint"}, "Checkpoint")
-      : el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "no checkpoint written yet"),
-    el("a", {href: api.codeUrl(run.id), download: `run-${run.id}.py`, "data-testid": "download-code"}, "Script"),
+    el("span", {class: "tp-run-id", "data-testid": "run-title"}, `Run ${name}`),
+    ...(hasCheckpoint
+      ? [checkpoint("best", best), checkpoint("last", last)]
+      : [el("span", {class: "tp-hint"}, isFinal(run.status) ? "no checkpoint" : "no checkpoint written yet")]),
+    el("a", {href: api.codeUrl(run.id), download: `${file}.py`, "data-testid": "download-code"}, "Script"),
     ...(hasCheckpoint ? [
       el("a", {href: api.modelFileUrl(run.id, "onnx"), download: "", "data-testid": "download-onnx",
                title: "The trained network (best checkpoint) for onnxruntime"}, "ONNX"),
@@ -220,7 +278,7 @@ function render(batch) {
   if (kinds.has("step") || kinds.has("epoch") || kinds.has("status")) charts.refresh();
   if (kinds.has("epoch")) {
     norms.show(run.lastEpoch);
-    if (!runHeader.querySelector("[data-testid=download-checkpoint]")) refreshHeader(run);
+    refreshHeader(run); // the epochs named on the checkpoint links moved on
   }
   if (kinds.has("boundary") && run.boundary) { boundary.setVisible(true); boundary.setBoundary(run.boundary); }
   if (kinds.has("confusion") && run.confusion) { confusion.setVisible(true); confusion.show(run.confusion); }
@@ -265,6 +323,7 @@ async function compareWith(id) {
   view.compare = null;
   if (id) {
     const other = new RunModel(id);
+    other.title = history.runs.find((r) => String(r.id) === String(id))?.title || null;
     try {
       await loadEvents(other);
       view.compare = other;

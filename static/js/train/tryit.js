@@ -24,7 +24,9 @@ const DRAW_PX = 196;
 export class TryIt {
   constructor(container) {
     this.body = el("div", {class: "tp-tryit-body"});
-    this.result = el("div", {class: "tp-probs", "data-testid": "predictions", "aria-live": "polite"});
+    this.result = el("div", {class: "tp-probs", "data-testid": "predictions", "aria-live": "polite",
+      // A floating answer (on the boundary) closes when clicked; it never hides the map for good.
+      onclick: () => { if (this.result.classList.contains("tp-float")) this.result.replaceChildren(); }});
     this.wrap = el("div", {class: "tp-diag tp-tryit", hidden: true, "data-testid": "try-it"},
       el("h4", {}, "Try it"), this.body, this.result);
     container.append(this.wrap);
@@ -40,6 +42,12 @@ export class TryIt {
       if (!this.ctx || this.ctx.mode !== "point") return;
       const point = boundary.toData(e);
       boundary.mark(point);
+      // The answer floats where the user clicked, not in a box further down the panel.
+      const box = boundary.box.getBoundingClientRect();
+      boundary.box.append(this.result);
+      this.result.classList.add("tp-float");
+      this.result.style.left = `${Math.round(e.clientX - box.left + 8)}px`;
+      this.result.style.top = `${Math.round(e.clientY - box.top + 8)}px`;
       this._ask(point);
     });
   }
@@ -48,6 +56,8 @@ export class TryIt {
   setRun(ctx) {
     this.ctx = null;
     this.result.replaceChildren();
+    this.result.classList.remove("tp-float");
+    this.wrap.append(this.result);
     const info = ctx?.dataset;
     if (!ctx || !info || !this.enabled) { this.wrap.hidden = true; return; }
     const shape = info.input_shape || [];

@@ -28,11 +28,18 @@ export function csvHeader(line) {
 }
 
 const isCsv = (file) => !!file && /\.csv$/i.test(file.name);
+const isZip = (file) => !!file && /\.zip$/i.test(file.name);
 
 export class UploadForm {
-  /** `onUploaded(info)` gets the server's description of the new dataset. */
-  constructor(container, {onUploaded}) {
+  /**
+   * `onUploaded(info)` gets the server's description of the new dataset; `onUse(info)`
+   * runs when the user asks to use it in the open project (`canSwitch()` false: the
+   * project has a dataset, so the switch is offered, never made silently).
+   */
+  constructor(container, {onUploaded, onUse, canSwitch = () => true}) {
     this.onUploaded = onUploaded;
+    this.onUse = onUse;
+    this.canSwitch = canSwitch;
     this.file = el("input", {type: "file", accept: ".csv,.zip,text/csv,application/zip",
       "data-testid": "upload", onchange: () => this._picked()});
     this.label = el("select", {"data-testid": "upload-label", disabled: true},
@@ -56,9 +63,19 @@ export class UploadForm {
     this.message.textContent = "";
     this.message.className = "tp-upload-message";
     this.submit.disabled = !file;
+    this.bar.hidden = true;
+    this.bar.value = 0;
     const csv = isCsv(file);
     this.labelField.hidden = !csv;
     this.label.disabled = !csv;
+    if (file && !csv && !isZip(file)) {
+      // Refused here, before a byte is sent: a .txt is not a CSV even if it looks like one.
+      this.submit.disabled = true;
+      this.message.className = "tp-upload-message tp-error";
+      this.message.textContent = `${file.name} is not a .csv file or a .zip of images: `
+        + "choose a CSV with a header row (its name ending in .csv) or a zip with one folder of images per class.";
+      return;
+    }
     if (!csv) return;
     // Only the first line is needed; do not read a large file whole.
     const head = await file.slice(0, 64 * 1024).text();
@@ -81,9 +98,17 @@ export class UploadForm {
       const info = await uploadDataset(file, isCsv(file) ? {label: this.label.value} : {}, (f) => { this.bar.value = f; });
       this.message.textContent = `Added dataset "${info.name}".`;
       await this.onUploaded?.(info);
+      if (this.canSwitch()) await this.onUse?.(info);
+      else {
+        // The open project has its own dataset (and an Input shaped for it): ask first.
+        this.message.append(" ", el("button", {type: "button", "data-testid": "upload-use",
+          onclick: async (e) => { e.target.remove(); await this.onUse?.(info); }}, "Use in this project"));
+      }
     } catch (err) {
       this.message.className = "tp-upload-message tp-error";
       this.message.textContent = `Upload refused: ${errorText(err)}`;
+      this.bar.hidden = true; // a full bar would say it worked
+      this.bar.value = 0;
     } finally {
       this.submit.disabled = false;
     }
