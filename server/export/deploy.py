@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -161,7 +162,7 @@ def write_deployable(path: str | Path, data: bytes) -> Path:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()  # no terminal colours
     return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
 
 

@@ -6,6 +6,9 @@ torch itself) could not be imported.
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 
 class TrainingError(ValueError):
     """A problem with the run's set-up that the user can fix (message says how)."""
@@ -37,6 +40,9 @@ def error_message(exc: BaseException) -> str:
         return str(exc)
     if name == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, matched without torch
         return "out of GPU memory: lower the batch size or the model's size"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {Path(exc.filename).name}" if getattr(exc, "filename", None) else ""
+        return f"disk full: no space left{where}; free some space and train again"
     if isinstance(exc, MemoryError):
         return "out of memory (MemoryError): lower the batch size or the model's size"
     if "can't allocate memory" in str(exc) or "out of memory" in str(exc).lower():
