@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the full report as JSON")
     p.set_defaults(func=cmd_inspect)
 
+    p = sub.add_parser("doctor", help="pre-flight checks: learning-rate range test, overfit "
+                                      "one batch, initialisation, lints")
+    p.add_argument("graph")
+    p.add_argument("--json", action="store_true", help="the full report as JSON")
+    p.set_defaults(func=cmd_doctor)
+
     p = sub.add_parser("schema", help="print the JSON Schema of graph format v1")
     p.set_defaults(func=cmd_schema)
 
@@ -341,6 +347,35 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print(f"total {report['total_flops']:,} FLOPs per sample; training memory about "
           f"{mem['total_human']} for batch size {mem['batch_size']}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Exit 0 when nothing was found, 1 when there are findings (like `validate`)."""
+    from server.doctor import diagnose
+
+    graph = _load(args.graph)
+    if graph.data is None:
+        raise UserError("the doctor trains a little on the graph's data: pick a dataset first")
+    try:
+        report = diagnose(graph)
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 1 if report.findings else 0
+    if report.suggested_lr is not None:
+        print(f"learning rate: {report.current_lr:g} now, {report.suggested_lr:g} suggested by "
+              f"the range test ({len(report.lr_curve)} steps)")
+    fit = report.overfit
+    if fit.get("first_loss") is not None:
+        print(f"overfit one batch: loss {fit['first_loss']:.3g} -> {fit['last_loss']:.3g} in "
+              f"{fit['steps']} steps ({'fits' if fit.get('fitted') else 'does NOT fit'})")
+    for f in report.findings:
+        where = f.node or f.component or "graph"
+        print(f"- {_printable(where)}: {f.message}" + (f" (fix: {f.fix})" if f.fix else ""))
+    if not report.findings:
+        print("no problems found")
+    return 1 if report.findings else 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

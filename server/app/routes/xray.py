@@ -1,4 +1,5 @@
-"""X-ray and cost: what flows through each layer, fresh from the seed or from a run's checkpoint."""
+"""X-ray, cost and the pre-flight doctor: what flows through each layer, and why a network
+will not learn, before (or after) a run."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ class XrayGraphBody(BaseModel):
     graph: dict[str, Any] = Field(description="A graph with `data`, format v1")
     sample: int = Field(default=0, ge=0, le=65535, description="Validation sample index")
     timing: bool = Field(default=False, description="Also measure forward+backward per layer")
+
+
+class DoctorBody(BaseModel):
+    graph: dict[str, Any] = Field(description="A graph with `data`, format v1")
 
 
 class XrayRunBody(BaseModel):
@@ -57,6 +62,18 @@ def inspect_run(ctx: Ctx, run_id: RunId, body: Annotated[XrayRunBody, Body()]) -
     graph = graphcheck.parsed(run["graph"], ctx.settings.uploads_dir)
     return _answer(lambda: xray(graph, body.sample, state, measure_time=body.timing)
                    | {"checkpoint": path.stem})
+
+
+@router.post("/graphs/doctor", responses={422: {"model": ErrorAnswer}})
+def doctor(ctx: Ctx, body: Annotated[DoctorBody, Body()]) -> dict[str, Any]:
+    """Pre-flight checks: lr range test (curve and suggestion), overfit one batch,
+    initialisation and lints; each finding names the node or component and the fix."""
+    from server.doctor import diagnose
+
+    graph = graphcheck.parsed(body.graph, ctx.settings.uploads_dir)
+    if graph.data is None:
+        raise ApiError(422, "the doctor trains a little on the graph's data: pick a dataset")
+    return _answer(lambda: diagnose(graph).as_dict())
 
 
 def _answer(run: Any) -> dict[str, Any]:
