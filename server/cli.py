@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from server.graph import Graph, GraphFormatError, graph_schema, load_graph_file
 
@@ -75,6 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the graph file to write; the "
                    "weights go beside it as the same name with .pt")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("inspect", help="X-ray: each layer's output for one sample, its "
+                                       "gradient, FLOPs and memory")
+    p.add_argument("graph")
+    p.add_argument("--sample", type=int, default=0, help="validation sample index")
+    p.add_argument("--checkpoint", help="weights to inspect (a checkpoint or state_dict .pt); "
+                                        "default: the seed's initial weights")
+    p.add_argument("--timing", action="store_true",
+                   help="also measure forward+backward time per layer")
+    p.add_argument("--json", action="store_true", help="the full report as JSON")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("doctor", help="pre-flight checks: learning-rate range test, overfit "
+                                      "one batch, initialisation, lints")
+    p.add_argument("graph")
+    p.add_argument("--json", action="store_true", help="the full report as JSON")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph format v1")
     p.set_defaults(func=cmd_schema)
@@ -286,6 +304,78 @@ def cmd_import(args: argparse.Namespace) -> int:
     for missing in result.unmapped:
         print(f"not mapped: {missing}", file=sys.stderr)
     return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from server.memory import human_bytes
+    from server.validation import InvalidGraph
+    from server.xray import xray
+
+    graph = _load(args.graph)
+    state = _load_weights(args.checkpoint) if args.checkpoint else None
+    try:
+        report = xray(graph, args.sample, state, measure_time=args.timing)
+    except InvalidGraph as exc:
+        lines = [_issue_line(e) for e in exc.validation.all_errors()]
+        raise UserError(f"{args.graph} is invalid:\n" + "\n".join(lines)) from None
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"sample {report['sample']} (label {report['label']}), {report['weights']} weights, "
+          f"loss on one batch {report['loss']:.4f}")
+    head = (f"{'node':<16} {'shape':<14} {'mean':>8} {'std':>8} {'zeros':>6} {'satur.':>6} "
+            f"{'grad':>9} {'grad/w':>8} {'FLOPs':>10} {'act. mem':>9}")
+    if args.timing:
+        head += f" {'f+b ms':>8}"
+    print(head)
+    for nid in report["order"]:
+        n = report["nodes"][nid]
+
+        def num(v: Any, fmt: str) -> str:
+            return format(v, fmt) if isinstance(v, int | float) else "-"
+
+        line = (f"{_printable(nid)[:16]:<16} {str(tuple(n['shape'])):<14} {n['mean']:>8.3f} "
+                f"{n['std']:>8.3f} {n['zeros']:>6.0%} {num(n.get('saturated'), '>6.0%'):>6} "
+                f"{num(n.get('grad_norm'), '>9.2e'):>9} {num(n.get('grad_to_weight'), '>8.2e'):>8} "
+                f"{n['flops']:>10,} {human_bytes(n['activation_bytes']):>9}")
+        if args.timing:
+            line += f" {num(n.get('forward_backward_ms'), '>8.2f'):>8}"
+        print(line)
+    mem = report["memory"]
+    print(f"total {report['total_flops']:,} FLOPs per sample; training memory about "
+          f"{mem['total_human']} for batch size {mem['batch_size']}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Exit 0 when nothing was found, 1 when there are findings (like `validate`)."""
+    from server.doctor import diagnose
+
+    graph = _load(args.graph)
+    if graph.data is None:
+        raise UserError("the doctor trains a little on the graph's data: pick a dataset first")
+    try:
+        report = diagnose(graph)
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 1 if report.findings else 0
+    if report.suggested_lr is not None:
+        print(f"learning rate: {report.current_lr:g} now, {report.suggested_lr:g} suggested by "
+              f"the range test ({len(report.lr_curve)} steps)")
+    fit = report.overfit
+    if fit.get("first_loss") is not None:
+        print(f"overfit one batch: loss {fit['first_loss']:.3g} -> {fit['last_loss']:.3g} in "
+              f"{fit['steps']} steps ({'fits' if fit.get('fitted') else 'does NOT fit'})")
+    for f in report.findings:
+        where = f.node or f.component or "graph"
+        print(f"- {_printable(where)}: {f.message}" + (f" (fix: {f.fix})" if f.fix else ""))
+    if not report.findings:
+        print("no problems found")
+    return 1 if report.findings else 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -44,6 +44,11 @@ class GraphModule(nn.Module):
             self._steps.append((nid, attr, spec.function, list(node.inputs), params))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_all(x)[self.output_id]
+
+    def forward_all(self, x: torch.Tensor, keep_grad: bool = False) -> dict[str, torch.Tensor]:
+        """Every node's output by node id (the X-ray reads them); with `keep_grad`, each
+        keeps its `.grad` after a backward pass."""
         values = {self.input_id: x}
         for nid, attr, function, inputs, params in self._steps:
             args = [values[i] for i in inputs]
@@ -51,7 +56,9 @@ class GraphModule(nn.Module):
                 values[nid] = getattr(self, attr)(*args)
             else:
                 values[nid] = function(args, params)
-        return values[self.output_id]
+            if keep_grad and values[nid].requires_grad:
+                values[nid].retain_grad()
+        return values
 
 
 def compile_graph(graph: Graph | dict, seed: int | None = None,

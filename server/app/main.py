@@ -23,7 +23,17 @@ from .guards import Guard
 from .jsontext import SafeJSONResponse
 from .pages import OwnStatic, VendorFiles, vendor_packages
 from .pages import router as page_router
-from .routes import datasets, examples, graphs, health, imports, projects, runs, stream
+from .routes import (
+    datasets,
+    examples,
+    graphs,
+    health,
+    imports,
+    projects,
+    runs,
+    stream,
+    xray,
+)
 from .runs import RunManager, storage_problem
 from .settings import Settings
 from .store import Store
@@ -64,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         return SafeJSONResponse({"detail": storage_problem(exc), "errors": []},
                                 status_code=503, headers={"Retry-After": "30"})
 
-    for module in (graphs, runs, stream, projects, datasets, examples, imports, health):
+    for module in (graphs, runs, stream, projects, datasets, examples, imports, xray, health):
         app.include_router(module.router)
     app.include_router(page_router)
     app.mount("/static", OwnStatic(directory=settings.static_dir, check_dir=False),

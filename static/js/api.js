@@ -79,6 +79,15 @@ export const exportCode = (graph, format) =>
 export const exportModelFile = (graph, format) =>
   request("POST", `/api/graphs/export?format=${enc(format)}`, { body: graph, blob: true });
 
+// -- X-ray -----------------------------------------------------------------------------
+export const inspectGraph = (graph, sample = 0) =>
+  request("POST", "/api/graphs/inspect", { body: { graph, sample } });
+export const inspectRun = (id, sample = 0, which = "best") =>
+  request("POST", `/api/runs/${enc(id)}/inspect`, { body: { sample, which } });
+
+/** The pre-flight doctor: {findings, lr_curve, suggested_lr, current_lr, overfit, init}. */
+export const doctor = (graph) => request("POST", "/api/graphs/doctor", { body: { graph } });
+
 // -- import ------------------------------------------------------------------------------
 export const listZoo = () => request("GET", "/api/import/zoo");
 export const importZoo = (name) => request("POST", `/api/import/zoo/${enc(name)}`);

@@ -111,6 +111,7 @@ function renderNodeForm(graph, node, v) {
   errs.className = "tc-inspector-msgs";
   errs.dataset.testid = "inspector-messages";
   root.append(errs);
+  if (actions.xray) root.append(actions.xray(node.id));
   root.append(button("Delete layer", () => actions.remove([node.id]), "danger"));
 }
 

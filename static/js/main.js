@@ -23,6 +23,7 @@ import {
 import { createExportView } from "./export-view.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
 import { createImportView } from "./import-view.js";
+import { xraySection } from "./xray-view.js";
 import { loadTemplates, renderTemplates } from "./templates.js";
 import { createValidator } from "./validation-view.js";
 
@@ -198,6 +199,13 @@ function setSelection(ids) {
 
 // -- opening and saving ------------------------------------------------------------------------
 
+/** Whether a run's graph has the canvas's layers (same ids, types and params). */
+function sameNetwork(runGraph, graph) {
+  if (!runGraph) return false;
+  const key = (g) => JSON.stringify((g.nodes || []).map((n) => [n.id, n.type, n.params || {}, n.inputs || []]));
+  return key(runGraph) === key(graph);
+}
+
 function openGraph(graph, { name = null, undoable = false } = {}) {
   const g = withPositions(graph);
   if (name !== project) serverCopy = null;
@@ -285,6 +293,15 @@ async function start() {
     setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => store.apply("setOutput", { id }),
     setFrozen: (id, frozen) => store.apply("setFrozen", { id, frozen }),
+    // The open run's checkpoint when its network is the one on the canvas, else fresh weights.
+    xray: (id) => xraySection(id, {
+      getGraph: () => serializeGraph(store.get()),
+      runId: () => {
+        const run = window.__trainPanel?.run;
+        const final = ["completed", "stopped", "failed", "diverged", "interrupted"];
+        return run && final.includes(run.status) && sameNetwork(run.meta?.graph, store.get()) ? run.id : null;
+      },
+    }),
     setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
     connect,
     wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),

@@ -52,6 +52,12 @@ function setNodeParam(id, name, value, coalesce) {
   }
 }
 
+/** Put a learning rate into the optimizer block (Adam when the graph has none yet). */
+export function applyLearningRate(lr) {
+  const optimizer = currentGraph().optimizer || {type: "Adam", params: {}};
+  setFields({optimizer: {...optimizer, params: {...(optimizer.params || {}), lr}}}, null);
+}
+
 /** Put a whole graph (a past run's) on the canvas. */
 export function restoreGraph(graph) {
   if (state?.loadGraph) state.loadGraph(structuredClone(graph));

@@ -16,6 +16,7 @@ import {RunStream} from "./stream.js";
 import {DatasetPicker} from "./datasets.js";
 import {UploadForm} from "./upload.js";
 import {Controls} from "./controls.js";
+import {Doctor} from "./doctor.js";
 import {ProgressView} from "./progress.js";
 import {TrainingCharts} from "./charts.js";
 import {BoundaryView} from "./boundary.js";
@@ -34,6 +35,7 @@ const section = (cls, title) => el("section", {class: `tp-card ${cls}`, "aria-la
 
 const dataCard = section("tp-data", "Data");
 const runCard = section("tp-run", "Train");
+const doctorCard = section("tp-doctor", "Doctor");
 // The live view: progress, the loss, the boundary beside the metric; scrolled to the
 // top of the panel when a run starts, so all of it is on screen while it trains.
 const chartCard = section("tp-charts", "Curves");
@@ -83,15 +85,24 @@ function renamed(id) {
 // on the screen that stays in view while a run trains). `showLive` shows how to
 // bring a card to the top.
 root.classList.add("tp-train");
-root.replaceChildren(dataCard, runCard, historyCard, chartCard, diagCard);
+new Doctor(doctorCard, {graphForRun});
+root.replaceChildren(dataCard, runCard, doctorCard, historyCard, chartCard, diagCard);
 onThemeChange(() => { charts.retheme(); boundary.draw(); });
 
 // ---------------------------------------------------------------- running
 
-async function train() {
-  controls.showError("");
+/** The canvas's graph with the Train card's settings: what a run (or the doctor) gets. */
+function graphForRun() {
   const graph = currentGraph();
   const values = controls.values();
+  if (graph.data) graph.data = {...graph.data, ...values.data};
+  graph.training = {...(graph.training || {}), ...values.training};
+  return graph;
+}
+
+async function train() {
+  controls.showError("");
+  const graph = graphForRun();
   if (!graph.data?.dataset) {
     controls.showError("Choose a dataset first.");
     return;
@@ -102,8 +113,6 @@ async function train() {
     controls.showError(entry.how_to_get || `${entry.name} is not available on this server.`);
     return;
   }
-  graph.data = {...graph.data, ...values.data};
-  graph.training = {...(graph.training || {}), ...values.training};
   controls.setRunning(true);
   let created;
   try {

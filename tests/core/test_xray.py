@@ -1,0 +1,102 @@
+"""The X-ray against PyTorch written by hand: forward hooks, a manual backward pass and
+torch.utils.flop_counter on the same compiled module."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from server.cli import main
+from server.compiler import compile_graph
+from server.datasets import load_dataset
+from server.graph import load_graph_file
+from server.xray import xray
+
+GRAPH = "examples/seed_cnn.json"
+
+
+def _val_batch(graph):
+    d = graph.data
+    data = load_dataset(d.dataset, d.params, val_fraction=d.val_fraction, seed=graph.training.seed)
+    return data.x_val[:d.batch_size].float(), data.y_val[:d.batch_size]
+
+
+def test_activations_gradients_and_flops_match_hand_written_pytorch():
+    graph = load_graph_file(GRAPH)
+    report = xray(graph, sample=5)
+    x, y = _val_batch(graph)
+
+    model = compile_graph(graph, seed=graph.training.seed).eval()
+    seen = {}
+    for nid, attr in model.node_attrs.items():
+        getattr(model, attr).register_forward_hook(
+            lambda m, i, o, nid=nid: seen.__setitem__(nid, o.detach()))
+    with torch.no_grad():
+        model(x[5:6])
+    for nid, out in seen.items():
+        node = report["nodes"][nid]
+        assert node["shape"] == list(out.shape[1:])
+        assert abs(node["mean"] - float(out.mean())) < 1e-6, nid
+        assert abs(node["std"] - float(out.std())) < 1e-6, nid
+        assert abs(node["zeros"] - float((out == 0).float().mean())) < 1e-9, nid
+
+    model.train()
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    assert abs(report["loss"] - float(loss)) < 1e-5
+    for nid, attr in model.node_attrs.items():
+        params = list(getattr(model, attr).parameters())
+        if params:
+            g = torch.sqrt(sum((p.grad ** 2).sum() for p in params))
+            assert abs(report["nodes"][nid]["weight_grad_norm"] - float(g)) < 1e-5, nid
+
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model.eval()(x[5:6])
+    assert report["total_flops"] == counter.get_total_flops() > 0
+
+
+def test_pictures_strips_and_saturation():
+    graph = {
+        "version": 1, "name": "sat",
+        "nodes": [
+            {"id": "x", "type": "Input"},
+            {"id": "big", "type": "Linear", "params": {"out_features": 300}, "inputs": ["x"]},
+            {"id": "squash", "type": "Sigmoid", "inputs": ["big"]},
+            {"id": "out", "type": "Linear", "params": {"out_features": 2}, "inputs": ["squash"]},
+        ],
+        "data": {"dataset": "moons", "params": {"n_samples": 200}, "batch_size": 16},
+        "training": {"seed": 0},
+    }
+    for node in graph["nodes"][1:2]:
+        node["params"]["bias"] = True
+    report = xray(graph)
+    squash = report["nodes"]["squash"]
+    assert "saturated" in squash and 0 <= squash["saturated"] <= 1
+    assert len(squash["strip"]) == 256 and all(0 <= v <= 255 for v in squash["strip"])
+    cnn = xray(load_graph_file(GRAPH))
+    maps = cnn["nodes"]["conv1"]["maps"]
+    assert len(maps) == 16 and len(maps[0]) == 8 and len(maps[0][0]) == 8
+
+
+def test_a_checkpoints_weights_change_the_picture(tmp_path):
+    graph = load_graph_file(GRAPH)
+    model = compile_graph(graph, seed=123)
+    fresh = xray(graph)
+    loaded = xray(graph, state_dict=model.state_dict())
+    assert loaded["weights"] == "checkpoint"
+    assert loaded["nodes"]["conv1"]["mean"] != fresh["nodes"]["conv1"]["mean"]
+
+
+def test_cli_table_and_json(capsys, tmp_path):
+    assert main(["inspect", GRAPH, "--sample", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "conv1" in out and "FLOPs per sample" in out
+    assert main(["inspect", GRAPH, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["nodes"]) == {"x", "conv1", "relu1", "pool1", "flat", "fc"}
+    assert main(["inspect", GRAPH, "--sample", "100000"]) == 1
+    assert "out of range" in capsys.readouterr().err
