@@ -80,10 +80,10 @@ export const exportModelFile = (graph, format) =>
   request("POST", `/api/graphs/export?format=${enc(format)}`, { body: graph, blob: true });
 
 // -- X-ray -----------------------------------------------------------------------------
-export const inspectGraph = (graph, sample = 0) =>
-  request("POST", "/api/graphs/inspect", { body: { graph, sample } });
-export const inspectRun = (id, sample = 0, which = "best") =>
-  request("POST", `/api/runs/${enc(id)}/inspect`, { body: { sample, which } });
+export const inspectGraph = (graph, sample = 0, timing = false) =>
+  request("POST", "/api/graphs/inspect", { body: { graph, sample, timing } });
+export const inspectRun = (id, sample = 0, which = "best", timing = false) =>
+  request("POST", `/api/runs/${enc(id)}/inspect`, { body: { sample, which, timing } });
 
 /** The pre-flight doctor: {findings, lr_curve, suggested_lr, current_lr, overfit, init}. */
 export const doctor = (graph) => request("POST", "/api/graphs/doctor", { body: { graph } });

@@ -26,9 +26,15 @@ export function xraySection(nodeId, { getGraph, runId }) {
   const go = Object.assign(document.createElement("button"), { type: "button", textContent: "X-ray" });
   go.dataset.testid = "xray-button";
   go.title = "Look inside this layer for one sample of the dataset";
+  const timing = Object.assign(document.createElement("input"), { type: "checkbox" });
+  timing.dataset.testid = "xray-timing";
+  const timingLabel = document.createElement("label");
+  timingLabel.className = "check";
+  timingLabel.title = "Measure forward+backward time of each layer on the run's device";
+  timingLabel.append(timing, " time each layer");
   const where = document.createElement("span");
   where.className = "hint";
-  head.append(go, " sample ", sample, where);
+  head.append(go, " sample ", sample, timingLabel, where);
   const body = document.createElement("div");
   body.dataset.testid = "xray-body";
   box.append(head, body);
@@ -39,7 +45,8 @@ export function xraySection(nodeId, { getGraph, runId }) {
     box.dataset.state = "loading";
     try {
       const n = Number(sample.value) || 0;
-      const report = run ? await inspectRun(run, n) : await inspectGraph(getGraph(), n);
+      const report = run ? await inspectRun(run, n, "best", timing.checked)
+        : await inspectGraph(getGraph(), n, timing.checked);
       where.textContent = run ? ` (run ${run.slice(0, 8)}, ${report.checkpoint} weights)` : " (initial weights)";
       render(body, report, nodeId);
       box.dataset.state = "ready";
@@ -69,6 +76,7 @@ function render(body, report, nodeId) {
     ...(n.grad_to_weight !== undefined ? [["grad / weight", sci(n.grad_to_weight)]] : []),
     ["FLOPs (1 sample)", fmtCount(n.flops)],
     ["activations (batch)", `${(n.activation_bytes / 1024).toFixed(1)} KB`],
+    ...(n.forward_backward_ms !== undefined ? [["forward+backward", `${n.forward_backward_ms.toFixed(2)} ms`]] : []),
   ];
   const dl = document.createElement("dl");
   dl.className = "tc-xray-stats";

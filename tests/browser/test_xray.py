@@ -13,6 +13,7 @@ def test_xray_of_a_conv_layer_shows_its_feature_maps(page: Page) -> None:
     expect_valid(page)
     select(page, "conv1")
     page.get_by_test_id("xray-sample").fill("4")
+    page.get_by_test_id("xray-timing").check()
     page.get_by_test_id("xray-button").click()
     xray = page.get_by_test_id("xray")
     expect(xray).to_have_attribute("data-state", "ready", timeout=60_000)
@@ -23,3 +24,4 @@ def test_xray_of_a_conv_layer_shows_its_feature_maps(page: Page) -> None:
     expect(body).to_contain_text("gradient in")
     expect(body).to_contain_text("FLOPs (1 sample)")
     expect(body).to_contain_text("Label of sample 4")
+    expect(body).to_contain_text("forward+backward")

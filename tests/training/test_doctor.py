@@ -68,3 +68,14 @@ def test_cli(capsys, tmp_path):
     assert main(["doctor", str(path)]) == 1
     out = capsys.readouterr().out
     assert "suggested by the range test" in out and "optimizer: the learning rate 10" in out
+
+
+def test_a_fresh_moons_mlp_with_default_settings_is_told_its_lr_is_low():
+    # The student: a moons MLP with the defaults (Adam at 0.001) reached 66%;
+    # the doctor says so before the run and offers the rate that trains it.
+    graph = mlp()
+    del graph["optimizer"]
+    report = diagnose(graph)
+    finding = next(f for f in report.findings if f.kind == "lr_too_low")
+    assert report.current_lr == 0.001
+    assert finding.value == report.suggested_lr >= 0.01
