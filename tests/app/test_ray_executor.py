@@ -1,0 +1,111 @@
+"""Runs on a real local Ray instance (`ray.init(num_cpus=2)`, one for the module).
+
+Each run is a 2-worker Ray Train `TorchTrainer` (DDP over gloo) driven by the
+real `RunManager` with the Ray factory, so the events go through the same store
+as local runs. Skipped when Ray is not installed (`pip install 'torchcanvas[ray]'`;
+`make setup` installs it, so CI runs these).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+ray = pytest.importorskip("ray")
+
+from server.app.ray_executor import RayTrainingRun, ray_factory  # noqa: E402
+from server.app.runs import RunManager  # noqa: E402
+from server.app.settings import Settings  # noqa: E402
+from server.app.store import Store  # noqa: E402
+from server.compiler import compile_graph  # noqa: E402
+from server.training.checkpoint import load_checkpoint  # noqa: E402
+from server.training.events import parse_event  # noqa: E402
+from tests.training.graphs import mlp  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    os.environ.setdefault("TORCHCANVAS_TRAIN_THREADS", "1")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+                                       "TORCHCANVAS_TRAIN_THREADS": "1"}})
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def manager(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", flush_interval_s=0.05)
+    settings.data_dir.mkdir(parents=True)
+    m = RunManager(Store(settings.db_path), settings, ray_factory(None, 2, 0.0))
+    yield m
+    m.shutdown()
+
+
+def _events(m: RunManager, run_id: str) -> list[dict]:
+    return [json.loads(text) for _, text in m.events(run_id, -1, 100_000)]
+
+
+def _wait_for(m: RunManager, run_id: str, kind: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e["type"] == kind for e in _events(m, run_id)):
+            return
+        assert m.is_active(run_id), _events(m, run_id)[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} event in {timeout} s")
+
+
+def test_two_worker_run_completes_like_a_local_one(manager):
+    graph = mlp("moons", n_samples=256, epochs=3, batch_size=32)
+    run_id = manager.start(graph, graph)
+    assert manager.wait(run_id, 180)
+    events = _events(manager, run_id)
+    assert [e["seq"] for e in events] == list(range(len(events)))  # contiguous, from 0
+    for e in events:
+        parse_event(e)  # the schema local runs use (extra fields are refused)
+    statuses = [e["status"] for e in events if e["type"] == "status"]
+    assert statuses == ["queued", "running", "completed"], events[-1]
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3]
+    assert {"step", "boundary"} <= {e["type"] for e in events}
+    # the checkpoints came back into the server's run folder and load into the plain model
+    out = manager.settings.runs_dir / run_id
+    model = compile_graph(graph)
+    for name in ("best.pt", "last.pt"):
+        model.load_state_dict(load_checkpoint(out / name)["state_dict"])
+
+
+def test_stop_ends_the_run_stopped(manager):
+    graph = mlp("moons", n_samples=256, epochs=10_000, batch_size=32)
+    run_id = manager.start(graph, graph)
+    _wait_for(manager, run_id, "step")
+    assert manager.stop(run_id)
+    assert manager.wait(run_id, 60)
+    events = _events(manager, run_id)
+    assert events[-1]["status"] == "stopped", events[-1]
+    assert [e["seq"] for e in events] == list(range(len(events)))
+    assert (manager.settings.runs_dir / run_id / "last.pt").exists()
+
+
+def test_a_killed_worker_fails_the_run_with_the_reason(tmp_path):
+    graph = mlp("moons", n_samples=256, epochs=10_000, batch_size=32)
+    run = RayTrainingRun(graph, tmp_path / "run", workers=2)
+    run.start()
+    try:
+        pids = run.worker_pids()
+        os.kill(pids[1], signal.SIGKILL)
+        events = []
+        deadline = time.monotonic() + 120
+        while not run.done and time.monotonic() < deadline:
+            events += run.poll(0.5)
+    finally:
+        run.close()
+    assert run.done and events[-1]["status"] == "failed", events[-1:]
+    assert events[-1]["error"].startswith("the Ray training failed:"), events[-1]
+    assert [e["seq"] for e in events] == list(range(len(events)))
