@@ -22,7 +22,7 @@ from .jsontext import SafeJSONResponse
 from .pages import OwnStatic, VendorFiles, vendor_packages
 from .pages import router as page_router
 from .routes import datasets, examples, graphs, health, projects, runs, stream
-from .runs import RunManager
+from .runs import RunManager, factory_for
 from .settings import Settings
 from .store import Store
 
@@ -30,7 +30,7 @@ from .store import Store
 def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
-    manager = RunManager(store, settings)
+    manager = RunManager(store, settings, factory_for(settings))
     manager.recover()
 
     @asynccontextmanager

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
 
 from server.app.ray_executor import RayTrainingRun, ray_factory  # noqa: E402
 from server.app.runs import RunManager  # noqa: E402
@@ -109,3 +113,51 @@ def test_a_killed_worker_fails_the_run_with_the_reason(tmp_path):
     assert run.done and events[-1]["status"] == "failed", events[-1:]
     assert events[-1]["error"].startswith("the Ray training failed:"), events[-1]
     assert [e["seq"] for e in events] == list(range(len(events)))
+
+
+SERVER = r"""
+import json, sys, time
+from pathlib import Path
+from server.app.ray_executor import ray_factory
+from server.app.runs import RunManager
+from server.app.settings import Settings
+from server.app.store import Store
+
+settings = Settings(data_dir=Path(sys.argv[1]), flush_interval_s=0.05)
+settings.data_dir.mkdir(parents=True, exist_ok=True)
+manager = RunManager(Store(settings.db_path), settings, ray_factory(sys.argv[2], 2, 0.0))
+graph = json.loads(sys.argv[3])
+run_id = manager.start(graph, graph)
+while not any(json.loads(t)["type"] == "step" for _, t in manager.events(run_id, -1, 10_000)):
+    time.sleep(0.1)
+print(run_id, flush=True)
+time.sleep(600)  # the test kills this process
+"""
+
+
+def test_a_restarted_server_marks_the_run_interrupted_and_ray_frees_it(tmp_path):
+    """The server process dies mid-run while the cluster stays up (as `kill -9` would)."""
+    data = tmp_path / "data"
+    graph = mlp("moons", n_samples=256, epochs=10_000, batch_size=32)
+    address = ray.get_runtime_context().gcs_address
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(data), address,
+                               json.dumps(graph)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        run_id = server.stdout.readline().strip()
+        assert run_id, "the server did not start its run"
+        assert ray.available_resources().get("CPU", 0) < 2  # the workers hold the CPUs
+    finally:
+        server.kill()
+        server.wait()
+    # The restarted server: what `create_app` does on start.
+    settings = Settings(data_dir=data)
+    store = Store(settings.db_path)
+    assert RunManager(store, settings).recover() == [run_id]
+    run = store.get_run(run_id)
+    assert run["status"] == "interrupted", run
+    # Ray ends the dead server's trainer and workers (they belonged to its driver).
+    deadline = time.monotonic() + 60
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert ray.available_resources().get("CPU", 0) == 2
