@@ -96,7 +96,7 @@ def train_rank(graph: dict[str, Any], out_dir: str | Path, emit: Callable[[dict]
     data["batch_size"] = max(1, math.ceil(int(data.get("batch_size", 64)) / world))
     graph["data"] = data
     training = dict(graph.get("training") or {})
-    training["device"] = "cuda" if device.type == "cuda" else "cpu"
+    training["device"] = str(device)  # e.g. cuda:1, the GPU Ray gave this worker
     graph["training"] = training
 
     def run(folder: str | Path, sink: Callable[[dict], None]) -> str:
