@@ -24,6 +24,7 @@ with Ray's reason. Ray is imported only here, and only when a run starts.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 import time
@@ -33,6 +34,10 @@ from typing import Any
 from server.training.events import StatusEvent, is_final
 
 STOP_POLL_S = 0.2
+# When rank 0 reports `failed` (e.g. an all-reduce broke), wait this long for Ray to
+# say why the trainer failed (a worker that died names itself there) before passing
+# rank 0's reason on alone.
+WHY_WAIT_S = 10.0
 
 
 def _status(status: str, error: str | None = None) -> dict[str, Any]:
@@ -166,6 +171,7 @@ class RayTrainingRun:
         self._seq = 0
         self._pending: list[dict[str, Any]] = []
         self._final: dict[str, Any] | None = None
+        self._held: tuple[dict[str, Any], float] | None = None  # rank 0's `failed`, held
         self._delivered_final = False
         self._cancelled = False
         self.status: str | None = None
@@ -211,6 +217,8 @@ class RayTrainingRun:
             return
         self._ray.cancel(self._ref, force=True, recursive=True)
         self._collect(wait=0.0)
+        if self._final is None and self._held is not None:
+            self._stamp(self._held[0])
         if self._final is None:
             self._stamp(_status("stopped" if self._cancelled else "failed",
                                 "the Ray training was killed"))
@@ -248,16 +256,26 @@ class RayTrainingRun:
             return
         ended, _ = self._ray.wait([self._ref], timeout=wait)
         self._take()
-        if not ended or self._final is not None:
+        if not ended:
+            if self._held is not None and time.monotonic() - self._held[1] > WHY_WAIT_S:
+                self._stamp(self._held[0])  # Ray has not said more: rank 0's reason alone
             return
         self._take()  # whatever rank 0 sent just before the driver returned
-        if self._final is None:
-            try:
-                self._ray.get(self._ref)
-                reason = "the Ray training ended without a final status"
-            except Exception as exc:  # TrainingFailedError, TaskCancelledError, ...
-                reason = f"the Ray training failed: {_first_line(exc)}"
-            self._stamp(_status("stopped" if self._cancelled else "failed", reason))
+        if self._final is not None:
+            return
+        try:
+            self._ray.get(self._ref)
+            reason = None
+        except Exception as exc:  # TrainingFailedError, TaskCancelledError, ...
+            reason = f"the Ray training failed: {_first_line(exc)}"
+        if self._held is not None:
+            event = self._held[0]
+            if reason is not None:
+                event["error"] = f"{reason} (rank 0: {event['error']})"
+            self._stamp(event)
+        else:
+            self._stamp(_status("stopped" if self._cancelled else "failed",
+                                reason or "the Ray training ended without a final status"))
 
     def _take(self) -> None:
         try:
@@ -267,7 +285,10 @@ class RayTrainingRun:
         for name, data in files.items():
             (self.out_dir / Path(name).name).write_bytes(data)
         for event in events:
-            self._stamp(event)
+            if event.get("type") == "status" and event.get("status") == "failed":
+                self._held = (event, time.monotonic())  # stamped once Ray says why
+            else:
+                self._stamp(event)
 
     def _stamp(self, event: dict[str, Any]) -> None:
         if self._final is not None:
@@ -282,9 +303,22 @@ class RayTrainingRun:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[0][:500] if lines else type(exc).__name__
+    """The gist of Ray's error: the driver task's own exception, its first real line."""
+    while getattr(exc, "cause", None) is not None and exc.cause is not exc:
+        exc = exc.cause  # a RayTaskError wraps what fit() raised
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Ray colours its messages
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    picked = lines[:1]
+    # Ray Train lists each failed worker as "[Rank N Error Snippet]:" then its error,
+    # and says why an actor died; keep those, not the actor ids and log paths.
+    for i, line in enumerate(lines[1:], 1):
+        if line.startswith("[Rank ") and i + 1 < len(lines):
+            picked.append(f"{line.strip('[]:').replace(' Error Snippet', '')}: {lines[i + 1]}")
+        elif line.startswith("The actor is dead because"):
+            picked.append(line.split(" Some common causes")[0])
+    return " ".join(picked)[:800]
 
 
 def ray_factory(address: str | None, workers: int, gpus_per_worker: float,

@@ -111,7 +111,8 @@ def test_a_killed_worker_fails_the_run_with_the_reason(tmp_path):
     finally:
         run.close()
     assert run.done and events[-1]["status"] == "failed", events[-1:]
-    assert events[-1]["error"].startswith("the Ray training failed:"), events[-1]
+    error = events[-1]["error"]
+    assert error.startswith("the Ray training failed:") and "worker" in error.lower(), error
     assert [e["seq"] for e in events] == list(range(len(events)))
 
 
