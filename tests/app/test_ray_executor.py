@@ -35,12 +35,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    os.environ.setdefault("TORCHCANVAS_TRAIN_THREADS", "1")
+    # Ray's processes inherit this environment (the restart test's second job too):
+    # one thread per worker, as 2 workers share the 2 CPUs Ray is given.
+    saved = os.environ.get("TORCHCANVAS_TRAIN_THREADS")
+    os.environ["TORCHCANVAS_TRAIN_THREADS"] = "1"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
                                        "TORCHCANVAS_TRAIN_THREADS": "1"}})
-    yield
-    ray.shutdown()
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        if saved is None:
+            os.environ.pop("TORCHCANVAS_TRAIN_THREADS", None)
+        else:
+            os.environ["TORCHCANVAS_TRAIN_THREADS"] = saved
 
 
 @pytest.fixture
