@@ -34,7 +34,20 @@ from .loop import train
 
 
 class PlainStateDDP(DistributedDataParallel):
-    """DDP whose state_dict is the wrapped model's (no `module.` prefix on the keys)."""
+    """DDP that looks like the wrapped model to the loop and the checkpoints.
+
+    Its state_dict has no `module.` prefix on the keys (checkpoints load into the
+    plain model), and the model's layers are found by attribute name (the loop's
+    per-layer weight and gradient norms look them up).
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "module":
+                raise
+            return getattr(self.module, name)
 
     def state_dict(self, *args: Any, **kwargs: Any) -> Any:
         return self.module.state_dict(*args, **kwargs)

@@ -85,7 +85,9 @@ def test_two_worker_run_completes_like_a_local_one(manager):
         parse_event(e)  # the schema local runs use (extra fields are refused)
     statuses = [e["status"] for e in events if e["type"] == "status"]
     assert statuses == ["queued", "running", "completed"], events[-1]
-    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3]
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    assert set(epochs[-1]["weight_norms"]) == set(epochs[-1]["grad_norms"]) == {"fc1", "fc2"}
     assert {"step", "boundary"} <= {e["type"] for e in events}
     # the checkpoints came back into the server's run folder and load into the plain model
     out = manager.settings.runs_dir / run_id
