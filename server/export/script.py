@@ -160,7 +160,9 @@ def _train(r: Recipe) -> str:
         lines.append(f"{I * 2}scheduler.step()  # {r.scheduler.type} steps every batch")
     lines += [
         f"{I * 2}if batch_idx % args.log_interval == 0 and is_main_process():",
-        f'{I * 3}print(f"Train epoch {{epoch}} [{{batch_idx * len(data)}}/{{len(loader.dataset)}}]'
+        # args.batch_size, the global batch: under torchrun the position counts every process
+        f'{I * 3}print(f"Train epoch {{epoch}} '
+        f'[{{batch_idx * args.batch_size}}/{{len(loader.dataset)}}]'
         f'  loss: {{loss.item():.6f}}")',
         f"{I * 2}if args.dry_run:",
         f"{I * 3}break",
