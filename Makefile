@@ -14,13 +14,14 @@ DATA_DIR ?= data
 
 setup: $(VENV)/.installed static/node_modules/.installed chromium
 
+# The `ray` extra is installed too, so `make test` covers the Ray executor.
 # The torch pair is pinned here, not in pyproject: these exact wheels install
 # from this machine's disk, while pyproject keeps loose ranges for users.
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install --quiet -e '.[dev,onnx]'
+	$(BIN)/pip install --quiet -e '.[dev,onnx,ray]'
 	touch $@
 
 static/node_modules/.installed: static/package.json static/package-lock.json

@@ -10,6 +10,7 @@
     torchcanvas schema                     the JSON Schema of graph format v1
     torchcanvas train GRAPH.json [--epochs N] [--device D] [--out DIR]
     torchcanvas serve [--host H] [--port P] [--data-dir DIR]
+                      [--executor ray [--ray-address A] [--workers N] [--gpus-per-worker G]]
 
 A user's mistake (missing file, bad JSON, invalid graph) prints a clear message
 to stderr and exits 1; a traceback means a bug in torchcanvas.
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data", help="projects, runs and uploads live here")
     p.add_argument("--allow-host", action="append", default=[],
                    help="an extra Host name to accept (repeatable)")
+    _executor_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     for name, command in sub.choices.items():
@@ -401,11 +403,35 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor_arguments(p: argparse.ArgumentParser) -> None:
+    """Where `serve` trains (docs/scaling.md): local worker processes or a Ray cluster."""
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local worker processes (default) or a Ray cluster")
+    p.add_argument("--ray-address", help="the Ray cluster (e.g. ray://head:10001 or auto; "
+                   "default: start a local Ray)")
+    p.add_argument("--workers", type=int, default=2, help="Ray: DDP workers per run")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0, help="Ray: GPUs per worker")
+    p.add_argument("--ray-storage", help="Ray: Ray Train's storage path (shared path or URI)")
+
+
+def _executor_settings(args: argparse.Namespace) -> dict:
+    if args.executor == "local":
+        return {}
+    try:
+        import ray  # noqa: F401 - fail here, not at the first run
+    except ImportError:
+        raise UserError("--executor ray needs Ray: pip install 'torchcanvas[ray]'") from None
+    if args.workers < 1 or args.gpus_per_worker < 0:
+        raise UserError("--workers must be at least 1 and --gpus-per-worker at least 0")
+    return {"executor": "ray", "ray_address": args.ray_address, "ray_workers": args.workers,
+            "ray_gpus_per_worker": args.gpus_per_worker, "ray_storage": args.ray_storage}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import serve
 
     serve(host=args.host, port=args.port, data_dir=Path(args.data_dir),
-          allowed_hosts=args.allow_host)
+          allowed_hosts=args.allow_host, **_executor_settings(args))
     return 0
 
 

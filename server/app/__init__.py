@@ -22,7 +22,8 @@ def create_app(settings: Settings) -> Any:
     return build(settings)
 
 
-def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None = None) -> None:
+def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None = None,
+          **executor: Any) -> None:
     from .launch import serve as run
 
-    run(host, port, data_dir, allowed_hosts)
+    run(host, port, data_dir, allowed_hosts, **executor)

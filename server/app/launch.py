@@ -8,7 +8,9 @@ uvicorn until Ctrl-C, which stops active runs cleanly.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .settings import REPO_ROOT, Settings, is_loopback, new_token
 from .store import Store
@@ -54,12 +56,14 @@ def launch_url(settings: Settings, host: str, port: int) -> str:
     return f"{url}?token={settings.token}" if settings.token else url
 
 
-def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None = None) -> None:
+def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None = None,
+          **executor: Any) -> None:
+    """`executor`: Settings' executor fields (executor="ray", ray_address, ray_workers, ...)."""
     import uvicorn
 
     from .main import create_app
 
-    settings = settings_for(host, data_dir, allowed_hosts)
+    settings = replace(settings_for(host, data_dir, allowed_hosts), **executor)
     seed_projects(settings)
     app = create_app(settings)
     print(f"torchcanvas: serving {settings.data_dir}", flush=True)

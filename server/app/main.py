@@ -34,7 +34,7 @@ from .routes import (
     stream,
     xray,
 )
-from .runs import RunManager, storage_problem
+from .runs import RunManager, factory_for, storage_problem
 from .settings import Settings
 from .store import Store
 
@@ -44,7 +44,7 @@ WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQU
 def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
-    manager = RunManager(store, settings)
+    manager = RunManager(store, settings, factory_for(settings))
     manager.recover()
 
     @asynccontextmanager

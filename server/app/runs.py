@@ -89,6 +89,16 @@ def default_factory(graph: Any, out_dir: Path) -> Any:
     return TrainingRun(graph, out_dir)
 
 
+def factory_for(settings: Settings) -> Callable[[Any, Path], Any]:
+    """The run factory of `settings.executor`: local worker processes, or Ray."""
+    if settings.executor == "ray":
+        from .ray_executor import ray_factory  # imports Ray only when it starts a run
+
+        return ray_factory(settings.ray_address, settings.ray_workers,
+                           settings.ray_gpus_per_worker, settings.ray_storage)
+    return default_factory
+
+
 class RunManager:
     def __init__(self, store: Store, settings: Settings,
                  run_factory: Callable[[Any, Path], Any] = default_factory):

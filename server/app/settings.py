@@ -48,6 +48,14 @@ class Settings:
     # Events are written to SQLite at most this often (or on a status event).
     flush_interval_s: float = 0.25
     flush_max_events: int = 1000
+    # Where runs train: "local" worker processes, or "ray" (`serve --executor ray`,
+    # see docs/scaling.md): a TorchTrainer of `ray_workers` DDP workers per run on the
+    # cluster at `ray_address` (None: a Ray instance started for this server).
+    executor: str = "local"
+    ray_address: str | None = None
+    ray_workers: int = 2
+    ray_gpus_per_worker: float = 0.0
+    ray_storage: str | None = None  # Ray Train's storage_path (a shared path or URI)
     templates_dir: Path = field(default_factory=lambda: REPO_ROOT / "templates")
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "static")
     examples_dir: Path = field(default_factory=lambda: REPO_ROOT / "examples")

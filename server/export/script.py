@@ -2,6 +2,12 @@
 
 It reads like pytorch/examples' `mnist/main.py`: `Net`, `train()`, `test()`,
 `main()` with argparse, `--epochs`, `--dry-run` (one batch) and `--save-model`.
+The same file runs unchanged under `torchrun --nproc_per_node N`: it then joins
+the process group torchrun describes in the environment (gloo on CPU, NCCL on
+CUDA), wraps the model in DistributedDataParallel, gives each process its share
+of every epoch with a DistributedSampler, sums the validation metrics over the
+processes and logs and saves on rank 0 only. `--batch-size` stays the global
+batch, so N processes take the same optimizer steps as one.
 The data comes from `server.datasets.script_source`, the same real loader and
 split the in-app trainer uses, so the script reproduces what the app trained.
 """
@@ -34,9 +40,11 @@ def script_source(analysis: Analysis) -> str:
     r = recipe(g, ds.task)
     data_imports, data_body = _split_imports(
         dataset_source(r.data.dataset, r.data.params, path_argument=True))
-    imports = _import_block(["import argparse", "import torch", "from torch import nn",
-                             "from torch.utils.data import DataLoader", *data_imports,
-                             *layer_imports(analysis)])
+    imports = _import_block(["import argparse", "import os", "import torch",
+                             "import torch.distributed as dist", "from torch import nn",
+                             "from torch.nn.parallel import DistributedDataParallel",
+                             "from torch.utils.data import DataLoader, DistributedSampler, Subset",
+                             *data_imports, *layer_imports(analysis)])
     kind = LOSSES[r.loss.type].target
     one_hot = kind == "float" and ds.task != "regression" and \
         analysis.shapes[analysis.output_id][-1] > 1
@@ -51,6 +59,7 @@ def script_source(analysis: Analysis) -> str:
         "",
         _prepare_target(kind, one_hot),
         _pick_device(),
+        _distributed(),
         _train(r),
         _test(kind, r),
         _main(analysis, r),
@@ -117,6 +126,24 @@ def _pick_device() -> str:
             f'{I}return torch.device("cpu")\n')
 
 
+def _distributed() -> str:
+    return (f"def init_distributed(device):\n"
+            f'{I}"""Join the process group when started by torchrun; return (device, rank, '
+            f'world_size).\n\n'
+            f"{I}torchrun sets RANK, LOCAL_RANK and WORLD_SIZE; a plain `python` run is one "
+            f"process.\n{I}\"\"\"\n"
+            f'{I}world_size = int(os.environ.get("WORLD_SIZE", "1"))\n'
+            f"{I}if world_size == 1:\n{I * 2}return device, 0, 1\n"
+            f'{I}if device.type == "cuda":  # one GPU per process\n'
+            f'{I * 2}device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))\n'
+            f"{I * 2}torch.cuda.set_device(device)\n"
+            f'{I}dist.init_process_group("nccl" if device.type == "cuda" else "gloo")\n'
+            f"{I}return device, dist.get_rank(), world_size\n\n\n"
+            f"def is_main_process():\n"
+            f'{I}"""Only rank 0 logs and saves (the only process, when not distributed)."""\n'
+            f"{I}return not dist.is_initialized() or dist.get_rank() == 0\n")
+
+
 def _train(r: Recipe) -> str:
     batch_step = r.scheduler is not None and SCHEDULERS[r.scheduler.type].step == "batch"
     sched_arg = ", scheduler" if batch_step else ""
@@ -134,8 +161,10 @@ def _train(r: Recipe) -> str:
     if batch_step:
         lines.append(f"{I * 2}scheduler.step()  # {r.scheduler.type} steps every batch")
     lines += [
-        f"{I * 2}if batch_idx % args.log_interval == 0:",
-        f'{I * 3}print(f"Train epoch {{epoch}} [{{batch_idx * len(data)}}/{{len(loader.dataset)}}]'
+        f"{I * 2}if batch_idx % args.log_interval == 0 and is_main_process():",
+        # args.batch_size, the global batch: under torchrun the position counts every process
+        f'{I * 3}print(f"Train epoch {{epoch}} '
+        f'[{{batch_idx * args.batch_size}}/{{len(loader.dataset)}}]'
         f'  loss: {{loss.item():.6f}}")',
         f"{I * 2}if args.dry_run:",
         f"{I * 3}break",
@@ -162,12 +191,22 @@ def _test(kind: str, r: Recipe) -> str:
         threshold = "0.5" if probabilities else "0.0"  # probabilities vs logits
         lines.append(f"{I * 3}predicted = (output > {threshold}).long().view_as(target)")
         lines.append(f"{I * 3}correct += (predicted == target).sum().item()")
-    lines += [f"{I}n = len(loader.dataset)", f"{I}total_loss /= n"]
+    lines += [
+        f"{I}n = len(loader.dataset)",
+        f"{I}if dist.is_initialized():  # add up every process's share of the validation set",
+        f"{I * 2}sums = torch.tensor([total_loss, correct, n], dtype=torch.float64, "
+        f"device=device)",
+        f"{I * 2}dist.all_reduce(sums)",
+        f"{I * 2}total_loss, correct, n = sums[0].item(), int(sums[1]), int(sums[2])",
+        f"{I}total_loss /= n",
+    ]
     if kind in ("class", "binary"):
-        lines.append(f'{I}print(f"Validation: loss {{total_loss:.4f}}, accuracy '
+        lines.append(f'{I}if is_main_process():')
+        lines.append(f'{I * 2}print(f"Validation: loss {{total_loss:.4f}}, accuracy '
                      f'{{correct}}/{{n}} ({{100.0 * correct / n:.1f}}%)")')
     else:
-        lines.append(f'{I}print(f"Validation: loss {{total_loss:.4f}}")')
+        lines.append(f'{I}if is_main_process():')
+        lines.append(f'{I * 2}print(f"Validation: loss {{total_loss:.4f}}")')
     lines.append(f"{I}return total_loss")
     return "\n".join(lines) + "\n"
 
@@ -199,14 +238,26 @@ def _resolve(prefix: str, type_: str) -> type:
     return getattr(obj, type_)
 
 
-def _val_loader(val_fraction: float) -> list[str]:
+def _val_set(val_fraction: float) -> list[str]:
     if val_fraction > 0:
-        return [f"{I}val_loader = DataLoader(val_set, batch_size=args.batch_size)"]
+        return []
     # No validation split: test() would divide by zero; report on the training data,
     # as the in-app trainer monitors the training loss then.
     return [f"{I}# val_fraction is 0, so there is no validation split: evaluate on the "
             f"training data",
-            f"{I}val_loader = DataLoader(train_set, batch_size=args.batch_size)"]
+            f"{I}val_set = train_set"]
+
+
+def _train_loader(shuffle: bool) -> list[str]:
+    if not shuffle:
+        return [f"{I}sampler = DistributedSampler(train_set, shuffle=False) "
+                f"if world_size > 1 else None",
+                f"{I}train_loader = DataLoader(train_set, batch_size=args.batch_size // "
+                f"world_size, sampler=sampler)"]
+    return [f"{I}sampler = DistributedSampler(train_set, seed=args.seed) "
+            f"if world_size > 1 else None",
+            f"{I}train_loader = DataLoader(train_set, batch_size=args.batch_size // world_size,",
+            f"{I}                          shuffle=sampler is None, sampler=sampler)"]
 
 
 def _frozen_attrs(analysis: Analysis) -> list[str]:
@@ -222,8 +273,8 @@ def _start_weights() -> list[str]:
     return [
         f"{I}start = torch.load(args.weights, map_location=device, weights_only=True)",
         f'{I}start = start.get("state_dict", start)  # a torchcanvas checkpoint, or a state_dict',
-        f"{I}own = model.state_dict()",
-        f"{I}model.load_state_dict({{k: v for k, v in start.items()",
+        f"{I}own = net.state_dict()",
+        f"{I}net.load_state_dict({{k: v for k, v in start.items()",
         f"{I}                       if k in own and v.shape == own[k].shape}}, strict=False)",
     ]
 
@@ -278,17 +329,25 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f"{I}args = parser.parse_args()",
         "",
         f"{I}torch.manual_seed(args.seed)",
-        f"{I}device = pick_device(args.device)",
+        f"{I}device, rank, world_size = init_distributed(pick_device(args.device))",
+        f"{I}if args.batch_size % world_size:",
+        f'{I * 2}parser.error(f"--batch-size {{args.batch_size}} does not split evenly over '
+        f'{{world_size}} processes")',
         f"{I}train_set, val_set = load_data(val_fraction={d.val_fraction!r}, seed=args.seed"
         f"{', path=args.data' if data_file_name(d.dataset, d.params) else ''})",
-        f"{I}train_loader = DataLoader(train_set, batch_size=args.batch_size, "
-        f"shuffle={d.shuffle!r})",
-        *_val_loader(d.val_fraction),
+        *_val_set(d.val_fraction),
+        f"{I}# Under torchrun each process takes its share of every epoch and of the",
+        f"{I}# validation set; --batch-size stays the batch of one optimizer step.",
+        *_train_loader(d.shuffle),
+        f"{I}if world_size > 1:",
+        f"{I * 2}val_set = Subset(val_set, range(rank, len(val_set), world_size))",
+        f"{I}val_loader = DataLoader(val_set, batch_size=args.batch_size)",
         "",
-        f"{I}model = {cls}().to(device)",
+        f"{I}net = {cls}().to(device)",
         *(_start_weights() if weights else []),
-        *[f"{I}model.{attr}.requires_grad_(False)  # frozen: keeps its start weights"
+        *[f"{I}net.{attr}.requires_grad_(False)  # frozen: keeps its start weights"
           for attr in frozen],
+        f"{I}model = DistributedDataParallel(net) if world_size > 1 else net",
         f"{I}criterion = {loss.replace('(, ', '(')}",
         f"{I}optimizer = {optimizer}",
     ]
@@ -306,6 +365,8 @@ def _main(analysis: Analysis, r: Recipe) -> str:
     lines += [
         "",
         f"{I}for epoch in range(1, args.epochs + 1):",
+        f"{I * 2}if sampler is not None:",
+        f"{I * 3}sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every process",
         f"{I * 2}train(model, device, train_loader, criterion, optimizer{sched_arg}, epoch, args)",
         f"{I * 2}val_loss = test(model, device, val_loader, criterion)",
     ]
@@ -317,7 +378,9 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f"{I * 2}if args.dry_run:",
         f"{I * 3}break",
         "",
-        f"{I}if args.save_model:",
-        f"{I * 2}torch.save(model.state_dict(), args.save_model)",
+        f"{I}if args.save_model and is_main_process():",
+        f"{I * 2}torch.save(net.state_dict(), args.save_model)",
+        f"{I}if dist.is_initialized():",
+        f"{I * 2}dist.destroy_process_group()",
     ]
     return "\n".join(lines) + "\n"
