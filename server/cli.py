@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,12 @@ class UserError(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Limits are read from the environment wherever a graph is checked (the web app and
+    # training workers included), so the flags set it for this process and its children.
+    for flag, env in (("max_params", "TORCHCANVAS_MAX_PARAMS"),
+                      ("max_nodes", "TORCHCANVAS_MAX_NODES")):
+        if getattr(args, flag, None) is not None:
+            os.environ[env] = str(getattr(args, flag))
     try:
         return args.func(args)
     except UserError as exc:
@@ -37,12 +44,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _limit_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-params", type=_positive, metavar="N",
+                   help="parameter limit (default: $TORCHCANVAS_MAX_PARAMS or 200,000,000)")
+    p.add_argument("--max-nodes", type=_positive, metavar="N",
+                   help="node limit (default: $TORCHCANVAS_MAX_NODES or 2000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="torchcanvas", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a graph; exit 1 if it is invalid")
     p.add_argument("graph", help="a graph v1 JSON file")
+    _limit_flags(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("summary", help="print each node's output shape and parameters")
@@ -53,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("graph")
     p.add_argument("--format", choices=("module", "script"), default="module")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    _limit_flags(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("schema", help="print the JSON Schema of graph format v1")
@@ -63,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="override training.epochs")
     p.add_argument("--device", help="override training.device (auto, cpu, cuda, mps)")
     p.add_argument("--out", default="out", help="folder for the checkpoint and script")
+    _limit_flags(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("serve", help="run the web app")
@@ -71,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data", help="projects, runs and uploads live here")
     p.add_argument("--allow-host", action="append", default=[],
                    help="an extra Host name to accept (repeatable)")
+    _limit_flags(p)
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,10 +76,32 @@ class Validation(BaseModel):
         return self.warnings + [w for r in self.nodes.values() for w in r.warnings]
 
 
+DEFAULT_MAX_NODES = 2000
+DEFAULT_MAX_PARAMS = 200_000_000  # VGG-11 has 132.9 M; training memory is the real limit
+
+
+def _env_int(name: str, default: int) -> int:
+    """A positive int from the environment, or `default` when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Limits:
-    max_nodes: int = 500
-    max_params: int = 50_000_000
+    """Size limits; the defaults come from TORCHCANVAS_MAX_NODES / TORCHCANVAS_MAX_PARAMS."""
+
+    max_nodes: int = field(
+        default_factory=lambda: _env_int("TORCHCANVAS_MAX_NODES", DEFAULT_MAX_NODES))
+    max_params: int = field(
+        default_factory=lambda: _env_int("TORCHCANVAS_MAX_PARAMS", DEFAULT_MAX_PARAMS))
 
 
 class InvalidGraph(ValueError):

@@ -96,3 +96,16 @@ def test_console_script_entry_point(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "2,730 parameters" in result.stdout
+
+
+def test_max_params_flag_sets_the_limit(tmp_path, monkeypatch):
+    from server.cli import main
+
+    monkeypatch.setenv("TORCHCANVAS_MAX_PARAMS", "1")  # restored after the test
+    g = {"nodes": [{"id": "x", "type": "Input", "params": {"shape": [100]}},
+                   {"id": "fc", "type": "Linear", "params": {"out_features": 100},
+                    "inputs": ["x"]}]}  # 10,100 parameters
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(g), encoding="utf-8")
+    assert main(["validate", str(path), "--max-params", "10100"]) == 0
+    assert main(["validate", str(path), "--max-params", "10099"]) == 1
