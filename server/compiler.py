@@ -15,6 +15,7 @@ from torch import nn
 
 from server.graph import Graph
 from server.naming import node_names
+from server.ports import ref
 from server.validation import Analysis, InvalidGraph, Limits, require_valid
 
 __all__ = ["GraphModule", "InvalidGraph", "compile_graph", "compile_analysis"]
@@ -27,10 +28,13 @@ class GraphModule(nn.Module):
         super().__init__()
         names = node_names(analysis.order)
         self.node_attrs: dict[str, str] = {}
-        # (node id, attr or None, function or None, input ids, params)
-        self._steps: list[tuple[str, str | None, Any, list[str], dict[str, Any]]] = []
+        # (node id, attr or None, function or None, input (id, port) keys, params, ports)
+        self._steps: list[tuple[str, str | None, Any, list, dict[str, Any], int]] = []
         self.input_id = analysis.input_id
         self.output_id = analysis.output_id
+        self.input_ids = list(analysis.input_ids)
+        self.outputs = list(analysis.outputs)
+        self.output_tuple = analysis.output_tuple
         self.input_shape = analysis.shapes[analysis.input_id]
         self.output_shape = analysis.shapes[analysis.output_id]
         for node, spec, params in analysis.layers():
@@ -41,17 +45,28 @@ class GraphModule(nn.Module):
                 attr = names[nid]
                 self.add_module(attr, module)
                 self.node_attrs[nid] = attr
-            self._steps.append((nid, attr, spec.function, list(node.inputs), params))
+            ports = len(analysis.out_shapes[nid]) if nid in analysis.multi else 0
+            self._steps.append((nid, attr, spec.function, [ref(i) for i in node.inputs],
+                                params, ports))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        values = {self.input_id: x}
-        for nid, attr, function, inputs, params in self._steps:
+    def forward(self, *xs: torch.Tensor) -> Any:
+        if len(xs) != len(self.input_ids):
+            raise TypeError(f"the model takes {len(self.input_ids)} input(s), got {len(xs)}")
+        values = {(nid, 0): x for nid, x in zip(self.input_ids, xs, strict=True)}
+        for nid, attr, function, inputs, params, ports in self._steps:
             args = [values[i] for i in inputs]
             if attr is not None:
-                values[nid] = getattr(self, attr)(*args)
+                out = getattr(self, attr)(*args)
             else:
-                values[nid] = function(args, params)
-        return values[self.output_id]
+                out = function(args, params)
+            if ports:  # several outputs: one value per port
+                for port, value in enumerate(out):
+                    values[(nid, port)] = value
+            else:
+                values[(nid, 0)] = out
+        if self.output_tuple:
+            return tuple(values[o] for o in self.outputs)
+        return values[self.outputs[0]]
 
 
 def compile_graph(graph: Graph | dict, seed: int | None = None,

@@ -36,7 +36,9 @@ from server.catalog import (
     check_params,
     fmt,
 )
+from server.dtypes import result_dtype
 from server.graph import Graph, GraphFormatError, parse_graph
+from server.ports import Key, output_refs, ref, show, source
 from server.recipe import DEFAULT_LOSS
 
 # -- the public report ---------------------------------------------------------
@@ -54,6 +56,8 @@ class Issue(BaseModel):
 
 class NodeReport(BaseModel):
     output_shape: list[int] | None = None
+    # Only for nodes with several output ports: one shape per port.
+    output_shapes: list[list[int]] | None = None
     params: int = 0
     errors: list[Issue] = Field(default_factory=list)
     warnings: list[Issue] = Field(default_factory=list)
@@ -127,9 +131,21 @@ class Analysis:
     shapes: dict[str, Shape] = field(default_factory=dict)
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
     consumers: dict[str, list[str]] = field(default_factory=dict)
-    input_id: str | None = None
-    output_id: str | None = None
+    input_id: str | None = None  # the first input
+    output_id: str | None = None  # the node of the first output
+    input_ids: list[str] = field(default_factory=list)  # forward()'s arguments, in order
+    outputs: list[Key] = field(default_factory=list)  # what forward() returns
+    output_tuple: bool = False  # the graph's `output` is a list: forward returns a tuple
+    out_shapes: dict[str, list[Shape]] = field(default_factory=dict)  # per port
+    multi: set[str] = field(default_factory=set)  # nodes with several output ports
+    dtypes: dict[str, str] = field(default_factory=dict)  # "float" or "long", per node
     dataset: Any = None  # server.datasets.DatasetInfo when graph.data names one
+
+    def shape_of(self, item: Any) -> Shape | None:
+        """The shape flowing along an edge (a node id or a port reference)."""
+        nid, port = ref(item) if not isinstance(item, tuple) else item
+        shapes = self.out_shapes.get(nid)
+        return shapes[port] if shapes is not None and port < len(shapes) else None
 
     @property
     def valid(self) -> bool:
@@ -248,21 +264,28 @@ class _Analyzer:
                 self.error(f"{n.type} takes {want} input{plural}, got {count}",
                            node=n.id, param="inputs")
             for src in n.inputs:
-                if src not in self.nodes:
-                    self.error(f"input {src!r} is not a node in this graph", node=n.id,
+                if source(src) not in self.nodes:
+                    self.error(f"input {source(src)!r} is not a node in this graph", node=n.id,
                                param="inputs")
-            if len(set(n.inputs)) != len(n.inputs) and not spec.repeat_inputs:
+            keys = [ref(s) for s in n.inputs]
+            if len(set(keys)) != len(keys) and not spec.repeat_inputs:
                 self.error("the same input is connected twice", node=n.id, param="inputs")
         if not inputs:
             self.error("the graph has no Input node")
-        for extra in inputs[1:]:
-            self.error("only one Input node is supported", node=extra)
+        if self.g.inputs is not None:
+            if sorted(self.g.inputs) != sorted(inputs):
+                self.error(f"the graph's `inputs` must list every Input node once, in the "
+                           f"order forward() takes them: {', '.join(map(repr, inputs))}")
+            else:
+                inputs = list(self.g.inputs)
+        self.a.input_ids = inputs
         self.a.input_id = inputs[0] if inputs else None
 
     def _order(self) -> None:
         """Kahn's algorithm; ties broken by the order of `nodes` so names are stable."""
         index = {nid: i for i, nid in enumerate(self.nodes)}
-        preds = {nid: [s for s in n.inputs if s in self.nodes] for nid, n in self.nodes.items()}
+        preds = {nid: [source(s) for s in n.inputs if source(s) in self.nodes]
+                 for nid, n in self.nodes.items()}
         consumers: dict[str, list[str]] = {nid: [] for nid in self.nodes}
         for nid, ps in preds.items():
             for p in ps:
@@ -285,11 +308,17 @@ class _Analyzer:
         self.a.consumers = consumers
 
     def _find_output(self) -> None:
-        out = self.g.output
-        if out is not None:
-            if out not in self.nodes:
-                self.error(f"output {out!r} is not a node in this graph")
+        refs = output_refs(self.g.output)
+        self.a.output_tuple = isinstance(self.g.output, list)
+        if refs is not None:
+            missing = [nid for nid, _ in refs if nid not in self.nodes]
+            for nid in missing:
+                self.error(f"output {nid!r} is not a node in this graph")
+            if not refs:
+                self.error("the graph's output list is empty")
+            if missing or not refs:
                 return
+            out = refs[0][0]
         else:
             sinks = [nid for nid, cs in self.a.consumers.items() if not cs]
             if len(sinks) != 1:
@@ -298,11 +327,15 @@ class _Analyzer:
                            f"{names}); set the graph's `output`")
                 return
             out = sinks[0]
+            refs = [(out, 0)]
         self.a.output_id = out
-        # Every node must contribute to the output; walk back from it.
-        seen, stack = {out}, [out]
+        self.a.outputs = refs
+        # Every node must contribute to an output; walk back from them.
+        seen = {nid for nid, _ in refs}
+        stack = list(seen)
         while stack:
-            for src in self.nodes[stack.pop()].inputs:
+            for item in self.nodes[stack.pop()].inputs:
+                src = source(item)
                 if src in self.nodes and src not in seen:
                     seen.add(src)
                     stack.append(src)
@@ -327,8 +360,8 @@ class _Analyzer:
             spec = LAYERS.get(n.type)
             if spec is None or report.nodes[nid].errors:
                 continue
-            ins = [self.a.shapes.get(s) for s in n.inputs]
-            if any(s is None for s in ins):
+            ins = self._input_shapes(n)
+            if ins is None:
                 continue  # an upstream problem is already reported there
             p = dict(self.params[nid])
             if n.type == "Input":
@@ -350,9 +383,17 @@ class _Analyzer:
                 continue
             if report.nodes[nid].errors:
                 continue
-            self.a.shapes[nid] = tuple(shape)
+            # A spec with `outputs` (several ports) returns one shape per port.
+            ports = ([tuple(s) for s in shape] if getattr(spec, "outputs", None) is not None
+                     else [tuple(shape)])
+            self.a.out_shapes[nid] = ports
+            self.a.shapes[nid] = ports[0]
             self.a.resolved[nid] = p
-            report.nodes[nid].output_shape = list(shape)
+            report.nodes[nid].output_shape = list(ports[0])
+            if getattr(spec, "outputs", None) is not None:
+                self.a.multi.add(nid)
+                report.nodes[nid].output_shapes = [list(s) for s in ports]
+            self._dtype(n, spec, p)
             try:
                 count = count_parameters(n.type, _freeze(p))
             except (RuntimeError, ValueError, TypeError) as exc:
@@ -361,9 +402,44 @@ class _Analyzer:
             report.nodes[nid].params = count
             report.total_params += count
 
+    def _input_shapes(self, n: Any) -> list[Shape] | None:
+        """The shapes along the node's incoming edges; None if one is unknown."""
+        out = []
+        for item in n.inputs:
+            nid, port = ref(item)
+            shapes = self.a.out_shapes.get(nid)
+            if shapes is None:
+                return None
+            if port >= len(shapes):
+                self.error(f"input {show((nid, port))}: that node has "
+                           f"{len(shapes)} output port{'s' if len(shapes) > 1 else ''}",
+                           node=n.id, param="inputs")
+                return None
+            out.append(shapes[port])
+        return out
+
+    def _dtype(self, n: Any, spec: LayerSpec, p: dict[str, Any]) -> None:
+        if n.type == "Input":
+            ds_dtype = getattr(self.a.dataset, "input_dtype", None)
+            self.a.dtypes[n.id] = p.get("dtype") or ds_dtype or "float"
+            return
+        ins = [source(s) for s in n.inputs]
+        dtype, problem = result_dtype(spec, n.id, [self.a.dtypes.get(s, "float") for s in ins],
+                                      [self._vocab(s) for s in ins], p)
+        if problem:
+            self.error(problem, node=n.id, param="inputs")
+        self.a.dtypes[n.id] = dtype
+
+    def _vocab(self, nid: str) -> int | None:
+        """The id bound of an Input (or of the dataset feeding it)."""
+        n = self.nodes.get(nid)
+        if n is None or n.type != "Input":
+            return None
+        return n.params.get("vocab") or getattr(self.a.dataset, "vocab_size", None)
+
     def _input_shape(self, nid: str, given: tuple[int, ...] | None) -> tuple[int, ...] | None:
         ds = self.a.dataset
-        if ds is not None:
+        if ds is not None and nid == self.a.input_id:  # a dataset feeds the first input
             ds_shape = tuple(ds.input_shape)
             if given is not None and tuple(given) != ds_shape:
                 self.error(f"shape {list(given)} does not match the dataset "
@@ -394,6 +470,10 @@ class _Analyzer:
             if p.get("nesterov") and not p.get("momentum"):
                 self.error("nesterov needs momentum above 0", param="nesterov",
                            component="optimizer")
+        if g.loss is not None and g.loss.output is not None and self.a.outputs:
+            if g.loss.output >= len(self.a.outputs):
+                self.error(f"the loss reads output {g.loss.output}, but the graph has "
+                           f"{len(self.a.outputs)}", param="output", component="loss")
         loss = LOSSES.get(g.loss.type) if g.loss else None
         ds = self.a.dataset
         if loss is not None and ds is not None:
@@ -405,13 +485,16 @@ class _Analyzer:
         a, g = self.a, self.g
         for nid in a.order:
             n = self.nodes[nid]
-            ins = [a.shapes.get(s) for s in n.inputs]
+            ins = [a.shape_of(s) for s in n.inputs]
             spec = LAYERS.get(n.type)
             if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1:
                 self.warn(f"{n.type} acts only on the last dimension of {fmt(ins[0])}; put a "
                           f"Flatten before {nid!r} to use all {math.prod(ins[0])} values",
                           node=nid)
         out = a.output_id
+        pick = g.loss.output if g.loss is not None and g.loss.output is not None else 0
+        if pick < len(a.outputs):
+            out = a.outputs[pick][0]  # lint the output the loss reads
         out_spec = LAYERS.get(self.nodes[out].type) if out in self.nodes else None
         if out_spec is None:
             return  # no output, or one of unknown type: already an error

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .layers import CATEGORIES, LAYERS, LayerSpec
+from .multi_output import MULTI_OUTPUT
 from .params import REQUIRED, Param, ParamError, check_params, params_schema
 from .shapes import Shape, ShapeError, fmt
 from .training import (
@@ -21,6 +22,8 @@ from .training import (
     SchedulerSpec,
     resolve_scheduler_params,
 )
+
+LAYERS.update({s.type: s for s in MULTI_OUTPUT})
 
 __all__ = [
     "CATEGORIES", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "REQUIRED", "LayerSpec",
@@ -40,6 +43,8 @@ def _entry(spec: Any, kind: str) -> dict[str, Any]:
     if kind == "layer":
         lo, hi = spec.arity
         entry["arity"] = {"min": lo, "max": hi}
+        if spec.outputs is not None:
+            entry["outputs"] = list(spec.outputs)  # [] = numbered ports, count from params
     return entry
 
 

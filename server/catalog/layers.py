@@ -59,6 +59,10 @@ class LayerSpec:
     repeat_inputs: bool = False  # the same input may be connected twice (x + x)
     flat_input: bool = False  # acts on the last dimension only: warn on a rank > 1 input
     between_layers: bool = False  # belongs between layers: warn when it ends the network
+    # Several outputs: None for the usual one output; otherwise the ports' names, and
+    # `rule` returns one shape per port (an empty tuple: ports numbered 0..n-1, as many
+    # as the rule returns, e.g. Chunk). Edges read a port with {"node": id, "port": n}.
+    outputs: tuple[str, ...] | None = None
 
     def build(self, params: dict[str, Any]) -> nn.Module | None:
         """The module for fully resolved params (inferred sizes filled in)."""
@@ -255,7 +259,11 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
         "Input", "input", "Where data enters the network; its shape excludes the batch.",
         _input_rule, arity=(0, 0),
         params=(Param("shape", "shape", None, "Shape of one sample, e.g. [1, 28, 28]",
-                      inferred=True),),
+                      inferred=True),
+                Param("dtype", "choice", "float", "float values, or long for token ids",
+                      choices=("float", "long")),
+                Param("vocab", "int", None, "For long ids: exclusive upper bound of the ids, "
+                      "checked by Embedding", min=1, max=1_000_000_000)),
     ),
     LayerSpec(
         "Linear", "linear",

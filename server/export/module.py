@@ -15,6 +15,7 @@ from torch import nn
 
 from server.catalog import LAYERS, REQUIRED, fmt
 from server.naming import class_name, node_names
+from server.ports import ref
 from server.validation import Analysis
 
 INDENT = "    "
@@ -28,10 +29,13 @@ def module_source(analysis: Analysis) -> str:
 def header(analysis: Analysis, what: str) -> str:
     g = analysis.graph
     total = analysis.validation.total_params
-    ins, out = analysis.shapes[analysis.input_id], analysis.shapes[analysis.output_id]
+    ins = ", ".join(fmt(analysis.shapes[i]) for i in analysis.input_ids)
+    out = ", ".join(fmt(analysis.shape_of(o)) for o in analysis.outputs)
+    plural = "s" if len(analysis.input_ids) > 1 else ""
+    outs = "s" if analysis.output_tuple and len(analysis.outputs) > 1 else ""
     # The graph name is user text: keep it to a sanitized identifier in the docstring.
     return (f'"""{class_name(g.name)}: {what} exported by torchcanvas.\n\n'
-            f"Input {fmt(ins)} -> output {fmt(out)}; {total:,} trainable parameters.\n"
+            f"Input{plural} {ins} -> output{outs} {out}; {total:,} trainable parameters.\n"
             f'"""\n')
 
 
@@ -40,38 +44,59 @@ def class_source(analysis: Analysis) -> str:
     names = node_names(analysis.order)
     init, body = [], []
     variables = _variables(analysis, names)
-    in_var = variables[analysis.input_id]
+    in_vars = [variables[(i, 0)] for i in analysis.input_ids]
     for node, spec, params in analysis.layers():
         nid = node.id
-        args = [variables[i] for i in node.inputs]
+        args = [variables[ref(i)] for i in node.inputs]
         if spec.module is not None:
             init.append(f"self.{names[nid]} = {constructor(node.type, params)}")
             expr = f"self.{names[nid]}({', '.join(args)})"
         else:
             expr = spec.expression(args, params)
-        body.append((f"{variables[nid]} = {expr}", fmt(analysis.shapes[nid])))
+        if nid in analysis.multi:  # unpacked right where it is called: mu, logvar = ...
+            ports = range(len(analysis.out_shapes[nid]))
+            target = ", ".join(variables.get((nid, p), "_") for p in ports)
+            shape = ", ".join(fmt(s) for s in analysis.out_shapes[nid])
+        else:
+            target, shape = variables[(nid, 0)], fmt(analysis.shapes[nid])
+        body.append((f"{target} = {expr}", shape))
     width = max((len(line) for line, _ in body), default=0)
     lines = [f"class {class_name(g.name)}(nn.Module):",
              f"{INDENT}def __init__(self):",
              f"{INDENT * 2}super().__init__()"]
     lines += [f"{INDENT * 2}{line}" for line in init]
-    lines += ["", f"{INDENT}def forward(self, {in_var}):",
-              f"{INDENT * 2}# {in_var}: {fmt(analysis.shapes[analysis.input_id])}"]
+    lines += ["", f"{INDENT}def forward(self, {', '.join(in_vars)}):"]
+    lines += [f"{INDENT * 2}# {v}: {fmt(analysis.shapes[i])}"
+              for v, i in zip(in_vars, analysis.input_ids, strict=True)]
     lines += [f"{INDENT * 2}{line.ljust(width)}  # {shape}" for line, shape in body]
-    lines.append(f"{INDENT * 2}return {variables[analysis.output_id]}")
+    returned = ", ".join(variables[o] for o in analysis.outputs)
+    lines.append(f"{INDENT * 2}return {returned}")
     return "\n".join(lines)
 
 
 def main_block(analysis: Analysis) -> str:
-    shape = ", ".join(map(str, analysis.shapes[analysis.input_id]))
-    out = ", ".join(map(str, analysis.shapes[analysis.output_id]))
-    return "\n".join([
-        'if __name__ == "__main__":',
-        f"{INDENT}model = {class_name(analysis.graph.name)}()",
-        f"{INDENT}print(model)",
-        f"{INDENT}x = torch.randn(2, {shape})",
-        f"{INDENT}print(model(x).shape)  # torch.Size([2, {out}])",
-    ])
+    lines = ['if __name__ == "__main__":',
+             f"{INDENT}model = {class_name(analysis.graph.name)}()",
+             f"{INDENT}print(model)"]
+    args = []
+    for i, nid in enumerate(analysis.input_ids):
+        shape = ", ".join(map(str, analysis.shapes[nid]))
+        name = "x" if i == 0 else f"x{i + 1}"
+        if analysis.dtypes.get(nid) == "long":
+            vocab = analysis.resolved[nid].get("vocab") or 2
+            lines.append(f"{INDENT}{name} = torch.randint(0, {vocab}, (2, {shape}))")
+        else:
+            lines.append(f"{INDENT}{name} = torch.randn(2, {shape})")
+        args.append(name)
+    call = f"model({', '.join(args)})"
+    if analysis.output_tuple:
+        sizes = ", ".join(f"[2, {', '.join(map(str, analysis.shape_of(o)))}]"
+                          for o in analysis.outputs)
+        lines.append(f"{INDENT}print([y.shape for y in {call}])  # {sizes}")
+    else:
+        out = ", ".join(map(str, analysis.shape_of(analysis.outputs[0])))
+        lines.append(f"{INDENT}print({call}.shape)  # torch.Size([2, {out}])")
+    return "\n".join(lines)
 
 
 def constructor(layer_type: str, params: dict[str, Any]) -> str:
@@ -98,16 +123,26 @@ def torch_default(cls: type, name: str) -> Any:
     return param.default
 
 
-def _variables(analysis: Analysis, names: dict[str, str]) -> dict[str, str]:
-    """A variable per node; a chain reuses its input's variable when nothing else needs it."""
+def _variables(analysis: Analysis, names: dict[str, str]) -> dict[tuple[str, int], str]:
+    """A variable per (node, port); a chain reuses its input's variable when nothing else
+    needs it. A node with several ports gets one variable per port that is read."""
     nodes = {n.id: n for n in analysis.graph.nodes}
+    used = {ref(i) for n in analysis.graph.nodes for i in n.inputs} | set(analysis.outputs)
     out = {}
     for nid in analysis.order:
-        ins = nodes[nid].inputs
-        if len(ins) == 1 and len(analysis.consumers[ins[0]]) == 1:
-            out[nid] = out[ins[0]]
+        if nid in analysis.multi:
+            ports = len(analysis.out_shapes[nid])
+            for port in range(ports):
+                if (nid, port) in used:
+                    out[(nid, port)] = f"{names[nid]}_{port}"
+            continue
+        ins = [ref(i) for i in nodes[nid].inputs]
+        if (len(ins) == 1 and ins[0][0] not in analysis.multi
+                and len(analysis.consumers[ins[0][0]]) == 1
+                and ins[0] not in analysis.outputs):
+            out[(nid, 0)] = out[ins[0]]
         else:
-            out[nid] = names[nid]
+            out[(nid, 0)] = names[nid]
     return out
 
 

@@ -36,6 +36,10 @@ def case_graph(case: Case) -> tuple[dict[str, Any], str]:
         nodes.append(node("m", case.type, ids, **case.params))
         return graph(nodes, output="m"), "m"
     nodes.append(node("l", case.type, ["x"], **case.params))
+    if LAYERS[case.type].outputs is not None:
+        # Several output ports: the graph returns all of them, as a tuple.
+        ports = len(validate_graph(graph(nodes)).nodes["l"].output_shapes)
+        return graph(nodes, output=[{"node": "l", "port": i} for i in range(ports)]), "l"
     return graph(nodes), "l"
 
 
@@ -95,7 +99,14 @@ def test_layer_matches_hand_written_pytorch(case: Case):
         got = compiled(x)
 
     # (a) the inferred shape is the real one
-    assert tuple(report.nodes[under_test].output_shape) == tuple(expected.shape[1:])
+    if isinstance(expected, tuple):  # several outputs: one shape per port
+        assert [tuple(s) for s in report.nodes[under_test].output_shapes] == \
+            [tuple(e.shape[1:]) for e in expected]
+        assert isinstance(got, tuple) and len(got) == len(expected)
+        expected, got = torch.cat([e.flatten(1) for e in expected], 1), \
+            torch.cat([g.flatten(1) for g in got], 1)
+    assert tuple(report.nodes[under_test].output_shape) == tuple(expected.shape[1:]) or \
+        report.nodes[under_test].output_shapes is not None
     # (b) parameter count, per node and in total
     layer_params = _count(oracle.layer) if oracle.layer is not None else 0
     assert report.nodes[under_test].params == layer_params
@@ -110,7 +121,10 @@ def test_layer_matches_hand_written_pytorch(case: Case):
     # (d) ... and with the compiled weights, the same outputs
     exported.load_state_dict(compiled.state_dict(), strict=True)
     with torch.no_grad():
-        assert torch.allclose(exported(x), got, atol=1e-6)
+        out = exported(x)
+        if isinstance(out, tuple):
+            out = torch.cat([o.flatten(1) for o in out], 1)
+        assert torch.allclose(out, got, atol=1e-6)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.type in ("BatchNorm1d", "BatchNorm2d",

@@ -20,17 +20,32 @@ OLD = Limits(max_nodes=500, max_params=50_000_000)
 
 REPORTS = json.loads((HERE / "reports.json").read_text(encoding="utf-8"))
 FILES = graph_files()
+# Documented improvements: these reports may differ, but the graph must stay invalid.
+CHANGED = {"tests/core/graphs/invalid/input_with_inputs.json":
+           "a second Input node is no longer an error (several inputs are supported)"}
+# Graphs that were invalid only because they had two Input nodes: valid now, moved.
+MOVED = {"tests/core/graphs/valid/two_inputs.json": "tests/core/graphs/invalid/two_inputs.json"}
 
 
 def test_every_graph_file_has_a_golden_report():
-    assert sorted(REPORTS) == sorted(key(p) for p in FILES)
+    assert sorted(REPORTS) == sorted(MOVED.get(key(p), key(p)) for p in FILES)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[key(p) for p in FILES])
 def test_graph_validates_and_exports_as_before(path):
     g = json.loads(path.read_text(encoding="utf-8"))
     report = validate_graph(g, OLD)
-    assert report.model_dump(mode="json") == REPORTS[key(path)]
+    dumped = report.model_dump(mode="json")
+    for node in dumped["nodes"].values():
+        # Added since: only nodes with several output ports fill it in.
+        assert node.pop("output_shapes") is None
+    if key(path) in MOVED:
+        assert report.valid and not REPORTS[MOVED[key(path)]]["valid"]
+        return
+    if key(path) in CHANGED:
+        assert not report.valid and not REPORTS[key(path)]["valid"]
+    else:
+        assert dumped == REPORTS[key(path)]
     if report.valid:
         for fmt in ("module", "script"):
             golden = HERE / f"{key(path).replace('/', '__')}.{fmt}.txt"
