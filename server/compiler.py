@@ -39,6 +39,11 @@ class GraphModule(nn.Module):
         self.output_shape = analysis.shapes[analysis.output_id]
         for node, spec, params in analysis.layers():
             nid = node.id
+            if node.shares is not None:  # the same module, called again: no new weights
+                attr = names[node.shares]
+                self.node_attrs[nid] = attr
+                self._steps.append((nid, attr, None, [ref(i) for i in node.inputs], params, 0))
+                continue
             module = spec.build(params)
             attr = None
             if module is not None:

@@ -42,6 +42,9 @@ class Node(_Model):
     params: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
     inputs: list[Ref] = Field(default_factory=list,
                               description="Inputs in order: node ids, or {node, port} objects")
+    shares: NodeId | None = Field(
+        default=None, description="Apply this other node's layer, with the same weights "
+        "(weight sharing); same type, params may be omitted")
     ui: dict[str, Any] | None = Field(default=None, description="Editor data, kept unchanged")
 
 

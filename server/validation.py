@@ -224,6 +224,7 @@ class _Analyzer:
         self._find_output()
         self._check_params()
         self._infer_shapes()
+        self._check_shared_sizes()
         self._check_components()
         if self.report.total_params > self.limits.max_params:
             # Name the largest layer: it is almost always the one to shrink.
@@ -349,9 +350,32 @@ class _Analyzer:
             if spec is None:
                 continue
             checked = check_params(spec.params, n.params)
+            if n.shares is not None and not n.params:
+                continue  # takes the shared node's params, in _check_shares
             for err in checked.errors:
                 self.error(str(err), node=nid, param=err.param)
             self.params[nid] = checked.values
+        for n in self.nodes.values():
+            if n.shares is not None:
+                self._check_shares(n)
+
+    def _check_shares(self, n: Any) -> None:
+        """A node that applies another node's layer: same type, that node's params."""
+        target = self.nodes.get(n.shares)
+        if target is None:
+            self.error(f"shares {n.shares!r}, which is not a node in this graph", node=n.id,
+                       param="shares")
+        elif target.shares is not None or target.id == n.id:
+            self.error(f"shares {n.shares!r}, which itself shares a layer; name the original",
+                       node=n.id, param="shares")
+        elif target.type != n.type or LAYERS[n.type].module is None:
+            self.error(f"shares {n.shares!r}, a {target.type}: only a layer of the same type "
+                       f"with weights can be shared", node=n.id, param="shares")
+        elif n.params and self.params.get(n.id) != self.params.get(target.id):
+            self.error(f"shares {n.shares!r} but sets other params; leave params empty",
+                       node=n.id, param="params")
+        elif target.id in self.params:
+            self.params[n.id] = self.params[target.id]
 
     def _infer_shapes(self) -> None:
         report = self.report
@@ -399,8 +423,20 @@ class _Analyzer:
             except (RuntimeError, ValueError, TypeError) as exc:
                 self.error(f"PyTorch refuses these arguments: {exc}", node=nid)
                 continue
+            if n.shares is not None:
+                # One layer, two calls: the weights are counted once, at the original.
+                count = 0
             report.nodes[nid].params = count
             report.total_params += count
+
+    def _check_shared_sizes(self) -> None:
+        """A shared layer must see inputs of the sizes its original was built for."""
+        for nid, n in self.nodes.items():
+            mine, theirs = self.a.resolved.get(nid), self.a.resolved.get(n.shares or "")
+            if n.shares is not None and mine is not None and theirs is not None \
+                    and mine != theirs:
+                self.error(f"shares {n.shares!r}, but its input gives other sizes "
+                           f"({_show_diff(theirs, mine)})", node=nid, param="shares")
 
     def _input_shapes(self, n: Any) -> list[Shape] | None:
         """The shapes along the node's incoming edges; None if one is unknown."""
@@ -566,6 +602,12 @@ def count_parameters(layer_type: str, frozen_params: tuple) -> int:
 
 def _freeze(params: dict[str, Any]) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+def _show_diff(a: dict[str, Any] | None, b: dict[str, Any]) -> str:
+    a = a or {}
+    return ", ".join(f"{k}={_show(b[k])} here, {_show(a.get(k))} there"
+                     for k in b if a.get(k) != b[k])
 
 
 def _norm(v: Any) -> Any:

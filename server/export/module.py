@@ -48,7 +48,9 @@ def class_source(analysis: Analysis) -> str:
     for node, spec, params in analysis.layers():
         nid = node.id
         args = [variables[ref(i)] for i in node.inputs]
-        if spec.module is not None:
+        if node.shares is not None:  # weight sharing: one module, called again
+            expr = f"self.{names[node.shares]}({', '.join(args)})"
+        elif spec.module is not None:
             init.append(f"self.{names[nid]} = {constructor(node.type, params)}")
             expr = f"self.{names[nid]}({', '.join(args)})"
         else:

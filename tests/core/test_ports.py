@@ -134,3 +134,58 @@ def test_compiled_model_counts_its_arguments():
         assert "takes 1 input(s), got 2" in str(exc)
     else:
         raise AssertionError("two arguments for one Input must be refused")
+
+
+def siamese() -> dict:
+    return graph([
+        node("a", "Input", shape=[8]),
+        node("b", "Input", shape=[8]),
+        node("enc", "Linear", ["a"], out_features=4),
+        {"id": "enc_b", "type": "Linear", "inputs": ["b"], "shares": "enc"},
+        node("act_a", "Tanh", ["enc"]),
+        node("act_b", "Tanh", ["enc_b"]),
+    ], output=["act_a", "act_b"], name="twin")
+
+
+class HandWrittenTwin(nn.Module):
+    """A Siamese network's twin encoder: one module applied to both inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(8, 4)
+
+    def forward(self, a, b):
+        return torch.tanh(self.enc(a)), torch.tanh(self.enc(b))
+
+
+def test_shared_layer_is_one_module_called_twice():
+    g = siamese()
+    report = validate_graph(g)
+    assert report.valid, report.all_errors()
+    assert report.total_params == 8 * 4 + 4 and report.nodes["enc_b"].params == 0
+    compiled = compile_graph(g, seed=0).eval()
+    assert list(compiled.state_dict()) == ["enc.weight", "enc.bias"]
+    source = export_code(g, "module")
+    assert source.count("nn.Linear(") == 1 and source.count("self.enc(") == 2
+    exported = exported_class(source)().eval()
+    oracle = HandWrittenTwin().eval()
+    for m in (exported, compiled):
+        m.load_state_dict(oracle.state_dict(), strict=True)
+    a, b = randn(3, [8], seed=1), randn(3, [8], seed=2)
+    with torch.no_grad():
+        want = oracle(a, b)
+        for got in (compiled(a, b), exported(a, b)):
+            for x, y in zip(got, want, strict=True):
+                assert torch.allclose(x, y, atol=1e-6)
+
+
+def test_sharing_needs_the_same_type_and_sizes():
+    g = siamese()
+    g["nodes"][1]["params"] = {"shape": [6]}  # b is narrower: in_features 6, not 8
+    errors = validate_graph(g).all_errors()
+    assert [(e.node, e.param) for e in errors] == [("enc_b", "shares")]
+    assert "in_features=6 here, 8 there" in errors[0].message
+    g = siamese()
+    g["nodes"][5] = {"id": "act_b", "type": "Tanh", "inputs": ["enc_b"], "shares": "enc"}
+    errors = validate_graph(g).all_errors()
+    assert "only a layer of the same type with weights" in errors[0].message
