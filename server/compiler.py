@@ -44,6 +44,12 @@ class GraphModule(nn.Module):
                 self.node_attrs[nid] = attr
                 self._steps.append((nid, attr, None, [ref(i) for i in node.inputs], params, 0))
                 continue
+            if node.type == "Parameter":
+                attr = names[nid]
+                self.register_parameter(attr, nn.Parameter(_initial(params)))
+                self.node_attrs[nid] = attr
+                self._steps.append((nid, attr, _PARAMETER, [], params, 0))
+                continue
             module = spec.build(params)
             attr = None
             if module is not None:
@@ -60,7 +66,10 @@ class GraphModule(nn.Module):
         values = {(nid, 0): x for nid, x in zip(self.input_ids, xs, strict=True)}
         for nid, attr, function, inputs, params, ports in self._steps:
             args = [values[i] for i in inputs]
-            if attr is not None:
+            if function is _PARAMETER:  # the learned tensor, expanded over the batch
+                tensor = getattr(self, attr)
+                out = tensor.expand(xs[0].size(0), *[-1] * (tensor.dim() - 1))
+            elif attr is not None:
                 out = getattr(self, attr)(*args)
             else:
                 out = function(args, params)
@@ -72,6 +81,14 @@ class GraphModule(nn.Module):
         if self.output_tuple:
             return tuple(values[o] for o in self.outputs)
         return values[self.outputs[0]]
+
+
+_PARAMETER = object()  # marks a Parameter node's step
+
+
+def _initial(params: dict[str, Any]) -> torch.Tensor:
+    """A Parameter node's tensor: a leading 1 for the batch, then its shape."""
+    return getattr(torch, params["init"])(1, *params["shape"])
 
 
 def compile_graph(graph: Graph | dict, seed: int | None = None,

@@ -593,6 +593,8 @@ def expected_output_width(ds: Any, loss: Any) -> int | None:
 def count_parameters(layer_type: str, frozen_params: tuple) -> int:
     """Parameters of one layer, built on the meta device (no memory allocated)."""
     spec = LAYERS[layer_type]
+    if layer_type == "Parameter":  # a tensor, not a module
+        return math.prod(dict(frozen_params)["shape"])
     with torch.device("meta"):
         module = spec.build(dict(frozen_params))
     if module is None:

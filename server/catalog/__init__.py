@@ -11,6 +11,7 @@ from typing import Any
 
 from .layers import CATEGORIES, LAYERS, LayerSpec
 from .multi_output import MULTI_OUTPUT
+from .parameter import PARAMETER
 from .params import REQUIRED, Param, ParamError, check_params, params_schema
 from .shapes import Shape, ShapeError, fmt
 from .training import (
@@ -23,7 +24,7 @@ from .training import (
     resolve_scheduler_params,
 )
 
-LAYERS.update({s.type: s for s in MULTI_OUTPUT})
+LAYERS.update({s.type: s for s in [*MULTI_OUTPUT, PARAMETER]})
 
 __all__ = [
     "CATEGORIES", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "REQUIRED", "LayerSpec",

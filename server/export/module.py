@@ -48,7 +48,12 @@ def class_source(analysis: Analysis) -> str:
     for node, spec, params in analysis.layers():
         nid = node.id
         args = [variables[ref(i)] for i in node.inputs]
-        if node.shares is not None:  # weight sharing: one module, called again
+        if node.type == "Parameter":  # a learned tensor, expanded over the batch
+            dims = ", ".join(map(str, (1, *params["shape"])))
+            init.append(f"self.{names[nid]} = nn.Parameter(torch.{params['init']}({dims}))")
+            minus = ", ".join(["-1"] * len(params["shape"]))
+            expr = f"self.{names[nid]}.expand({in_vars[0]}.size(0), {minus})"
+        elif node.shares is not None:  # weight sharing: one module, called again
             expr = f"self.{names[node.shares]}({', '.join(args)})"
         elif spec.module is not None:
             init.append(f"self.{names[nid]} = {constructor(node.type, params)}")

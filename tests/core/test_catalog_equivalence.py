@@ -76,7 +76,8 @@ def _count(module: nn.Module) -> int:
 
 
 def test_rows_cover_the_catalogue():
-    assert {c.type for c in CASES} == set(LAYERS)
+    # Parameter has no input to feed a row: test_ports.py checks it against ViT's code.
+    assert {c.type for c in CASES} == set(LAYERS) - {"Parameter"}
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids))
     for case in CASES:

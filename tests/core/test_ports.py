@@ -189,3 +189,53 @@ def test_sharing_needs_the_same_type_and_sizes():
     g["nodes"][5] = {"id": "act_b", "type": "Tanh", "inputs": ["enc_b"], "shares": "enc"}
     errors = validate_graph(g).all_errors()
     assert "only a layer of the same type with weights" in errors[0].message
+
+
+def vit_tokens() -> dict:
+    # torchvision/models/vision_transformer.py (VisionTransformer and Encoder): a zero
+    # class token concatenated before the patch tokens, then a learned positional
+    # embedding added; both are nn.Parameter attributes used directly in forward.
+    return graph([
+        node("x", "Input", shape=[4, 8]),
+        node("class_token", "Parameter", shape=[1, 8]),
+        node("tokens", "Concat", ["class_token", "x"], dim=1),
+        node("pos_embedding", "Parameter", shape=[5, 8], init="randn"),
+        node("sum", "Add", ["tokens", "pos_embedding"]),
+    ], output="sum", name="vit_tokens")
+
+
+class HandWrittenTokens(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.pos_embedding = nn.Parameter(torch.empty(1, 5, 8).normal_(std=0.02))
+
+    def forward(self, x):
+        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+        return x + self.pos_embedding
+
+
+def test_parameter_nodes_match_vit_class_token_and_positional_embedding():
+    g = vit_tokens()
+    report = validate_graph(g)
+    assert report.valid, report.all_errors()
+    assert report.total_params == 8 + 40
+    compiled = compile_graph(g, seed=0).eval()
+    assert {k: tuple(v.shape) for k, v in compiled.state_dict().items()} == \
+        {"class_token": (1, 1, 8), "pos_embedding": (1, 5, 8)}
+    assert torch.equal(compiled.class_token, torch.zeros(1, 1, 8))
+    source = export_code(g, "module")
+    assert "self.class_token = nn.Parameter(torch.zeros(1, 1, 8))" in source
+    exported = exported_class(source)().eval()
+    oracle = HandWrittenTokens().eval()
+    for m in (exported, compiled):
+        m.load_state_dict(oracle.state_dict(), strict=True)
+    x = randn(3, [4, 8])
+    with torch.no_grad():
+        want = oracle(x)
+        assert torch.allclose(compiled(x), want, atol=1e-6)
+        assert torch.allclose(exported(x), want, atol=1e-6)
+    # Same seed, same initial values in the exported class as in the compiled module.
+    torch.manual_seed(0)
+    fresh = exported_class(source)()
+    assert torch.equal(fresh.pos_embedding, compile_graph(g, seed=0).pos_embedding)
