@@ -109,3 +109,12 @@ def test_max_params_flag_sets_the_limit(tmp_path, monkeypatch):
     path.write_text(json.dumps(g), encoding="utf-8")
     assert main(["validate", str(path), "--max-params", "10100"]) == 0
     assert main(["validate", str(path), "--max-params", "10099"]) == 1
+
+
+def test_limit_flags_are_on_validate_export_train_and_serve():
+    from server.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["validate", "g.json"], ["export", "g.json"], ["train", "g.json"], ["serve"]):
+        args = parser.parse_args([*argv, "--max-params", "129_000_000", "--max-nodes", "3000"])
+        assert (args.max_params, args.max_nodes) == (129_000_000, 3000)
