@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _apply_limits(args: argparse.Namespace) -> None:
     """--max-params/--max-nodes become the environment every part reads (the server's
     routes and the training worker too), then are checked once here."""
-    import os
 
     from server.validation import Limits
 

@@ -15,6 +15,7 @@ from torch import nn
 
 from server.graph import Graph
 from server.naming import node_names
+from server.ports import ref
 from server.validation import Analysis, InvalidGraph, Limits, require_valid
 
 __all__ = ["GraphModule", "InvalidGraph", "compile_graph", "compile_analysis"]
@@ -27,38 +28,81 @@ class GraphModule(nn.Module):
         super().__init__()
         names = node_names(analysis.order)
         self.node_attrs: dict[str, str] = {}
-        # (node id, attr or None, function or None, input ids, params)
-        self._steps: list[tuple[str, str | None, Any, list[str], dict[str, Any]]] = []
+        # (node id, attr or None, function or None, input (id, port) keys, params, ports)
+        self._steps: list[tuple[str, str | None, Any, list, dict[str, Any], int]] = []
         self.input_id = analysis.input_id
         self.output_id = analysis.output_id
+        self.input_ids = list(analysis.input_ids)
+        self.outputs = list(analysis.outputs)
+        self.output_tuple = analysis.output_tuple
         self.input_shape = analysis.shapes[analysis.input_id]
         self.output_shape = analysis.shapes[analysis.output_id]
         for node, spec, params in analysis.layers():
             nid = node.id
+            if node.shares is not None:  # the same module, called again: no new weights
+                attr = names[node.shares]
+                self.node_attrs[nid] = attr
+                self._steps.append((nid, attr, None, [ref(i) for i in node.inputs], params, 0))
+                continue
+            if node.type == "Parameter":
+                attr = names[nid]
+                self.register_parameter(attr, nn.Parameter(_initial(params)))
+                self.node_attrs[nid] = attr
+                self._steps.append((nid, attr, _PARAMETER, [], params, 0))
+                continue
             module = spec.build(params)
             attr = None
             if module is not None:
                 attr = names[nid]
                 self.add_module(attr, module)
                 self.node_attrs[nid] = attr
-            self._steps.append((nid, attr, spec.function, list(node.inputs), params))
+            ports = len(analysis.out_shapes[nid]) if nid in analysis.multi else 0
+            self._steps.append((nid, attr, spec.function, [ref(i) for i in node.inputs],
+                                params, ports))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_all(x)[self.output_id]
+    def forward(self, *xs: torch.Tensor) -> Any:
+        values = self._run(xs)
+        if self.output_tuple:
+            return tuple(values[o] for o in self.outputs)
+        return values[self.outputs[0]]
 
-    def forward_all(self, x: torch.Tensor, keep_grad: bool = False) -> dict[str, torch.Tensor]:
-        """Every node's output by node id (the X-ray reads them); with `keep_grad`, each
-        keeps its `.grad` after a backward pass."""
-        values = {self.input_id: x}
-        for nid, attr, function, inputs, params in self._steps:
+    def forward_all(self, *xs: torch.Tensor, keep_grad: bool = False) -> dict[str, torch.Tensor]:
+        """Every node's (first) output by node id, as the X-ray reads them; with
+        `keep_grad`, each keeps its `.grad` after a backward pass."""
+        values = self._run(xs, keep_grad)
+        return {nid: value for (nid, port), value in values.items() if port == 0}
+
+    def _run(self, xs: tuple, keep_grad: bool = False) -> dict[tuple[str, int], torch.Tensor]:
+        if len(xs) != len(self.input_ids):
+            raise TypeError(f"the model takes {len(self.input_ids)} input(s), got {len(xs)}")
+        values = {(nid, 0): x for nid, x in zip(self.input_ids, xs, strict=True)}
+        for nid, attr, function, inputs, params, ports in self._steps:
             args = [values[i] for i in inputs]
-            if attr is not None:
-                values[nid] = getattr(self, attr)(*args)
+            if function is _PARAMETER:  # the learned tensor, expanded over the batch
+                tensor = getattr(self, attr)
+                out = tensor.expand(xs[0].size(0), *[-1] * (tensor.dim() - 1))
+            elif attr is not None:
+                out = getattr(self, attr)(*args)
             else:
-                values[nid] = function(args, params)
-            if keep_grad and values[nid].requires_grad:
-                values[nid].retain_grad()
+                out = function(args, params)
+            if ports:  # several outputs: one value per port
+                for port, value in enumerate(out):
+                    values[(nid, port)] = value
+            else:
+                values[(nid, 0)] = out
+            if keep_grad:
+                for key in [(nid, p) for p in range(max(ports, 1))]:
+                    if values[key].requires_grad:
+                        values[key].retain_grad()
         return values
+
+
+_PARAMETER = object()  # marks a Parameter node's step
+
+
+def _initial(params: dict[str, Any]) -> torch.Tensor:
+    """A Parameter node's tensor: a leading 1 for the batch, then its shape."""
+    return getattr(torch, params["init"])(1, *params["shape"])
 
 
 def compile_graph(graph: Graph | dict, seed: int | None = None,

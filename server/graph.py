@@ -23,13 +23,28 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PortRef(_Model):
+    """One output port of a node: `{"node": "split", "port": 1}`. A plain node id
+    string means port 0, so old files keep their meaning."""
+
+    node: NodeId = Field(min_length=1, max_length=64, description="The node's id")
+    port: int = Field(default=0, ge=0, le=255, description="Output port number, from 0")
+
+
+Ref = NodeId | PortRef
+
+
 class Node(_Model):
     """One layer (or Input, Add, Concat) on the canvas."""
 
     id: NodeId = Field(min_length=1, max_length=64, description="Unique id, " + ID_PATTERN_DOC)
     type: str = Field(min_length=1, max_length=64, description="PyTorch class name, e.g. Conv2d")
     params: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
-    inputs: list[NodeId] = Field(default_factory=list, description="Input node ids, in order")
+    inputs: list[Ref] = Field(default_factory=list,
+                              description="Inputs in order: node ids, or {node, port} objects")
+    shares: NodeId | None = Field(
+        default=None, description="Apply this other node's layer, with the same weights "
+        "(weight sharing); same type, params may be omitted")
     frozen: bool = Field(default=False, description="Keep this layer's weights as they start "
                          "(requires_grad off): transfer learning")
     ui: dict[str, Any] | None = Field(default=None, description="Editor data, kept unchanged")
@@ -41,6 +56,13 @@ class Component(_Model):
     type: str = Field(min_length=1, max_length=64)
     params: dict[str, Any] = Field(default_factory=dict)
     ui: dict[str, Any] | None = None
+
+
+class LossComponent(Component):
+    """The loss; `output` picks which of several graph outputs it reads."""
+
+    output: int | None = Field(default=None, ge=0, description="Index into the graph's "
+                               "output list (default 0, the first)")
 
 
 class DataConfig(_Model):
@@ -79,8 +101,13 @@ class Graph(_Model):
     version: Literal[1] = 1
     name: str = Field(default="Net", max_length=128, description="Becomes the class name")
     nodes: list[Node] = Field(default_factory=list)
-    output: NodeId | None = Field(default=None, description="The node the model returns")
-    loss: Component | None = None
+    inputs: list[NodeId] | None = Field(
+        default=None, description="Input node ids in the order forward() takes them "
+        "(default: the order of the Input nodes in `nodes`)")
+    output: NodeId | list[Ref] | None = Field(
+        default=None, description="The node the model returns, or a list of outputs "
+        "(node ids or {node, port}) returned as a tuple")
+    loss: LossComponent | None = None
     optimizer: Component | None = None
     scheduler: Component | None = None
     data: DataConfig | None = None

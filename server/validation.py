@@ -37,7 +37,9 @@ from server.catalog import (
     fmt,
 )
 from server.catalog.hints import suggest
+from server.dtypes import result_dtype
 from server.graph import Graph, GraphFormatError, parse_graph
+from server.ports import Key, output_refs, ref, show, source
 from server.recipe import DEFAULT_LOSS
 from server.sequence_lints import sequence_lints, sequence_nodes
 
@@ -56,6 +58,8 @@ class Issue(BaseModel):
 
 class NodeReport(BaseModel):
     output_shape: list[int] | None = None
+    # Only for nodes with several output ports: one shape per port.
+    output_shapes: list[list[int]] | None = None
     params: int = 0
     errors: list[Issue] = Field(default_factory=list)
     warnings: list[Issue] = Field(default_factory=list)
@@ -133,9 +137,21 @@ class Analysis:
     shapes: dict[str, Shape] = field(default_factory=dict)
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
     consumers: dict[str, list[str]] = field(default_factory=dict)
-    input_id: str | None = None
-    output_id: str | None = None
+    input_id: str | None = None  # the first input
+    output_id: str | None = None  # the node of the first output
+    input_ids: list[str] = field(default_factory=list)  # forward()'s arguments, in order
+    outputs: list[Key] = field(default_factory=list)  # what forward() returns
+    output_tuple: bool = False  # the graph's `output` is a list: forward returns a tuple
+    out_shapes: dict[str, list[Shape]] = field(default_factory=dict)  # per port
+    multi: set[str] = field(default_factory=set)  # nodes with several output ports
+    dtypes: dict[str, str] = field(default_factory=dict)  # "float" or "long", per node
     dataset: Any = None  # server.datasets.DatasetInfo when graph.data names one
+
+    def shape_of(self, item: Any) -> Shape | None:
+        """The shape flowing along an edge (a node id or a port reference)."""
+        nid, port = ref(item) if not isinstance(item, tuple) else item
+        shapes = self.out_shapes.get(nid)
+        return shapes[port] if shapes is not None and port < len(shapes) else None
 
     @property
     def valid(self) -> bool:
@@ -214,6 +230,7 @@ class _Analyzer:
         self._find_output()
         self._check_params()
         self._infer_shapes()
+        self._check_shared_sizes()
         self._check_components()
         if self.report.total_params > self.limits.max_params:
             # Name the largest layer: it is almost always the one to shrink.
@@ -257,10 +274,11 @@ class _Analyzer:
                 self.error(f"{n.type} takes {want} input{plural}, got {count}{how}",
                            node=n.id, param="inputs")
             for src in n.inputs:
-                if src not in self.nodes:
-                    self.error(f"input {src!r} is not a node in this graph", node=n.id,
+                if source(src) not in self.nodes:
+                    self.error(f"input {source(src)!r} is not a node in this graph", node=n.id,
                                param="inputs")
-            if len(set(n.inputs)) != len(n.inputs) and not spec.repeat_inputs:
+            keys = [ref(s) for s in n.inputs]
+            if len(set(keys)) != len(keys) and not spec.repeat_inputs:
                 self.error("the same input is connected twice", node=n.id, param="inputs")
         if not self.nodes:
             self.error("the canvas is empty: drag an Input layer from the palette, or pick a "
@@ -268,14 +286,20 @@ class _Analyzer:
         elif not inputs:
             self.error("the graph has no Input node: drag one from the palette and connect it "
                        "to the first layer")
-        for extra in inputs[1:]:
-            self.error("only one Input node is supported", node=extra)
+        if self.g.inputs is not None:
+            if sorted(self.g.inputs) != sorted(inputs):
+                self.error(f"the graph's `inputs` must list every Input node once, in the "
+                           f"order forward() takes them: {', '.join(map(repr, inputs))}")
+            else:
+                inputs = list(self.g.inputs)
+        self.a.input_ids = inputs
         self.a.input_id = inputs[0] if inputs else None
 
     def _order(self) -> None:
         """Kahn's algorithm; ties broken by the order of `nodes` so names are stable."""
         index = {nid: i for i, nid in enumerate(self.nodes)}
-        preds = {nid: [s for s in n.inputs if s in self.nodes] for nid, n in self.nodes.items()}
+        preds = {nid: [source(s) for s in n.inputs if source(s) in self.nodes]
+                 for nid, n in self.nodes.items()}
         consumers: dict[str, list[str]] = {nid: [] for nid in self.nodes}
         for nid, ps in preds.items():
             for p in ps:
@@ -298,11 +322,17 @@ class _Analyzer:
         self.a.consumers = consumers
 
     def _find_output(self) -> None:
-        out = self.g.output
-        if out is not None:
-            if out not in self.nodes:
-                self.error(f"output {out!r} is not a node in this graph")
+        refs = output_refs(self.g.output)
+        self.a.output_tuple = isinstance(self.g.output, list)
+        if refs is not None:
+            missing = [nid for nid, _ in refs if nid not in self.nodes]
+            for nid in missing:
+                self.error(f"output {nid!r} is not a node in this graph")
+            if not refs:
+                self.error("the graph's output list is empty")
+            if missing or not refs:
                 return
+            out = refs[0][0]
         else:
             sinks = [nid for nid, cs in self.a.consumers.items() if not cs]
             if not sinks:
@@ -315,11 +345,15 @@ class _Analyzer:
                            "onto the loss block")
                 return
             out = sinks[0]
+            refs = [(out, 0)]
         self.a.output_id = out
-        # Every node must contribute to the output; walk back from it.
-        seen, stack = {out}, [out]
+        self.a.outputs = refs
+        # Every node must contribute to an output; walk back from them.
+        seen = {nid for nid, _ in refs}
+        stack = list(seen)
         while stack:
-            for src in self.nodes[stack.pop()].inputs:
+            for item in self.nodes[stack.pop()].inputs:
+                src = source(item)
                 if src in self.nodes and src not in seen:
                     seen.add(src)
                     stack.append(src)
@@ -339,9 +373,32 @@ class _Analyzer:
             if spec is None:
                 continue
             checked = check_params(spec.params, n.params)
+            if n.shares is not None and not n.params:
+                continue  # takes the shared node's params, in _check_shares
             for err in checked.errors:
                 self.error(str(err), node=nid, param=err.param)
             self.params[nid] = checked.values
+        for n in self.nodes.values():
+            if n.shares is not None:
+                self._check_shares(n)
+
+    def _check_shares(self, n: Any) -> None:
+        """A node that applies another node's layer: same type, that node's params."""
+        target = self.nodes.get(n.shares)
+        if target is None:
+            self.error(f"shares {n.shares!r}, which is not a node in this graph", node=n.id,
+                       param="shares")
+        elif target.shares is not None or target.id == n.id:
+            self.error(f"shares {n.shares!r}, which itself shares a layer; name the original",
+                       node=n.id, param="shares")
+        elif target.type != n.type or LAYERS[n.type].module is None:
+            self.error(f"shares {n.shares!r}, a {target.type}: only a layer of the same type "
+                       f"with weights can be shared", node=n.id, param="shares")
+        elif n.params and self.params.get(n.id) != self.params.get(target.id):
+            self.error(f"shares {n.shares!r} but sets other params; leave params empty",
+                       node=n.id, param="params")
+        elif target.id in self.params:
+            self.params[n.id] = self.params[target.id]
 
     def _infer_shapes(self) -> None:
         report = self.report
@@ -350,8 +407,8 @@ class _Analyzer:
             spec = LAYERS.get(n.type)
             if spec is None or report.nodes[nid].errors:
                 continue
-            ins = [self.a.shapes.get(s) for s in n.inputs]
-            if any(s is None for s in ins):
+            ins = self._input_shapes(n)
+            if ins is None:
                 continue  # an upstream problem is already reported there
             p = dict(self.params[nid])
             if n.type == "Input":
@@ -373,20 +430,75 @@ class _Analyzer:
                 continue
             if report.nodes[nid].errors:
                 continue
-            self.a.shapes[nid] = tuple(shape)
+            # A spec with `outputs` (several ports) returns one shape per port.
+            ports = ([tuple(s) for s in shape] if getattr(spec, "outputs", None) is not None
+                     else [tuple(shape)])
+            self.a.out_shapes[nid] = ports
+            self.a.shapes[nid] = ports[0]
             self.a.resolved[nid] = p
-            report.nodes[nid].output_shape = list(shape)
+            report.nodes[nid].output_shape = list(ports[0])
+            if getattr(spec, "outputs", None) is not None:
+                self.a.multi.add(nid)
+                report.nodes[nid].output_shapes = [list(s) for s in ports]
+            self._dtype(n, spec, p)
             try:
                 count = count_parameters(n.type, _freeze(p))
             except (RuntimeError, ValueError, TypeError) as exc:
                 self.error(f"PyTorch refuses these arguments: {exc}", node=nid)
                 continue
+            if n.shares is not None:
+                # One layer, two calls: the weights are counted once, at the original.
+                count = 0
             report.nodes[nid].params = count
             report.total_params += count
 
+    def _check_shared_sizes(self) -> None:
+        """A shared layer must see inputs of the sizes its original was built for."""
+        for nid, n in self.nodes.items():
+            mine, theirs = self.a.resolved.get(nid), self.a.resolved.get(n.shares or "")
+            if n.shares is not None and mine is not None and theirs is not None \
+                    and mine != theirs:
+                self.error(f"shares {n.shares!r}, but its input gives other sizes "
+                           f"({_show_diff(theirs, mine)})", node=nid, param="shares")
+
+    def _input_shapes(self, n: Any) -> list[Shape] | None:
+        """The shapes along the node's incoming edges; None if one is unknown."""
+        out = []
+        for item in n.inputs:
+            nid, port = ref(item)
+            shapes = self.a.out_shapes.get(nid)
+            if shapes is None:
+                return None
+            if port >= len(shapes):
+                self.error(f"input {show((nid, port))}: that node has "
+                           f"{len(shapes)} output port{'s' if len(shapes) > 1 else ''}",
+                           node=n.id, param="inputs")
+                return None
+            out.append(shapes[port])
+        return out
+
+    def _dtype(self, n: Any, spec: LayerSpec, p: dict[str, Any]) -> None:
+        if n.type == "Input":
+            ds_dtype = getattr(self.a.dataset, "input_dtype", None)
+            self.a.dtypes[n.id] = p.get("dtype") or ds_dtype or "float"
+            return
+        ins = [source(s) for s in n.inputs]
+        dtype, problem = result_dtype(spec, n.id, [self.a.dtypes.get(s, "float") for s in ins],
+                                      [self._vocab(s) for s in ins], p)
+        if problem:
+            self.error(problem, node=n.id, param="inputs")
+        self.a.dtypes[n.id] = dtype
+
+    def _vocab(self, nid: str) -> int | None:
+        """The id bound of an Input (or of the dataset feeding it)."""
+        n = self.nodes.get(nid)
+        if n is None or n.type != "Input":
+            return None
+        return n.params.get("vocab") or getattr(self.a.dataset, "vocab_size", None)
+
     def _input_shape(self, nid: str, given: tuple[int, ...] | None) -> tuple[int, ...] | None:
         ds = self.a.dataset
-        if ds is not None:
+        if ds is not None and nid == self.a.input_id:  # a dataset feeds the first input
             ds_shape = tuple(ds.input_shape)
             if given is not None and tuple(given) != ds_shape:
                 self.error(f"shape {list(given)} does not match the dataset "
@@ -417,6 +529,10 @@ class _Analyzer:
             if p.get("nesterov") and not p.get("momentum"):
                 self.error("nesterov needs momentum above 0", param="nesterov",
                            component="optimizer")
+        if g.loss is not None and g.loss.output is not None and self.a.outputs:
+            if g.loss.output >= len(self.a.outputs):
+                self.error(f"the loss reads output {g.loss.output}, but the graph has "
+                           f"{len(self.a.outputs)}", param="output", component="loss")
         loss = LOSSES.get(g.loss.type) if g.loss else None
         ds = self.a.dataset
         if loss is not None and ds is not None:
@@ -433,7 +549,7 @@ class _Analyzer:
                     and nid in a.resolved:
                 self.warn(f"{n.type} has no weights, so freezing it changes nothing", node=nid,
                           param="frozen")
-            ins = [a.shapes.get(s) for s in n.inputs]
+            ins = [a.shape_of(s) for s in n.inputs]
             spec = LAYERS.get(n.type)
             # A per-token Linear on a (N, T, F) sequence is meant: no Flatten wanted there.
             if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1 \
@@ -443,6 +559,9 @@ class _Analyzer:
                           node=nid)
         sequence_lints(a, self.nodes, seq, self.warn)
         out = a.output_id
+        pick = g.loss.output if g.loss is not None and g.loss.output is not None else 0
+        if pick < len(a.outputs):
+            out = a.outputs[pick][0]  # lint the output the loss reads
         out_spec = LAYERS.get(self.nodes[out].type) if out in self.nodes else None
         if out_spec is None:
             return  # no output, or one of unknown type: already an error
@@ -507,6 +626,8 @@ def expected_output_width(ds: Any, loss: Any) -> int | None:
 def count_parameters(layer_type: str, frozen_params: tuple) -> int:
     """Parameters of one layer, built on the meta device (no memory allocated)."""
     spec = LAYERS[layer_type]
+    if layer_type == "Parameter":  # a tensor, not a module
+        return math.prod(dict(frozen_params)["shape"])
     with torch.device("meta"):
         module = spec.build(dict(frozen_params))
     if module is None:
@@ -516,6 +637,12 @@ def count_parameters(layer_type: str, frozen_params: tuple) -> int:
 
 def _freeze(params: dict[str, Any]) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+def _show_diff(a: dict[str, Any] | None, b: dict[str, Any]) -> str:
+    a = a or {}
+    return ", ".join(f"{k}={_show(b[k])} here, {_show(a.get(k))} there"
+                     for k in b if a.get(k) != b[k])
 
 
 def _norm(v: Any) -> Any:

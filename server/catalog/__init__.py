@@ -11,6 +11,8 @@ from typing import Any
 
 from .aliases import ALIASES
 from .layers import CATEGORIES, LAYERS, LayerSpec
+from .multi_output import MULTI_OUTPUT
+from .parameter import PARAMETER
 from .params import REQUIRED, Param, ParamError, check_params, params_schema
 from .shapes import Shape, ShapeError, fmt
 from .training import (
@@ -22,6 +24,8 @@ from .training import (
     SchedulerSpec,
     resolve_scheduler_params,
 )
+
+LAYERS.update({s.type: s for s in [*MULTI_OUTPUT, PARAMETER]})
 
 __all__ = [
     "CATEGORIES", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "REQUIRED", "LayerSpec",
@@ -42,6 +46,8 @@ def _entry(spec: Any, kind: str) -> dict[str, Any]:
     if kind == "layer":
         lo, hi = spec.arity
         entry["arity"] = {"min": lo, "max": hi}
+        if spec.outputs is not None:
+            entry["outputs"] = list(spec.outputs)  # [] = numbered ports, count from params
     return entry
 
 

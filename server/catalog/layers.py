@@ -86,6 +86,10 @@ class LayerSpec:
     # Constructor defaults the class's signature hides (nn.LSTM takes *args, **kwargs), so
     # the export omits them as it omits any PyTorch default.
     hidden_defaults: tuple[tuple[str, Any], ...] = ()
+    # Several outputs: None for the usual one output; otherwise the ports' names, and
+    # `rule` returns one shape per port (an empty tuple: ports numbered 0..n-1, as many
+    # as the rule returns, e.g. Chunk). Edges read a port with {"node": id, "port": n}.
+    outputs: tuple[str, ...] | None = None
 
     def build(self, params: dict[str, Any]) -> nn.Module | None:
         """The module for fully resolved params (inferred sizes filled in)."""
@@ -313,7 +317,11 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
         "Input", "input", "Where data enters the network; its shape excludes the batch.",
         _input_rule, arity=(0, 0),
         params=(Param("shape", "shape", None, "Shape of one sample, e.g. [1, 28, 28]",
-                      inferred=True),),
+                      inferred=True),
+                Param("dtype", "choice", "float", "float values, or long for token ids",
+                      choices=("float", "long")),
+                Param("vocab", "int", None, "For long ids: exclusive upper bound of the ids, "
+                      "checked by Embedding", min=1, max=1_000_000_000)),
     ),
     LayerSpec(
         "Linear", "linear",

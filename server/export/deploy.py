@@ -119,7 +119,7 @@ def _onnx_dynamo(model: torch.nn.Module, example: tuple, in_name: str, out_name:
         with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
             program = torch.onnx.export(model, example, dynamo=True, opset_version=ONNX_OPSET,
                                         input_names=[in_name], output_names=[out_name],
-                                        dynamic_shapes=({0: batch},), verbose=False)
+                                        dynamic_shapes=(({0: batch},),), verbose=False)
     except Exception as exc:
         raise DeployError(f"ONNX cannot express this network: {_first_line(exc)}") from None
     return program.model_proto.SerializeToString()
@@ -142,8 +142,9 @@ def _torchscript(model: torch.nn.Module, analysis: Analysis) -> bytes:
 def _exported_program(model: torch.nn.Module, analysis: Analysis) -> bytes:
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
     try:
+        # forward(*xs): the varargs are one argument, a tuple of inputs.
         program = torch.export.export(model, (example_input(analysis),),
-                                      dynamic_shapes=({0: batch},))
+                                      dynamic_shapes=(({0: batch},),))
     except Exception as exc:
         raise DeployError(f"torch.export cannot capture this network: {_first_line(exc)}") \
             from None

@@ -13,6 +13,7 @@ from typing import Any
 
 from server.catalog import LAYERS, REQUIRED, fmt
 from server.naming import class_name, identifier, node_names
+from server.ports import ref
 from server.validation import Analysis
 
 INDENT = "    "
@@ -32,10 +33,13 @@ def layer_imports(analysis: Analysis) -> list[str]:
 def header(analysis: Analysis, what: str) -> str:
     g = analysis.graph
     total = analysis.validation.total_params
-    ins, out = analysis.shapes[analysis.input_id], analysis.shapes[analysis.output_id]
+    ins = ", ".join(fmt(analysis.shapes[i]) for i in analysis.input_ids)
+    out = ", ".join(fmt(analysis.shape_of(o)) for o in analysis.outputs)
+    plural = "s" if len(analysis.input_ids) > 1 else ""
+    outs = "s" if analysis.output_tuple and len(analysis.outputs) > 1 else ""
     # The graph name is user text: keep it to a sanitized identifier in the docstring.
     return (f'"""{class_name(g.name)}: {what} exported by torchcanvas.\n\n'
-            f"Input {fmt(ins)} -> output {fmt(out)}; {total:,} trainable parameters.\n"
+            f"Input{plural} {ins} -> output{outs} {out}; {total:,} trainable parameters.\n"
             f'"""\n')
 
 
@@ -44,40 +48,71 @@ def class_source(analysis: Analysis) -> str:
     names = node_names(analysis.order)
     init, body = [], []
     variables = _variables(analysis, names)
-    in_var = variables[analysis.input_id]
+    in_vars = [variables[(i, 0)] for i in analysis.input_ids]
     for node, spec, params in analysis.layers():
         nid = node.id
-        args = [variables[i] for i in node.inputs]
-        if spec.module is not None:
+        args = [variables[ref(i)] for i in node.inputs]
+        if node.type == "Parameter":  # a learned tensor, expanded over the batch
+            dims = ", ".join(map(str, (1, *params["shape"])))
+            init.append(f"self.{names[nid]} = nn.Parameter(torch.{params['init']}({dims}))")
+            minus = ", ".join(["-1"] * len(params["shape"]))
+            last = (f"{variables[(nid, 0)]} = "
+                    f"self.{names[nid]}.expand({in_vars[0]}.size(0), {minus})")
+        elif node.shares is not None:  # weight sharing: one module, called again
+            last = f"{variables[(nid, 0)]} = self.{names[node.shares]}({', '.join(args)})"
+        elif spec.module is not None:
             init.append(f"self.{names[nid]} = {constructor(node.type, params)}")
-            *before, last = spec.call_lines(f"self.{names[nid]}", args, variables[nid], params)
+            *before, last = spec.call_lines(f"self.{names[nid]}", args,
+                                            variables.get((nid, 0), "_"), params)
             body += [(line, None) for line in before]
         else:
-            last = f"{variables[nid]} = {spec.expression(args, params)}"
-        body.append((last, fmt(analysis.shapes[nid])))
+            last = f"{variables[(nid, 0)]} = {spec.expression(args, params)}"
+        if nid in analysis.multi:  # unpacked right where it is called: mu, logvar = ...
+            ports = range(len(analysis.out_shapes[nid]))
+            target = ", ".join(variables.get((nid, p), "_") for p in ports)
+            shape = ", ".join(fmt(s) for s in analysis.out_shapes[nid])
+            last = f"{target} = {spec.expression(args, params)}"
+        else:
+            shape = fmt(analysis.shapes[nid])
+        body.append((last, shape))
     width = max((len(line) for line, _ in body), default=0)
     lines = [f"class {class_name(g.name)}(nn.Module):",
              f"{INDENT}def __init__(self):",
              f"{INDENT * 2}super().__init__()"]
     lines += [f"{INDENT * 2}{line}" for line in init]
-    lines += ["", f"{INDENT}def forward(self, {in_var}):",
-              f"{INDENT * 2}# {in_var}: {fmt(analysis.shapes[analysis.input_id])}"]
+    lines += ["", f"{INDENT}def forward(self, {', '.join(in_vars)}):"]
+    lines += [f"{INDENT * 2}# {v}: {fmt(analysis.shapes[i])}"
+              for v, i in zip(in_vars, analysis.input_ids, strict=True)]
     lines += [f"{INDENT * 2}{line.ljust(width)}  # {shape}" if shape else f"{INDENT * 2}{line}"
               for line, shape in body]
-    lines.append(f"{INDENT * 2}return {variables[analysis.output_id]}")
+    returned = ", ".join(variables[o] for o in analysis.outputs)
+    lines.append(f"{INDENT * 2}return {returned}")
     return "\n".join(lines)
 
 
 def main_block(analysis: Analysis) -> str:
-    shape = ", ".join(map(str, analysis.shapes[analysis.input_id]))
-    out = ", ".join(map(str, analysis.shapes[analysis.output_id]))
-    return "\n".join([
-        'if __name__ == "__main__":',
-        f"{INDENT}model = {class_name(analysis.graph.name)}()",
-        f"{INDENT}print(model)",
-        f"{INDENT}x = torch.randn(2, {shape})",
-        f"{INDENT}print(model(x).shape)  # torch.Size([2, {out}])",
-    ])
+    lines = ['if __name__ == "__main__":',
+             f"{INDENT}model = {class_name(analysis.graph.name)}()",
+             f"{INDENT}print(model)"]
+    args = []
+    for i, nid in enumerate(analysis.input_ids):
+        shape = ", ".join(map(str, analysis.shapes[nid]))
+        name = "x" if i == 0 else f"x{i + 1}"
+        if analysis.dtypes.get(nid) == "long":
+            vocab = analysis.resolved[nid].get("vocab") or 2
+            lines.append(f"{INDENT}{name} = torch.randint(0, {vocab}, (2, {shape}))")
+        else:
+            lines.append(f"{INDENT}{name} = torch.randn(2, {shape})")
+        args.append(name)
+    call = f"model({', '.join(args)})"
+    if analysis.output_tuple:
+        sizes = ", ".join(f"[2, {', '.join(map(str, analysis.shape_of(o)))}]"
+                          for o in analysis.outputs)
+        lines.append(f"{INDENT}print([y.shape for y in {call}])  # {sizes}")
+    else:
+        out = ", ".join(map(str, analysis.shape_of(analysis.outputs[0])))
+        lines.append(f"{INDENT}print({call}.shape)  # torch.Size([2, {out}])")
+    return "\n".join(lines)
 
 
 def constructor(layer_type: str, params: dict[str, Any]) -> str:
@@ -108,46 +143,59 @@ def torch_default(cls: type, name: str) -> Any:
     return param.default
 
 
-def _variables(analysis: Analysis, names: dict[str, str]) -> dict[str, str]:
-    """A variable per node's value, named as a person writes `forward`.
+def _variables(analysis: Analysis, names: dict[str, str]) -> dict[tuple[str, int], str]:
+    """A variable per (node, port) value, named as a person writes `forward`.
 
-    The input is `x` unless its id is a usable name of its own (`image`); a
-    chain keeps its input's variable (`x = self.fc(x)`); a branch that must not
-    overwrite a value still needed gets `out`, then `out2`, ... (a name is free
-    again once its value has no reader left); a merge reuses a name that dies
-    there, preferring the input's (`x = out + x`). Node ids never become
-    variables: `layer1_0_conv1 = self.layer1_0_bn2(layer1_0_conv1)` read badly.
-    Exports before this rule differ only in these local names (docs/export.md).
+    The first input is `x` unless its id is a usable name of its own (`image`);
+    other inputs keep their ids' names. A chain keeps its input's variable
+    (`x = self.fc(x)`); a branch that must not overwrite a value still needed gets
+    `out`, then `out2`, ... (a name is free again once its value has no reader
+    left); a merge reuses a name that dies there, preferring the input's
+    (`x = out + x`). A node with several outputs names each port that is read
+    `<node>_<port>` (`halves_0, halves_1 = x.chunk(2, dim=1)`). Node ids never
+    become chain variables: `layer1_0_conv1 = self.layer1_0_bn2(layer1_0_conv1)`
+    read badly. Exports before this rule differ only in these local names.
     """
     nodes = {n.id: n for n in analysis.graph.nodes}
     order = analysis.order
     at = {nid: i for i, nid in enumerate(order)}
-    # The step after which a value is never read again (the output lives to `return`).
+    # The step after which a value is never read again (outputs live to `return`).
     last = {nid: max((at[c] for c in analysis.consumers.get(nid, [])), default=at[nid])
             for nid in order}
-    last[analysis.output_id] = len(order)
-    iid = analysis.input_id
-    own = identifier(iid)
-    first = own if names[iid] == own and own not in _GENERATED else "x"
+    for nid, _ in analysis.outputs:
+        last[nid] = len(order)
+    used = {ref(i) for n in analysis.graph.nodes for i in n.inputs} | set(analysis.outputs)
+    first_id = analysis.input_ids[0] if analysis.input_ids else analysis.input_id
+    own = identifier(first_id)
+    first = own if names[first_id] == own and own not in _GENERATED else "x"
+    fixed = {first} | {names[i] for i in analysis.input_ids[1:]}
 
     def rank(name: str) -> tuple[int, int, str]:
         return (name != first, len(name), name)
 
-    out: dict[str, str] = {}
+    out: dict[tuple[str, int], str] = {}
     holder: dict[str, str] = {}  # variable -> the node whose value it holds now
     for i, nid in enumerate(order):
+        if nid in analysis.multi:
+            for port in range(len(analysis.out_shapes[nid])):
+                if (nid, port) in used:
+                    out[(nid, port)] = f"{names[nid]}_{port}"
+            continue
         live = {v for v, h in holder.items() if last[h] > i}
-        ins = nodes[nid].inputs
-        dying = {out[s] for s in ins if last[s] == i}
-        if nid == iid:
+        ins = [ref(s) for s in nodes[nid].inputs]
+        # A port's own name (`halves_0`) is never reused for another value.
+        dying = {out[s] for s in ins if last[s[0]] == i and s[0] not in analysis.multi}
+        if nid == first_id:
             name = first
+        elif nid in analysis.input_ids:
+            name = names[nid]
         elif len(ins) == 1 and dying:
             name = out[ins[0]]
         elif dying:
             name = min(dying | ({first} - live), key=rank)
         else:
-            name = next(v for v in _GENERATED if v not in live and v != first)
-        out[nid] = name
+            name = next(v for v in _GENERATED if v not in live and v not in fixed)
+        out[(nid, 0)] = name
         holder[name] = nid
     return out
 

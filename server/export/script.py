@@ -37,6 +37,10 @@ def script_source(analysis: Analysis) -> str:
     ds = analysis.dataset
     if ds is None:
         raise RecipeError("script export needs `data`: pick a dataset for the graph")
+    if len(analysis.input_ids) > 1 or analysis.output_tuple:
+        # The data loaders feed one tensor and the loss reads one: export the module.
+        raise RecipeError("the training script supports one Input and one output for now; "
+                          "export the module instead")
     r = recipe(g, ds.task)
     data_imports, data_body = _split_imports(
         dataset_source(r.data.dataset, r.data.params, path_argument=True))

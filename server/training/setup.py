@@ -74,6 +74,10 @@ def build_run(graph: Graph, load: Loader | None = None,
     if compile_fn is None:
         from server.compiler import compile_graph as compile_fn
     model = compile_fn(graph, seed=seed)
+    if len(getattr(model, "input_ids", ())) > 1 or getattr(model, "output_tuple", False):
+        # Datasets feed one tensor and the loop reads one output: say so before any data.
+        raise TrainingError("training supports one Input and one output for now; this graph "
+                            "has several (export the module to train it in your own code)")
     node_attrs = dict(getattr(model, "node_attrs", {}))
     try:  # a relative path was made absolute by whoever read the graph file
         apply_start_weights(model, graph, node_attrs=node_attrs)

@@ -96,3 +96,25 @@ def test_console_script_entry_point(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "2,730 parameters" in result.stdout
+
+
+def test_max_params_flag_sets_the_limit(tmp_path, monkeypatch):
+    from server.cli import main
+
+    monkeypatch.setenv("TORCHCANVAS_MAX_PARAMS", "1")  # restored after the test
+    g = {"nodes": [{"id": "x", "type": "Input", "params": {"shape": [100]}},
+                   {"id": "fc", "type": "Linear", "params": {"out_features": 100},
+                    "inputs": ["x"]}]}  # 10,100 parameters
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(g), encoding="utf-8")
+    assert main(["validate", str(path), "--max-params", "10100"]) == 0
+    assert main(["validate", str(path), "--max-params", "10099"]) == 1
+
+
+def test_limit_flags_are_on_validate_export_train_and_serve():
+    from server.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["validate", "g.json"], ["export", "g.json"], ["train", "g.json"], ["serve"]):
+        args = parser.parse_args([*argv, "--max-params", "129_000_000", "--max-nodes", "3000"])
+        assert (args.max_params, args.max_nodes) == (129_000_000, 3000)

@@ -44,6 +44,15 @@ def row(id: str, type: str, shape: tuple[int, ...], params: dict[str, Any],
 
 
 CASES: list[Case] = [
+    # Several outputs (the graph returns every port as a tuple).
+    row("split", "Split", (10, 4), {"sections": [3, 7], "dim": 1},
+        lambda: lambda x: torch.split(x, [3, 7], dim=1)),
+    row("split_last", "Split", (2, 6), {"sections": [1, 2, 3], "dim": -1},
+        lambda: lambda x: torch.split(x, [1, 2, 3], dim=-1)),
+    row("chunk", "Chunk", (8, 3, 3), {"chunks": 2},
+        lambda: lambda x: x.chunk(2, dim=1)),
+    row("chunk_uneven", "Chunk", (4, 7), {"chunks": 3, "dim": 2},
+        lambda: lambda x: x.chunk(3, dim=2)),
     # -- input ---------------------------------------------------------------
     row("input", "Input", (3, 5), {"shape": [3, 5]}, lambda: nn.Identity()),
     # -- linear --------------------------------------------------------------

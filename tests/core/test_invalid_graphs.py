@@ -119,6 +119,33 @@ def test_node_limit_refuses_100k_nodes_fast():
     assert "more than the limit of 2000" in report.errors[0].message
 
 
+def test_limits_come_from_the_environment(monkeypatch):
+    g = chain([100], ("Linear", {"out_features": 100}))  # 10,100 parameters, 2 nodes
+    monkeypatch.setenv("TORCHCANVAS_MAX_PARAMS", "10_099")
+    assert not validate_graph(g).valid
+    monkeypatch.setenv("TORCHCANVAS_MAX_PARAMS", "10100")
+    monkeypatch.setenv("TORCHCANVAS_MAX_NODES", "1")
+    assert "more than the limit of 1" in validate_graph(g).errors[0].message
+    monkeypatch.setenv("TORCHCANVAS_MAX_NODES", "lots")
+    with pytest.raises(ValueError, match="TORCHCANVAS_MAX_NODES='lots' is not a whole number"):
+        Limits.from_env()
+
+
+def test_vgg11_sized_network_validates_on_meta_without_allocating():
+    # VGG-11's classifier alone: 25088 -> 4096 -> 4096 -> 1000, 123.6 M parameters.
+    g = chain([25088], ("Linear", {"out_features": 4096}), ("Linear", {"out_features": 4096}),
+              ("Linear", {"out_features": 1000}))
+    tracemalloc.start()
+    try:
+        report = validate_graph(g)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.valid, report.all_errors()
+    assert report.total_params == 25088 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert peak < 5 * 2**20
+
+
 def test_node_limit_is_configurable():
     g = chain([4], *[("ReLU", {})] * 9)  # 10 nodes
     assert validate_graph(g, Limits(max_nodes=10)).valid
