@@ -152,7 +152,8 @@ def _variables(analysis: Analysis, names: dict[str, str]) -> dict[tuple[str, int
     `out`, then `out2`, ... (a name is free again once its value has no reader
     left); a merge reuses a name that dies there, preferring the input's
     (`x = out + x`). A node with several outputs names each port that is read
-    `<node>_<port>` (`halves_0, halves_1 = x.chunk(2, dim=1)`). Node ids never
+    `<node>_<port>` (`halves_0, halves_1 = x.chunk(2, dim=1)`), and one of several
+    returned values that starts a value of its own keeps its node's name. Node ids never
     become chain variables: `layer1_0_conv1 = self.layer1_0_bn2(layer1_0_conv1)`
     read badly. Exports before this rule differ only in these local names.
     """
@@ -193,6 +194,8 @@ def _variables(analysis: Analysis, names: dict[str, str]) -> dict[tuple[str, int
             name = out[ins[0]]
         elif dying:
             name = min(dying | ({first} - live), key=rank)
+        elif len(analysis.outputs) > 1 and (nid, 0) in analysis.outputs:
+            name = names[nid]  # one of several returned values: `return mu, sigma`
         else:
             name = next(v for v in _GENERATED if v not in live and v not in fixed)
         out[(nid, 0)] = name
