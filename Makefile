@@ -45,6 +45,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/validate_speed.py
+	$(BIN)/python benchmarks/first_step.py
 	$(BIN)/python benchmarks/train_overhead.py
 	$(BIN)/python benchmarks/http_validate.py
 	$(BIN)/python benchmarks/ws_fanout.py
