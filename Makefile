@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= data
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench bench-gpu clean
 
 setup: $(VENV)/.installed static/node_modules/.installed chromium
 
@@ -46,11 +46,16 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/validate_speed.py
+	$(BIN)/python benchmarks/first_step.py
 	$(BIN)/python benchmarks/train_overhead.py
 	$(BIN)/python benchmarks/http_validate.py
 	$(BIN)/python benchmarks/ws_fanout.py
 	$(BIN)/python benchmarks/chart_redraw.py
 	$(BIN)/python benchmarks/import_speed.py
+
+# On a machine with a GPU: the trainer against the same loops hand-written for CUDA.
+bench-gpu: setup
+	$(BIN)/python benchmarks/train_overhead.py --device cuda
 
 clean:
 	rm -rf $(VENV) static/node_modules .pytest_cache

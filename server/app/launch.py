@@ -61,10 +61,13 @@ def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None 
     """`executor`: Settings' executor fields (executor="ray", ray_address, ray_workers, ...)."""
     import uvicorn
 
+    from server.training.worker import warm_up
+
     from .main import create_app
 
     settings = replace(settings_for(host, data_dir, allowed_hosts), **executor)
     seed_projects(settings)
+    warm_up()  # the forkserver imports torch now, while the user opens the page
     app = create_app(settings)
     print(f"torchcanvas: serving {settings.data_dir}", flush=True)
     print(f"torchcanvas: open {launch_url(settings, host, port)}", flush=True)

@@ -1,28 +1,31 @@
 """Headless training for `torchcanvas train GRAPH.json`: events as JSON lines on stdout.
 
-`train_to_stdout` runs a `TrainingRun`, prints one event per line (the same
-dicts the websocket carries), logs a readable summary to stderr, and leaves
-`last.pt`, `best.pt` and the exported training script in the output folder.
-Ctrl-C cancels the run cleanly: the worker stops at the next batch and keeps
-its last checkpoint.
+`train_to_stdout` runs the training loop in this very process (the CLI has
+already paid for importing torch; a worker process would import it all again),
+prints one event per line (the same dicts the websocket carries, numbered from
+0 with a first `queued` status, as a worker run would be), logs a readable
+summary to stderr, and leaves `last.pt`, `best.pt` and the exported training
+script in the output folder. Ctrl-C stops the run cleanly after the current
+batch and keeps its last checkpoint; a second Ctrl-C stops at once.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from server.graph import Graph, TrainingConfig, parse_graph
 
-from .events import dumps
-from .worker import TrainingRun
+from .errors import error_message
+from .events import StatusEvent, dumps, is_final
 
 SCRIPT_NAME = "train.py"
-KILL_AFTER = 30.0  # seconds a cancelled worker may take before it is killed
+Target = Callable[..., None]
 
 
 def _log(message: str) -> None:
@@ -58,7 +61,7 @@ def _summary(event: dict[str, Any]) -> str | None:
 
 
 class _Interrupts:
-    """Counts Ctrl-C presses instead of raising, so no event is lost mid-poll."""
+    """Ctrl-C asks the loop to stop after the current batch; a second one stops at once."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -66,6 +69,10 @@ class _Interrupts:
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.count += 1
+        if self.count == 1:
+            _log("stopping after the current batch (Ctrl-C again to stop now)")
+        else:
+            raise KeyboardInterrupt
 
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
@@ -77,9 +84,26 @@ class _Interrupts:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def _status(status: str, error: str | None = None) -> dict[str, Any]:
+    return StatusEvent(seq=0, status=status, error=error).model_dump(mode="json")
+
+
+def run_in_process(graph: dict[str, Any], out_dir: str, emit: Callable[[dict], None],
+                   should_stop: Callable[[], bool]) -> None:
+    """The real loop, here; threads as torch chose them, unless TORCHCANVAS_TRAIN_THREADS."""
+    import torch
+
+    from .loop import train
+    from .worker import worker_threads
+
+    if "TORCHCANVAS_TRAIN_THREADS" in os.environ:
+        torch.set_num_threads(worker_threads())
+    train(graph, out_dir, emit, should_stop)
+
+
 def train_to_stdout(graph: Graph | dict[str, Any], out_dir: str | Path,
                     epochs: int | None = None, device: str | None = None,
-                    stdout: TextIO | None = None) -> int:
+                    stdout: TextIO | None = None, *, target: Target | None = None) -> int:
     """Train headlessly; exit code 0 when the run completed, 1 otherwise."""
     out = stdout or sys.stdout
     graph = parse_graph(graph)
@@ -94,34 +118,37 @@ def train_to_stdout(graph: Graph | dict[str, Any], out_dir: str | Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     _export_script(graph, out_dir)
 
-    run = TrainingRun(graph, out_dir)
+    seq = 0
+    final: dict[str, Any] | None = None
+
+    def emit(event: dict[str, Any]) -> None:
+        # Numbered here, as a worker's parent does: from 0, no gaps, nothing after
+        # the final status.
+        nonlocal seq, final
+        if final is not None:
+            return
+        event = {**event, "seq": seq}
+        seq += 1
+        final = event if is_final(event) else None
+        out.write(dumps(event) + "\n")
+        out.flush()
+        line = _summary(event)
+        if line:
+            _log(line)
+
+    emit(_status("queued"))
     interrupts = _Interrupts()
-    run.start()
-    cancelled_at: float | None = None
     try:
         with interrupts:
-            while not run.done:
-                try:
-                    events = run.poll(0.5)
-                except KeyboardInterrupt:  # where no handler could be installed
-                    events = []
-                    interrupts.count += 1
-                if interrupts.count and cancelled_at is None:
-                    _log("stopping at the next batch (Ctrl-C again to stop now)")
-                    run.cancel()
-                    cancelled_at = time.monotonic()
-                elif interrupts.count > 1 or (cancelled_at is not None and not run.done
-                                              and time.monotonic() - cancelled_at > KILL_AFTER):
-                    run.kill()
-                for event in events:
-                    out.write(dumps(event) + "\n")
-                    out.flush()
-                    line = _summary(event)
-                    if line:
-                        _log(line)
-    finally:
-        run.close()
+            (target or run_in_process)(graph.model_dump(mode="json"), str(out_dir), emit,
+                                       lambda: interrupts.count > 0)
+    except KeyboardInterrupt:
+        emit(_status("stopped", "stopped at once by a second Ctrl-C"))
+    except BaseException as exc:  # noqa: B036 - report anything, even SystemExit
+        emit(_status("failed", error_message(exc)))
+    if final is None:
+        emit(_status("failed", "the training ended without a final status"))
     for name in ("last.pt", "best.pt"):
         if (out_dir / name).exists():
             _log(f"checkpoint: {out_dir / name}")
-    return 0 if run.status == "completed" else 1
+    return 0 if final is not None and final["status"] == "completed" else 1

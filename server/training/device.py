@@ -51,3 +51,19 @@ def resolve_device(name: str | None) -> torch.device:
             raise DeviceError(f"device 'mps' is not available on this machine (available: {have})")
         return device
     raise DeviceError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
+
+
+def amp_dtype(device_type: str, bf16_supported: bool) -> torch.dtype | None:
+    """The autocast dtype for `amp: true`: bf16 where the card has it, else fp16; None off CUDA.
+
+    bf16 keeps float32's exponent range, so it needs no loss scaling; fp16 does
+    (a GradScaler, enabled only then). Mixed precision is CUDA-only here.
+    """
+    if device_type != "cuda":
+        return None
+    return torch.bfloat16 if bf16_supported else torch.float16
+
+
+def cuda_bf16_supported(device: torch.device) -> bool:
+    """Whether this CUDA device computes in bf16 natively (Ampere and newer)."""
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()

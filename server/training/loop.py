@@ -131,7 +131,7 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
     model, loss_fn, opt = run.model, run.loss_fn, run.optimizer
     classify = run.classify
     scaler = run.scaler
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if run.amp \
+    autocast = (lambda: torch.autocast("cuda", dtype=run.amp_dtype)) if run.amp \
         else contextlib.nullcontext
     batch_scheduler = run.scheduler if run.scheduler_step == "batch" else None
     batch_steps = _total_steps(batch_scheduler) if batch_scheduler is not None else 0
@@ -228,7 +228,7 @@ def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
     reg = metrics.RegressionStats(run.device, run.target_std) if task == "regression" else None
     conf = metrics.Confusion(_num_classes(run), run.device) if classify else None
     model.eval()
-    autocast = torch.autocast("cuda", dtype=torch.float16) if run.amp else contextlib.nullcontext()
+    autocast = torch.autocast("cuda", dtype=run.amp_dtype) if run.amp else contextlib.nullcontext()
     with autocast:
         for x, labels, target in run.val:
             out = model(x)

@@ -22,7 +22,7 @@ from server.recipe import recipe
 from server.weights import WeightsError, apply_start_weights, trainable
 
 from .data import LoaderBatches, TensorBatches, first_inputs, make_target_fn
-from .device import resolve_device
+from .device import amp_dtype, cuda_bf16_supported, resolve_device
 from .errors import TrainingError
 
 Loader = Callable[..., Any]
@@ -49,6 +49,7 @@ class Run:
     points: torch.Tensor | None  # 2-D inputs for the decision-boundary grid
     target_std: list[float] | None  # regression targets were divided by this: undo for MAE
     amp: bool
+    amp_dtype: torch.dtype | None  # bf16 or fp16 when amp, see device.amp_dtype
     scaler: torch.amp.GradScaler  # a no-op unless amp: one per run, its scale carries over
 
     @property
@@ -139,10 +140,15 @@ def build_run(graph: Graph, load: Loader | None = None,
         scheduler = getattr(torch.optim.lr_scheduler, sched_spec.type)(optimizer, **params)
         step_kind = sched_spec.step
 
-    use_amp = bool(config.amp) and device.type == "cuda"  # mixed precision is CUDA-only here
+    dtype = amp_dtype(device.type, cuda_bf16_supported(device)) if config.amp else None
+    use_amp = dtype is not None  # mixed precision is CUDA-only here
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # shapes are fixed per run: pick fast kernels once
     return Run(graph=graph, config=config, device=device, info=info, model=model,
                node_attrs=node_attrs, loss_fn=loss_fn, probabilities=probabilities,
                optimizer=optimizer, scheduler=scheduler, scheduler_step=step_kind,
                train=train, val=val, points=points,
                target_std=getattr(data, "target_std", None),
-               amp=use_amp, scaler=torch.amp.GradScaler("cuda", enabled=use_amp))
+               amp=use_amp, amp_dtype=dtype,
+               # Loss scaling only for fp16: bf16 has float32's range.
+               scaler=torch.amp.GradScaler("cuda", enabled=dtype == torch.float16))

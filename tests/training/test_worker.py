@@ -162,7 +162,7 @@ def test_a_worker_whose_caller_died_stops_by_itself(tmp_path):
     root = str(Path(__file__).resolve().parents[2])
     code = ORPHAN.format(paths=[root, tests], out=str(tmp_path))
     pid = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=60, check=True).stdout.split()[0])
+                             timeout=120, check=True).stdout.split()[0])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -200,6 +200,6 @@ def test_a_caller_that_exits_without_close_does_not_hang(tmp_path):
     code = FORGETFUL.format(paths=paths, out=str(tmp_path))
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=120)
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - start < 30
+    assert time.monotonic() - start < 90  # a cold forkserver imports torch first
