@@ -142,7 +142,7 @@ graph = json.loads(sys.argv[3])
 run_id = manager.start(graph, graph)
 while not any(json.loads(t)["type"] == "step" for _, t in manager.events(run_id, -1, 10_000)):
     time.sleep(0.1)
-print(run_id, flush=True)
+print(f"RUN {run_id}", flush=True)
 time.sleep(600)  # the test kills this process
 """
 
@@ -156,7 +156,12 @@ def test_a_restarted_server_marks_the_run_interrupted_and_ray_frees_it(tmp_path)
                                json.dumps(graph)], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        run_id = server.stdout.readline().strip()
+        # Ray's own warnings may come first on stdout: read up to our line.
+        run_id = ""
+        for line in server.stdout:
+            if line.startswith("RUN "):
+                run_id = line.split()[1]
+                break
         assert run_id, "the server did not start its run"
         assert ray.available_resources().get("CPU", 0) < 2  # the workers hold the CPUs
     finally:
