@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 NodeId = str
 ID_PATTERN_DOC = "1-64 characters, chosen by the user"
+MAX_INPUTS = 64  # inputs of one node (Add, Concat); more is a mistake, not a network
 
 
 class _Model(BaseModel):
@@ -29,7 +30,8 @@ class Node(_Model):
     id: NodeId = Field(min_length=1, max_length=64, description="Unique id, " + ID_PATTERN_DOC)
     type: str = Field(min_length=1, max_length=64, description="PyTorch class name, e.g. Conv2d")
     params: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
-    inputs: list[NodeId] = Field(default_factory=list, description="Input node ids, in order")
+    inputs: list[NodeId] = Field(default_factory=list, max_length=MAX_INPUTS,
+                                 description=f"Input node ids, in order (at most {MAX_INPUTS})")
     frozen: bool = Field(default=False, description="Keep this layer's weights as they start "
                          "(requires_grad off): transfer learning")
     ui: dict[str, Any] | None = Field(default=None, description="Editor data, kept unchanged")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,6 +40,10 @@ from server.catalog.hints import suggest
 from server.graph import Graph, GraphFormatError, parse_graph
 from server.recipe import DEFAULT_LOSS
 from server.sequence_lints import sequence_lints, sequence_nodes
+
+# The device names training understands; whether this machine has one is the
+# server's question (at POST /api/runs), not the format's.
+DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,2})?")
 
 # -- the public report ---------------------------------------------------------
 
@@ -335,7 +340,7 @@ class _Analyzer:
             try:
                 count = count_parameters(n.type, _freeze(p))
             except (RuntimeError, ValueError, TypeError) as exc:
-                self.error(f"PyTorch refuses these arguments: {exc}", node=nid)
+                self.error(f"PyTorch refuses these arguments: {_torch_message(exc)}", node=nid)
                 continue
             report.nodes[nid].params = count
             report.total_params += count
@@ -368,6 +373,9 @@ class _Analyzer:
                 continue
             for err in check_params(spec.params, comp.params).errors:
                 self.error(str(err), param=err.param, component=name)
+        if g.training is not None and not DEVICE_NAME.fullmatch(g.training.device):
+            self.error(f"unknown device {g.training.device[:40]!r}: use auto, cpu, cuda, "
+                       "cuda:N or mps", param="device", component="training")
         if g.optimizer is not None:
             p = g.optimizer.params
             if p.get("nesterov") and not p.get("momentum"):
@@ -436,6 +444,13 @@ class _Analyzer:
                     else "one score" if expected == 1 else f"{expected} values")
             self.warn(f"the output has width {shape[-1]} but {ds.name!r} needs {what}; set "
                       f"the last layer's size to {expected}", node=out)
+
+
+def _torch_message(exc: Exception) -> str:
+    """PyTorch's own words, without its C++ source locations or stack (first line, cut)."""
+    text = str(exc).split("Exception raised from", 1)[0].strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first[:200]
 
 
 def _unknown(what: str, name: str, table: dict) -> str:

@@ -11,6 +11,8 @@ websocket gets an HTTP denial response before it is ever accepted.
 - State-changing bodies must be JSON (multipart for uploads), so a cross-site
   form or text/plain post cannot reach a handler: 415.
 - Bodies past the limit: 413, checked on Content-Length and while streaming.
+- JSON bodies must be JSON a browser can write: finite numbers, nesting at most
+  `max_json_depth` deep (`jsontext.loads`): 422 before any handler sees them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import parse_qs
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .jsontext import SafeJSONResponse
+from .jsontext import JSONRefused, SafeJSONResponse, loads
 from .settings import Settings
 
 COOKIE = "torchcanvas_token"
@@ -149,7 +151,18 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, guarded_send)
+            app_receive = counting_receive
+            if scope.get("method") in STATE_CHANGING and _is_json(headers):
+                body = await _read_body(counting_receive)
+                try:
+                    if body:
+                        loads(body, self.settings.max_json_depth)
+                except JSONRefused as exc:
+                    await SafeJSONResponse({"detail": str(exc), "errors": []},
+                                           status_code=422)(scope, receive, guarded_send)
+                    return
+                app_receive = _replay(body, receive)
+            await self.app(scope, app_receive, guarded_send)
         except BodyTooLarge as exc:
             if started:
                 raise
@@ -172,6 +185,37 @@ def _hostname(host: str) -> str:
 def _own_origin(scope: Scope, host: str) -> str:
     scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme"))
     return f"{scheme}://{host.strip().lower()}"
+
+
+def _is_json(headers: dict[str, str]) -> bool:
+    return headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body (already bounded by the counting receive)."""
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client left; the handler will see an empty body
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the checked body once, then waits on the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _has_body(headers: dict[str, str]) -> bool:

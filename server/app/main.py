@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.templating import Jinja2Templates
 
 from server import __version__
@@ -54,6 +55,10 @@ def create_app(settings: Settings) -> FastAPI:
         body = {"detail": exc.detail, "errors": exc.errors, **exc.extra}
         return SafeJSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> SafeJSONResponse:
+        return SafeJSONResponse({"detail": [_brief(e) for e in exc.errors()]}, status_code=422)
+
     # A full disk or a read-only data dir refuses writes with 503 and says why; reads
     # keep working. Other errors are bugs and stay 500s.
     @app.exception_handler(sqlite3.Error)
@@ -73,3 +78,14 @@ def create_app(settings: Settings) -> FastAPI:
                                      vendor_packages(settings.static_dir)), name="vendor")
     app.add_middleware(Guard, settings=settings)
     return app
+
+
+def _brief(error: dict) -> dict:
+    """One request-validation error with at most the offending value, never the whole body."""
+    out = {k: error[k] for k in ("type", "loc", "msg") if k in error}
+    value = error.get("input")
+    if isinstance(value, bool | int | float) or value is None:
+        out["input"] = value
+    elif isinstance(value, str):
+        out["input"] = value[:100]
+    return out

@@ -33,6 +33,8 @@ class Settings:
     # Request bodies: JSON everywhere, except the multipart dataset upload.
     max_body_bytes: int = 4 * MiB
     max_upload_bytes: int = 200 * MiB
+    # JSON bodies and JSON query params: deeper nesting is refused with 422.
+    max_json_depth: int = 64
     # Zip uploads (image folders).
     max_zip_entries: int = 20_000
     max_unzipped_bytes: int = 1024 * MiB

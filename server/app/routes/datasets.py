@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from typing import Annotated, Any
@@ -18,7 +17,7 @@ from server.datasets import (
     preview_dataset,
 )
 
-from .. import graphcheck, uploads
+from .. import graphcheck, jsontext, uploads
 from ..context import ApiError, Ctx
 from ..runs import new_id
 from ..schemas import NAME, NAME_DOC, DatasetList, ErrorAnswer, Upload
@@ -42,9 +41,9 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
         dataset, values = upload["dataset"], upload["params"]
     else:
         try:
-            values = json.loads(params)
-        except json.JSONDecodeError:
-            raise ApiError(422, "params must be a JSON object") from None
+            values = jsontext.loads(params, ctx.settings.max_json_depth)
+        except jsontext.JSONRefused as exc:
+            raise ApiError(422, f"params must be a JSON object: {exc}") from None
         if not isinstance(values, dict):
             raise ApiError(422, "params must be a JSON object")
         graphcheck.require_safe_paths({"data": {"params": values}}, ctx.settings.uploads_dir)

@@ -13,12 +13,13 @@ from server.export import export_code
 from server.validation import InvalidGraph
 
 from .. import graphcheck
-from ..checkpoints import Which, checkpoint_path, load_checkpoint
+from ..checkpoints import CheckpointUnreadable, Which, checkpoint_path, load_checkpoint
 from ..context import ApiError, Ctx
 from ..deployfiles import deploy_response
 from ..predict import PredictError, predict, validation_samples
 from ..runs import Busy
 from ..schemas import (
+    MAX_SEQ,
     RUN_ID,
     ErrorAnswer,
     PredictAnswer,
@@ -56,6 +57,7 @@ def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
     if g.data is None:
         raise ApiError(422, "training needs `data`: pick a dataset for the graph",
                        [{"component": "data", "message": "no dataset"}])
+    _require_device(g)
     try:
         run_id = ctx.runs.start(g, graph)
     except Busy:
@@ -63,6 +65,18 @@ def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
         raise ApiError(429, f"{limit} run(s) already training; stop one or try again later",
                        headers={"Retry-After": str(ctx.settings.retry_after_s)}) from None
     return {"id": run_id, "status": "queued"}
+
+
+def _require_device(g: Any) -> None:
+    """422 for a device this machine does not have, rather than a run that fails."""
+    from server.training.device import resolve_device
+    from server.training.errors import DeviceError
+
+    try:
+        resolve_device(g.training.device if g.training else "auto")
+    except DeviceError as exc:
+        raise ApiError(422, str(exc), [{"component": "training", "param": "device",
+                                        "message": str(exc)}]) from None
 
 
 @router.get("", response_model=list[RunSummary])
@@ -81,7 +95,7 @@ def get_run(ctx: Ctx, run_id: RunId) -> dict[str, Any]:
 
 @router.get("/{run_id}/events", response_class=Response,
             responses={200: {"content": {"application/json": {}}}})
-def events(ctx: Ctx, run_id: RunId, after: Annotated[int, Query(ge=-1)] = -1,
+def events(ctx: Ctx, run_id: RunId, after: Annotated[int, Query(ge=-1, le=MAX_SEQ)] = -1,
            limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> Response:
     """Stored events with seq > after, oldest first (a JSON array of event objects)."""
     _run(ctx, run_id)
@@ -118,8 +132,8 @@ def checkpoint(ctx: Ctx, run_id: RunId, which: Which = "best") -> FileResponse:
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         load_checkpoint(path)  # refuse anything that is not plain weights
-    except Exception as exc:
-        raise ApiError(500, f"the checkpoint cannot be loaded safely: {exc}") from None
+    except CheckpointUnreadable as exc:
+        raise ApiError(422, str(exc)) from None
     name = f"{run['graph'].get('name') or 'net'}-{run_id}-{path.stem}.pt"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return FileResponse(path, media_type="application/octet-stream", filename=safe)
@@ -140,9 +154,8 @@ def model_file(ctx: Ctx, run_id: RunId,
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         state = load_checkpoint(path)["state_dict"]
-    except Exception:
-        raise ApiError(422, f"the run's {path.stem} checkpoint cannot be read as weights") \
-            from None
+    except CheckpointUnreadable as exc:
+        raise ApiError(422, str(exc)) from None
     graph = graphcheck.parsed(run["graph"], ctx.settings.uploads_dir)
     try:
         return deploy_response(graph, format, state, label=f"-{run_id[:8]}-{path.stem}")
@@ -186,5 +199,5 @@ def _ask_model(ctx: Ctx, run_id: str, ask: Callable[..., dict[str, Any]],
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         return ask(path, run["graph"], arg)
-    except PredictError as exc:
+    except (PredictError, CheckpointUnreadable) as exc:
         raise ApiError(422, str(exc)) from None
