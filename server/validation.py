@@ -199,10 +199,36 @@ class _Analyzer:
             self.error(f"the network has {self.report.total_params:,} parameters, more than the "
                        f"limit of {self.limits.max_params:,}; this layer alone has "
                        f"{self.report.nodes[big].params:,}", node=big)
+        self._check_memory()
         self._lint()
         self.report.output = self.a.output_id
         self.report.valid = not self.report.all_errors()
         return self.a
+
+    def _check_memory(self) -> None:
+        """With a dataset (so a batch size), refuse a network whose training step cannot
+        fit this machine's memory, naming the node with the largest activation."""
+        from server.memory import (
+            BYTES_PER_VALUE,
+            activation_values,
+            estimate_training_memory,
+            human_bytes,
+            machine_memory,
+        )
+
+        if self.g.data is None or not self.a.shapes or self.report.all_errors():
+            return
+        have = machine_memory()
+        need = estimate_training_memory(self.a)
+        if have is None or need.total <= have:
+            return
+        values = activation_values(self.a.shapes)
+        big = max(values, key=values.__getitem__)
+        per_batch = values[big] * need.batch_size * BYTES_PER_VALUE
+        self.error(f"training needs about {human_bytes(need.total)} of memory at batch size "
+                   f"{need.batch_size}, more than this machine's {human_bytes(have)}; "
+                   f"{big!r} alone outputs {fmt(self.a.shapes[big])}, "
+                   f"{human_bytes(per_batch)} for the batch", node=big)
 
     def _load_dataset(self) -> None:
         if self.g.data is None:

@@ -189,3 +189,30 @@ def test_tampered_checkpoint_is_named_unreadable(done_run, tmp_path):
     finally:
         shutil.copy(keep, best)
     assert client.get(f"/api/runs/{run_id}/samples").status_code == 200
+
+
+def test_a_network_that_cannot_fit_in_memory_is_refused_at_validation(client):
+    from server.memory import human_bytes, machine_memory
+
+    graph = {"version": 1, "nodes": [
+        {"id": "x", "type": "Input"},
+        {"id": "wide", "type": "Conv2d", "params": {"out_channels": 100_000, "kernel_size": 1,
+                                                   "padding": 1024}, "inputs": ["x"]},
+        {"id": "pool", "type": "AdaptiveAvgPool2d", "params": {"output_size": 1},
+         "inputs": ["wide"]},
+        {"id": "flat", "type": "Flatten", "inputs": ["pool"]},
+        {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flat"]}],
+        "output": "fc", "data": {"dataset": "digits", "batch_size": 32},
+        "training": {"epochs": 1, "device": "cpu"}}
+    report = client.post("/api/graphs/validate", json=graph).json()
+    assert not report["valid"]
+    errors = report["nodes"]["wide"]["errors"]
+    assert errors and "memory" in errors[0]["message"], report
+    assert human_bytes(machine_memory()) in errors[0]["message"]
+    r = client.post("/api/runs", json=graph)
+    assert r.status_code == 422 and client.get("/api/runs").json() == []
+    # Without a dataset there is no batch size to judge by: shapes only.
+    del graph["data"]
+    graph["nodes"][0]["params"] = {"shape": [1, 8, 8]}
+    assert not any("memory" in e["message"]
+                   for e in client.post("/api/graphs/validate", json=graph).json()["errors"])
