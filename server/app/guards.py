@@ -18,6 +18,7 @@ websocket gets an HTTP denial response before it is ever accepted.
 from __future__ import annotations
 
 import hmac
+import re
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -75,6 +76,8 @@ class Guard:
     def _check(self, scope: Scope, headers: dict[str, str]) -> tuple[Any, bool]:
         """(status, detail) of a refusal or None, and whether to set the token cookie."""
         host = headers.get("host", "")
+        if sum(1 for k, _ in scope["headers"] if k.lower() == b"host") > 1:
+            return (400, "more than one Host header"), False
         if _hostname(host) not in self.hosts:
             return (400, f"Host {host!r} is not allowed; add it with --allow-host"), False
         set_cookie = False
@@ -173,13 +176,18 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def _hostname(host: str) -> str:
-    """The Host header without its port; IPv6 literals keep their brackets."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end > 0 else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+# RFC 9110 `uri-host [ ":" port ]`, narrowed to what a browser sends: an IPv6 literal
+# in brackets or a plain name / IPv4 address, then digits only. Anything after the
+# name (`[::1]evil.com`, `localhost:80.evil.com`) fails the full match.
+HOST_SYNTAX = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?")
+
+
+def _hostname(host: str) -> str | None:
+    """The Host header's name without its port (IPv6 keeps brackets); None if malformed."""
+    match = HOST_SYNTAX.fullmatch(host.lower())
+    if match is None or (match[2] is not None and int(match[2]) > 65535):
+        return None
+    return match[1]
 
 
 def _own_origin(scope: Scope, host: str) -> str:
