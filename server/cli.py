@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="folder for the checkpoint and script")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("download", help="download mnist, fashion_mnist or cifar10 into the "
+                       "data folder ($TORCHCANVAS_DATA); the web server never downloads")
+    p.add_argument("dataset")
+    p.set_defaults(func=cmd_download)
+
     p = sub.add_parser("serve", help="run the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -264,6 +269,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     graph = _load(args.graph)
     return train_to_stdout(graph, Path(args.out), epochs=args.epochs, device=args.device)
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from server.datasets import DatasetError
+    from server.datasets.loader import download
+
+    try:
+        folder = download(args.dataset)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.dataset} is in {folder}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ websocket gets an HTTP denial response before it is ever accepted.
 - State-changing bodies must be JSON (multipart for uploads), so a cross-site
   form or text/plain post cannot reach a handler: 415.
 - Bodies past the limit: 413, checked on Content-Length and while streaming.
+- No request downloads a dataset (`server.datasets.policy`).
 - JSON bodies must be JSON a browser can write: finite numbers, nesting at most
   `max_json_depth` deep (`jsontext.loads`): 422 before any handler sees them.
 """
@@ -25,6 +26,8 @@ from urllib.parse import parse_qs
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.datasets.policy import forbid_downloads
 
 from .jsontext import JSONRefused, SafeJSONResponse, loads
 from .settings import Settings
@@ -59,6 +62,7 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        forbid_downloads()  # no request ever downloads a dataset (it follows into threads)
         headers = _headers(scope)
         refusal, set_cookie = self._check(scope, headers)
         if refusal is not None:
