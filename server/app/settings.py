@@ -43,6 +43,10 @@ class Settings:
     # CSV uploads.
     max_csv_rows: int = 1_000_000
     max_csv_columns: int = 1_000
+    # Sockets (applied by `serve`): a request's headers must arrive within this many
+    # seconds; connections past the cap are closed at once.
+    header_timeout_s: float = 10.0
+    max_connections: int = 256
     # Websocket viewers.
     viewer_queue: int = 4096
     max_client_message: int = 4096
@@ -80,6 +84,10 @@ class Settings:
             changes["max_upload_bytes"] = int(float(v) * MiB)
         if v := env.get("TORCHCANVAS_MAX_BODY_MB"):
             changes["max_body_bytes"] = int(float(v) * MiB)
+        if v := env.get("TORCHCANVAS_HEADER_TIMEOUT_S"):
+            changes["header_timeout_s"] = max(0.1, float(v))
+        if v := env.get("TORCHCANVAS_MAX_CONNECTIONS"):
+            changes["max_connections"] = max(8, int(v))
         if v := env.get("TORCHCANVAS_ALLOWED_HOSTS"):
             extra = tuple(h.strip() for h in v.split(",") if h.strip())
             changes["allowed_hosts"] = (*self.allowed_hosts, *extra)
