@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,7 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="torchcanvas", version=__version__, lifespan=lifespan,
                   default_response_class=SafeJSONResponse,
                   description="Design, validate, train and export PyTorch networks.")
-    app.state.ctx = Context(settings, store, manager)
+    app.state.ctx = Context(settings, store, manager,
+                            threading.BoundedSemaphore(settings.max_upload_checks))
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
 
     @app.exception_handler(ApiError)

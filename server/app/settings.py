@@ -39,7 +39,9 @@ class Settings:
     max_zip_entries: int = 20_000
     max_unzipped_bytes: int = 1024 * MiB
     max_zip_ratio: int = 200
-    max_image_pixels: int = 4096 * 4096
+    max_image_pixels: int = 2048 * 2048  # each image is decoded to check it: bound the work
+    # Upload checks (unzip, decode every image, parse a CSV) at once; more wait with 429.
+    max_upload_checks: int = 2
     # CSV uploads.
     max_csv_rows: int = 1_000_000
     max_csv_columns: int = 1_000

@@ -59,14 +59,22 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
 
 @router.post("", status_code=201, response_model=Upload,
              responses={409: {"model": ErrorAnswer}, 413: {"model": ErrorAnswer},
+                        429: {"model": ErrorAnswer},
                         422: {"model": ErrorAnswer}})
 async def upload(ctx: Ctx, file: Annotated[UploadFile, File(description="CSV or zip")],
                  name: Annotated[str | None, Form(pattern=NAME, description=NAME_DOC)] = None,
                  label: Annotated[str, Form(max_length=256,
                                             description="CSV label column (default: last)")] = ""
                  ) -> dict[str, Any]:
-    """Upload a CSV file, or a zip of class folders for an image dataset."""
-    return await run_in_threadpool(_store_upload, ctx, file, name, label)
+    """Upload a CSV file, or a zip of class folders for an image dataset; 429 while the
+    server is already checking as many uploads as it allows."""
+    if not ctx.upload_slots.acquire(blocking=False):
+        raise ApiError(429, f"{ctx.settings.max_upload_checks} upload(s) are being checked; "
+                       "try again shortly", headers={"Retry-After": "5"})
+    try:
+        return await run_in_threadpool(_store_upload, ctx, file, name, label)
+    finally:
+        ctx.upload_slots.release()
 
 
 def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> dict[str, Any]:
