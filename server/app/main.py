@@ -22,6 +22,7 @@ from server import __version__
 
 from .context import ApiError, Context
 from .guards import Guard
+from .housekeeping import prune_runs
 from .jsontext import SafeJSONResponse
 from .pages import OwnStatic, VendorFiles, vendor_packages
 from .pages import router as page_router
@@ -50,6 +51,10 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Design, validate, train and export PyTorch networks.")
     app.state.ctx = Context(settings, store, manager,
                             threading.BoundedSemaphore(settings.max_upload_checks))
+    try:
+        prune_runs(app.state.ctx)  # the retention setting, applied once per start
+    except (OSError, sqlite3.Error):  # a read-only data dir still serves what it holds
+        pass
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
 
     @app.exception_handler(ApiError)

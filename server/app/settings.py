@@ -49,6 +49,10 @@ class Settings:
     # seconds; connections past the cap are closed at once.
     header_timeout_s: float = 10.0
     max_connections: int = 256
+    # The data dir's quota in bytes (None: none): new uploads and runs get 507 past it.
+    max_data_bytes: int | None = None
+    # Finished runs older than this many days are deleted at start (None: kept forever).
+    keep_runs_days: float | None = None
     # Websocket viewers.
     viewer_queue: int = 4096
     max_client_message: int = 4096
@@ -90,6 +94,10 @@ class Settings:
             changes["header_timeout_s"] = max(0.1, float(v))
         if v := env.get("TORCHCANVAS_MAX_CONNECTIONS"):
             changes["max_connections"] = max(8, int(v))
+        if v := env.get("TORCHCANVAS_MAX_DATA_GB"):
+            changes["max_data_bytes"] = int(float(v) * 1024 * MiB)
+        if v := env.get("TORCHCANVAS_KEEP_RUNS_DAYS"):
+            changes["keep_runs_days"] = float(v)
         if v := env.get("TORCHCANVAS_ALLOWED_HOSTS"):
             extra = tuple(h.strip() for h in v.split(",") if h.strip())
             changes["allowed_hosts"] = (*self.allowed_hosts, *extra)

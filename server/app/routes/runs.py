@@ -16,6 +16,7 @@ from .. import graphcheck
 from ..checkpoints import CheckpointUnreadable, Which, checkpoint_path, load_checkpoint
 from ..context import ApiError, Ctx
 from ..deployfiles import deploy_response
+from ..housekeeping import require_room
 from ..predict import PredictError, predict, validation_samples
 from ..runs import Busy
 from ..schemas import (
@@ -50,7 +51,8 @@ def _run(ctx: Ctx, run_id: str) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, response_model=RunCreated,
-             responses={422: {"model": ErrorAnswer}, 429: {"model": ErrorAnswer}})
+             responses={422: {"model": ErrorAnswer}, 429: {"model": ErrorAnswer},
+                        507: {"model": ErrorAnswer}})
 def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
     """Start training the graph; 429 with Retry-After while the run limit is reached."""
     g = graphcheck.valid(graph, ctx.settings.uploads_dir)
@@ -58,6 +60,7 @@ def create_run(ctx: Ctx, graph: GraphBody) -> dict[str, Any]:
         raise ApiError(422, "training needs `data`: pick a dataset for the graph",
                        [{"component": "data", "message": "no dataset"}])
     _require_device(g)
+    require_room(ctx)
     try:
         run_id = ctx.runs.start(g, graph)
     except Busy:
