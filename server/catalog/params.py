@@ -20,12 +20,17 @@ REQUIRED = object()
 KINDS = ("int", "float", "bool", "choice", "pair", "shape", "float_pair", "dim", "str", "ints")
 
 
+MAX_MESSAGE = 300
+
+
 class ParamError(ValueError):
     """A bad parameter value; `param` names the argument."""
 
     def __init__(self, param: str | None, message: str):
         self.param = param
-        super().__init__(message)
+        # Messages quote the bad value; a 4 MB list must not come back whole.
+        super().__init__(message if len(message) <= MAX_MESSAGE else
+                         message[: MAX_MESSAGE - 3] + "...")
 
 
 # Sizes beyond these are typos or attacks: PyTorch would fail deep in C++ (or

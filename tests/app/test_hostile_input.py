@@ -216,3 +216,10 @@ def test_a_network_that_cannot_fit_in_memory_is_refused_at_validation(client):
     graph["nodes"][0]["params"] = {"shape": [1, 8, 8]}
     assert not any("memory" in e["message"]
                    for e in client.post("/api/graphs/validate", json=graph).json()["errors"])
+
+
+def test_a_huge_bad_value_is_not_echoed_whole(client):
+    graph = {"version": 1, "nodes": [
+        {"id": "x", "type": "Input", "params": {"shape": {"k": "v" * 50_000}}}]}
+    r = client.post("/api/graphs/validate", json=graph)
+    assert r.status_code == 200 and len(r.text) < 2000, len(r.text)
