@@ -159,7 +159,8 @@ class Guard:
 
         try:
             app_receive = counting_receive
-            if scope.get("method") in STATE_CHANGING and _is_json(headers):
+            if scope.get("method") in STATE_CHANGING and _is_json(headers) \
+                    and scope["path"].startswith("/api/"):  # every JSON handler lives there
                 body = await _read_body(counting_receive)
                 try:
                     if body:
