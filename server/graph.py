@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 NodeId = str
 ID_PATTERN_DOC = "1-64 characters, chosen by the user"
+MAX_INPUTS = 64  # inputs of one node (Add, Concat); more is a mistake, not a network
 
 
 class _Model(BaseModel):
@@ -40,8 +41,9 @@ class Node(_Model):
     id: NodeId = Field(min_length=1, max_length=64, description="Unique id, " + ID_PATTERN_DOC)
     type: str = Field(min_length=1, max_length=64, description="PyTorch class name, e.g. Conv2d")
     params: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
-    inputs: list[Ref] = Field(default_factory=list,
-                              description="Inputs in order: node ids, or {node, port} objects")
+    inputs: list[Ref] = Field(default_factory=list, max_length=MAX_INPUTS,
+                              description="Inputs in order: node ids, or {node, port} objects "
+                              f"(at most {MAX_INPUTS})")
     shares: NodeId | None = Field(
         default=None, description="Apply this other node's layer, with the same weights "
         "(weight sharing); same type, params may be omitted")

@@ -16,6 +16,7 @@ import difflib
 import heapq
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,6 +43,10 @@ from server.graph import Graph, GraphFormatError, parse_graph
 from server.ports import Key, output_refs, ref, show, source
 from server.recipe import DEFAULT_LOSS
 from server.sequence_lints import sequence_lints, sequence_nodes
+
+# The device names training understands; whether this machine has one is the
+# server's question (at POST /api/runs), not the format's.
+DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,2})?")
 
 # -- the public report ---------------------------------------------------------
 
@@ -238,10 +243,36 @@ class _Analyzer:
             self.error(f"the network has {self.report.total_params:,} parameters, more than the "
                        f"limit of {self.limits.max_params:,}; this layer alone has "
                        f"{self.report.nodes[big].params:,}", node=big)
+        self._check_memory()
         self._lint()
         self.report.output = self.a.output_id
         self.report.valid = not self.report.all_errors()
         return self.a
+
+    def _check_memory(self) -> None:
+        """With a dataset (so a batch size), refuse a network whose training step cannot
+        fit this machine's memory, naming the node with the largest activation."""
+        from server.memory import (
+            BYTES_PER_VALUE,
+            activation_values,
+            estimate_training_memory,
+            human_bytes,
+            machine_memory,
+        )
+
+        if self.g.data is None or not self.a.shapes or self.report.all_errors():
+            return
+        have = machine_memory()
+        need = estimate_training_memory(self.a)
+        if have is None or need.total <= have:
+            return
+        values = activation_values(self.a.shapes)
+        big = max(values, key=values.__getitem__)
+        per_batch = values[big] * need.batch_size * BYTES_PER_VALUE
+        self.error(f"training needs about {human_bytes(need.total)} of memory at batch size "
+                   f"{need.batch_size}, more than this machine's {human_bytes(have)}; "
+                   f"{big!r} alone outputs {fmt(self.a.shapes[big])}, "
+                   f"{human_bytes(per_batch)} for the batch", node=big)
 
     def _load_dataset(self) -> None:
         if self.g.data is None:
@@ -444,7 +475,7 @@ class _Analyzer:
             try:
                 count = count_parameters(n.type, _freeze(p))
             except (RuntimeError, ValueError, TypeError) as exc:
-                self.error(f"PyTorch refuses these arguments: {exc}", node=nid)
+                self.error(f"PyTorch refuses these arguments: {_torch_message(exc)}", node=nid)
                 continue
             if n.shares is not None:
                 # One layer, two calls: the weights are counted once, at the original.
@@ -524,6 +555,9 @@ class _Analyzer:
                 continue
             for err in check_params(spec.params, comp.params).errors:
                 self.error(str(err), param=err.param, component=name)
+        if g.training is not None and not DEVICE_NAME.fullmatch(g.training.device):
+            self.error(f"unknown device {g.training.device[:40]!r}: use auto, cpu, cuda, "
+                       "cuda:N or mps", param="device", component="training")
         if g.optimizer is not None:
             p = g.optimizer.params
             if p.get("nesterov") and not p.get("momentum"):
@@ -599,6 +633,13 @@ class _Analyzer:
                     else "one score" if expected == 1 else f"{expected} values")
             self.warn(f"the output has width {shape[-1]} but {ds.name!r} needs {what}; set "
                       f"the last layer's size to {expected}", node=out)
+
+
+def _torch_message(exc: Exception) -> str:
+    """PyTorch's own words, without its C++ source locations or stack (first line, cut)."""
+    text = str(exc).split("Exception raised from", 1)[0].strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first[:200]
 
 
 def _unknown(what: str, name: str, table: dict) -> str:

@@ -23,11 +23,22 @@ def checkpoint_path(runs_dir: Path, run_id: str, which: Which) -> Path | None:
     return None
 
 
+class CheckpointUnreadable(ValueError):
+    """A damaged or foreign checkpoint; the message names it by role, never by path."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"the run's {path.stem} checkpoint is unreadable: it is damaged or "
+                         "not a torchcanvas checkpoint (train the run again)")
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint as plain tensors and containers; raises on anything else."""
+    """Load a checkpoint as plain tensors and containers; `CheckpointUnreadable` otherwise."""
     import torch
 
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(data, dict) or "state_dict" not in data:
-        raise ValueError("not a torchcanvas checkpoint: no state_dict")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # truncated zip, foreign pickle, code payload: all just unreadable
+        raise CheckpointUnreadable(path) from None
+    if not isinstance(data, dict) or not isinstance(data.get("state_dict"), dict):
+        raise CheckpointUnreadable(path)
     return data

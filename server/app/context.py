@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -22,6 +23,9 @@ class Context:
     settings: Settings
     store: Store
     runs: RunManager
+    # Upload checks take a core for seconds to minutes: only this many at once.
+    upload_slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(2))
 
 
 def get_context(request: Request) -> Context:

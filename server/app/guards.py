@@ -11,11 +11,15 @@ websocket gets an HTTP denial response before it is ever accepted.
 - State-changing bodies must be JSON (multipart for uploads), so a cross-site
   form or text/plain post cannot reach a handler: 415.
 - Bodies past the limit: 413, checked on Content-Length and while streaming.
+- No request downloads a dataset (`server.datasets.policy`).
+- JSON bodies must be JSON a browser can write: finite numbers, nesting at most
+  `max_json_depth` deep (`jsontext.loads`): 422 before any handler sees them.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,7 +27,9 @@ from urllib.parse import parse_qs
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .jsontext import SafeJSONResponse
+from server.datasets.policy import forbid_downloads
+
+from .jsontext import JSONRefused, SafeJSONResponse, loads
 from .settings import Settings
 
 COOKIE = "torchcanvas_token"
@@ -56,6 +62,7 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        forbid_downloads()  # no request ever downloads a dataset (it follows into threads)
         headers = _headers(scope)
         refusal, set_cookie = self._check(scope, headers)
         if refusal is not None:
@@ -73,6 +80,8 @@ class Guard:
     def _check(self, scope: Scope, headers: dict[str, str]) -> tuple[Any, bool]:
         """(status, detail) of a refusal or None, and whether to set the token cookie."""
         host = headers.get("host", "")
+        if sum(1 for k, _ in scope["headers"] if k.lower() == b"host") > 1:
+            return (400, "more than one Host header"), False
         if _hostname(host) not in self.hosts:
             return (400, f"Host {host!r} is not allowed; add it with --allow-host"), False
         set_cookie = False
@@ -149,7 +158,19 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, guarded_send)
+            app_receive = counting_receive
+            if scope.get("method") in STATE_CHANGING and _is_json(headers) \
+                    and scope["path"].startswith("/api/"):  # every JSON handler lives there
+                body = await _read_body(counting_receive)
+                try:
+                    if body:
+                        loads(body, self.settings.max_json_depth)
+                except JSONRefused as exc:
+                    await SafeJSONResponse({"detail": str(exc), "errors": []},
+                                           status_code=422)(scope, receive, guarded_send)
+                    return
+                app_receive = _replay(body, receive)
+            await self.app(scope, app_receive, guarded_send)
         except BodyTooLarge as exc:
             if started:
                 raise
@@ -160,18 +181,54 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def _hostname(host: str) -> str:
-    """The Host header without its port; IPv6 literals keep their brackets."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end > 0 else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+# RFC 9110 `uri-host [ ":" port ]`, narrowed to what a browser sends: an IPv6 literal
+# in brackets or a plain name / IPv4 address, then digits only. Anything after the
+# name (`[::1]evil.com`, `localhost:80.evil.com`) fails the full match.
+HOST_SYNTAX = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?")
+
+
+def _hostname(host: str) -> str | None:
+    """The Host header's name without its port (IPv6 keeps brackets); None if malformed."""
+    match = HOST_SYNTAX.fullmatch(host.lower())
+    if match is None or (match[2] is not None and int(match[2]) > 65535):
+        return None
+    return match[1]
 
 
 def _own_origin(scope: Scope, host: str) -> str:
     scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme"))
     return f"{scheme}://{host.strip().lower()}"
+
+
+def _is_json(headers: dict[str, str]) -> bool:
+    return headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body (already bounded by the counting receive)."""
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client left; the handler will see an empty body
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the checked body once, then waits on the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _has_body(headers: dict[str, str]) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .connlimits import guarded_protocol
 from .settings import REPO_ROOT, Settings, is_loopback, new_token
 from .store import Store
 
@@ -74,4 +75,6 @@ def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None 
     if settings.token and host in WILDCARDS:
         print("torchcanvas: bound to every interface; requests must name an allowed host "
               "(--allow-host NAME, or TORCHCANVAS_ALLOWED_HOSTS)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", **UVICORN_OPTIONS)
+    protocol = guarded_protocol(settings.header_timeout_s, settings.max_connections)
+    uvicorn.run(app, host=host, port=port, log_level="info", http=protocol,
+                timeout_keep_alive=5, **UVICORN_OPTIONS)

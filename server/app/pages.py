@@ -8,7 +8,10 @@ unreachable. `/static` never serves `node_modules` itself. Both are read-only.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +25,30 @@ from starlette.types import Scope
 from server import __version__
 
 router = APIRouter(tags=["page"])
+INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request) -> HTMLResponse:
-    """The editor."""
+    """The editor, with a Content-Security-Policy allowing only its own scripts."""
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, "index.html", {
+    page = templates.TemplateResponse(request, "index.html", {
         "version": __version__, "static_url": "/static", "vendor_url": "/vendor"})
+    page.headers["content-security-policy"] = content_security_policy(page.body)
+    return page
+
+
+def content_security_policy(html: bytes) -> str:
+    """Scripts only from this server, plus the page's own inline blocks (the import map)
+    by hash, so an injected `<script>` or `onclick=` never runs. Styles may be inline:
+    the canvas library sets them, and a style cannot run code."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
+                      for m in INLINE_SCRIPT.findall(html))
+    return ("default-src 'self'; "
+            f"script-src 'self' {hashes}; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            "connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 class OwnStatic(StaticFiles):

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .checkpoints import load_checkpoint
+from .checkpoints import CheckpointUnreadable, load_checkpoint
 
 
 class PredictError(ValueError):
@@ -92,7 +92,10 @@ def _model(checkpoint: Path, stamp: int, frozen: str) -> tuple[Any, str, list[st
     analysis = analyze_graph(graph)
     info = analysis.dataset
     model = compile_graph(graph)
-    model.load_state_dict(load_checkpoint(checkpoint)["state_dict"])
+    try:
+        model.load_state_dict(load_checkpoint(checkpoint)["state_dict"])
+    except (RuntimeError, TypeError, ValueError):  # tensors that do not fit this network
+        raise CheckpointUnreadable(checkpoint) from None
     model.eval()
     task = info.task if info is not None else "classification"
     wants_probabilities = LOSSES[recipe(graph, task).loss.type].expects == "probabilities"

@@ -85,8 +85,9 @@ def new_id() -> str:
 
 def default_factory(graph: Any, out_dir: Path) -> Any:
     from server.training import TrainingRun  # the trainer imports torch: load on first run
+    from server.training.worker import run_training_for_server
 
-    return TrainingRun(graph, out_dir)
+    return TrainingRun(graph, out_dir, target=run_training_for_server)
 
 
 def factory_for(settings: Settings) -> Callable[[Any, Path], Any]:

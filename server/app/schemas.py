@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 
 RUN_ID = r"^[0-9a-f]{16}$"
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,63}$"
+# Event seqs stay within what a browser's numbers hold exactly; larger `?after=` is 422.
+MAX_SEQ = 2**53
 NAME_DOC = "1-64 letters, digits, spaces, '_', '-' or '.', not starting with '.', '-' or ' '"
 
 

@@ -33,14 +33,26 @@ class Settings:
     # Request bodies: JSON everywhere, except the multipart dataset upload.
     max_body_bytes: int = 4 * MiB
     max_upload_bytes: int = 200 * MiB
+    # JSON bodies and JSON query params: deeper nesting is refused with 422.
+    max_json_depth: int = 64
     # Zip uploads (image folders).
     max_zip_entries: int = 20_000
     max_unzipped_bytes: int = 1024 * MiB
     max_zip_ratio: int = 200
-    max_image_pixels: int = 4096 * 4096
+    max_image_pixels: int = 2048 * 2048  # each image is decoded to check it: bound the work
+    # Upload checks (unzip, decode every image, parse a CSV) at once; more wait with 429.
+    max_upload_checks: int = 2
     # CSV uploads.
     max_csv_rows: int = 1_000_000
     max_csv_columns: int = 1_000
+    # Sockets (applied by `serve`): a request's headers must arrive within this many
+    # seconds; connections past the cap are closed at once.
+    header_timeout_s: float = 10.0
+    max_connections: int = 256
+    # The data dir's quota in bytes (None: none): new uploads and runs get 507 past it.
+    max_data_bytes: int | None = None
+    # Finished runs older than this many days are deleted at start (None: kept forever).
+    keep_runs_days: float | None = None
     # Websocket viewers.
     viewer_queue: int = 4096
     max_client_message: int = 4096
@@ -86,6 +98,14 @@ class Settings:
             changes["max_upload_bytes"] = int(float(v) * MiB)
         if v := env.get("TORCHCANVAS_MAX_BODY_MB"):
             changes["max_body_bytes"] = int(float(v) * MiB)
+        if v := env.get("TORCHCANVAS_HEADER_TIMEOUT_S"):
+            changes["header_timeout_s"] = max(0.1, float(v))
+        if v := env.get("TORCHCANVAS_MAX_CONNECTIONS"):
+            changes["max_connections"] = max(8, int(v))
+        if v := env.get("TORCHCANVAS_MAX_DATA_GB"):
+            changes["max_data_bytes"] = int(float(v) * 1024 * MiB)
+        if v := env.get("TORCHCANVAS_KEEP_RUNS_DAYS"):
+            changes["keep_runs_days"] = float(v)
         if v := env.get("TORCHCANVAS_ALLOWED_HOSTS"):
             extra = tuple(h.strip() for h in v.split(",") if h.strip())
             changes["allowed_hosts"] = (*self.allowed_hosts, *extra)

@@ -232,6 +232,10 @@ class Store:
         rows = self._conn().execute("SELECT * FROM datasets ORDER BY created").fetchall()
         return [_dataset(r) for r in rows]
 
+    def delete_dataset(self, name: str) -> bool:
+        with self._conn() as db:
+            return db.execute("DELETE FROM datasets WHERE name = ?", (name,)).rowcount > 0
+
     def get_dataset(self, name: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
         return None if row is None else _dataset(row)

@@ -20,12 +20,23 @@ REQUIRED = object()
 KINDS = ("int", "float", "bool", "choice", "pair", "shape", "float_pair", "dim", "str", "ints")
 
 
+MAX_MESSAGE = 300
+
+
 class ParamError(ValueError):
     """A bad parameter value; `param` names the argument."""
 
     def __init__(self, param: str | None, message: str):
         self.param = param
-        super().__init__(message)
+        # Messages quote the bad value; a 4 MB list must not come back whole.
+        super().__init__(message if len(message) <= MAX_MESSAGE else
+                         message[: MAX_MESSAGE - 3] + "...")
+
+
+# Sizes beyond these are typos or attacks: PyTorch would fail deep in C++ (or
+# allocate for minutes) rather than say which number is wrong.
+MAX_INT = 2**31 - 1  # any whole-number param without a tighter bound of its own
+MAX_SAMPLE_VALUES = 2**26  # values in one sample (a shape's product): 64M, 256 MB of float32
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,9 @@ class Param:
             raise ParamError(self.name, f"{self.name} may hold at most one -1")
         if len(out) > 8:
             raise ParamError(self.name, f"{self.name} has too many dimensions (8 at most)")
+        if math.prod(abs(i) for i in out) > MAX_SAMPLE_VALUES:
+            raise ParamError(self.name, f"{self.name} {_short(out)} holds more than "
+                             f"{MAX_SAMPLE_VALUES:,} values per sample")
         return tuple(out)
 
     def _bounds(self, v: float) -> None:
@@ -152,6 +166,8 @@ class Param:
                 raise ParamError(self.name, f"{self.name} must be at least {self.min:g}")
         if self.max is not None and v > self.max:
             raise ParamError(self.name, f"{self.name} must be at most {self.max:g}")
+        if abs(v) > MAX_INT:
+            raise ParamError(self.name, f"{self.name} is too large: at most {MAX_INT:,}")
 
     # -- schema ------------------------------------------------------------
     def json_schema(self) -> dict[str, Any]:
@@ -245,3 +261,9 @@ def check_params(table: tuple[Param, ...], given: dict[str, Any]) -> CheckedPara
         else:
             out.values[p.name] = None  # inferred later
     return out
+
+
+def _short(values: list[int]) -> str:
+    """A list for a message, each number cut so a 10**30 cannot fill the answer."""
+    return "[" + ", ".join(str(v) if len(str(v)) <= 12 else f"{str(v)[:6]}...({len(str(v))} "
+                           "digits)" for v in values) + "]"

@@ -28,6 +28,7 @@ MAX_CSV_ROWS = 500_000
 MAX_CSV_COLUMNS = 2_000
 MAX_CLASSES = 1_000
 MAX_AUTO_CLASSES = 20
+CSV_CHUNK_VALUES = 1 << 20  # at most this many floats parsed into one block
 
 
 class CsvError(ValueError):
@@ -71,7 +72,10 @@ def read_csv_table(path, label="", task="auto"):
             if label not in header:
                 raise CsvError(f"no column {label!r}; the columns are {', '.join(header)}", "label")
             target = header.index(label)
-            rows, lines = [], []
+            features = [name for name in header if name != label]
+            # Each row's features become floats as it is read: holding the rows as
+            # text first cost over 20 times the file's size in memory.
+            chunks, x, labels, lines, r = [], None, [], [], 0
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue  # blank lines, e.g. at the end of the file
@@ -80,34 +84,37 @@ def read_csv_table(path, label="", task="auto"):
                         f"line {reader.line_num} has {len(row)} values, "
                         f"the header has {len(header)}"
                     )
-                rows.append(row)
-                lines.append(reader.line_num)
-                if len(rows) > MAX_CSV_ROWS:
+                if len(labels) >= MAX_CSV_ROWS:
                     raise CsvError(f"{path} has more than {MAX_CSV_ROWS} rows")
+                if x is None or r == len(x):  # blocks double: a small file stays small
+                    rows = max(64, min(2 * len(x) if x is not None else 64,
+                                       CSV_CHUNK_VALUES // len(features)))
+                    x, r = np.empty((rows, len(features)), dtype=np.float64), 0
+                    chunks.append(x)
+                c = 0
+                for i, cell in enumerate(row):
+                    if i == target:
+                        continue
+                    try:
+                        value = float(cell)
+                    except ValueError:
+                        raise CsvError(f"column {header[i]!r} must be numeric, but line "
+                                       f"{reader.line_num} holds {cell[:40]!r}") from None
+                    if not math.isfinite(value):
+                        raise CsvError(f"column {header[i]!r} holds {cell.strip()[:40]} on "
+                                       f"line {reader.line_num}")
+                    x[r, c] = value
+                    c += 1
+                r += 1
+                labels.append(row[target].strip())
+                lines.append(reader.line_num)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise CsvError(f"{path} is not a readable CSV text file: {exc}") from None
-    if not rows:
+    if not labels:
         raise CsvError(f"{path} has a header row but no data rows")
+    chunks[-1] = chunks[-1][:r]
+    x = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
-    features = [name for name in header if name != label]
-    x = np.empty((len(rows), len(features)), dtype=np.float64)
-    for r, (row, line) in enumerate(zip(rows, lines, strict=True)):
-        c = 0
-        for i, cell in enumerate(row):
-            if i == target:
-                continue
-            try:
-                value = float(cell)
-            except ValueError:
-                raise CsvError(
-                    f"column {header[i]!r} must be numeric, but line {line} holds {cell!r}"
-                ) from None
-            if not math.isfinite(value):
-                raise CsvError(f"column {header[i]!r} holds {cell.strip()} on line {line}")
-            x[r, c] = value
-            c += 1
-
-    labels = [row[target].strip() for row in rows]
     for value, line in zip(labels, lines, strict=True):
         if not value:
             raise CsvError(f"the label column {label!r} is empty on line {line}")

@@ -20,6 +20,7 @@ from torch.utils.data import Subset
 
 from . import generated, prep
 from .base import DatasetError, LoadedData
+from .policy import downloads_allowed
 from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec
 
 PREVIEW_POINTS = 300  # points in a 2-D preview: enough to see the shape, small as JSON
@@ -117,26 +118,39 @@ def download(name: str, root: str | Path | None = None) -> str:
 
 
 def _torchvision(spec: DatasetSpec, root: str | Path | None):
-    import torchvision.datasets
-
     from .vision import default_data_root, torchvision_arrays
 
     root = str(root if root is not None else default_data_root())
+    if not downloads_allowed.get():
+        folder, files = _expected_files(spec, root)
+        if not all((folder / f).is_file() for f in files):
+            raise DatasetError(
+                f"{spec.name} is not on this server yet, and the server never downloads "
+                f"while answering a request. Download it once on the server's machine with "
+                f"`torchcanvas download {spec.name}` (or put its files ({', '.join(files)}) "
+                "in the folder TORCHCANVAS_DATA names), then try again.", param=None)
     try:
         return torchvision_arrays(spec.source, root)
     except Exception as exc:  # no network, a partial download, a corrupt file: all say where
-        cls = getattr(torchvision.datasets, spec.source)
-        if hasattr(cls, "resources"):  # MNIST family: unpacked idx files under <Class>/raw
-            folder = Path(root) / spec.source / "raw"
-            files = [Path(url).name.removesuffix(".gz") for url, _ in cls.resources]
-        else:  # CIFAR: pickled batches
-            folder = Path(root) / cls.base_folder
-            files = [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
+        folder, files = _expected_files(spec, root)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatasetError(
             f"{spec.name} is not in {folder} and could not be downloaded ({reason}). "
             f"Put its files ({', '.join(files)}) in that folder, or set TORCHCANVAS_DATA "
             "to a folder that has them.", param=None) from exc
+
+
+def _expected_files(spec: DatasetSpec, root: str) -> tuple[Path, list[str]]:
+    """The folder and file names torchvision reads a set from (without downloading)."""
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, spec.source)
+    if hasattr(cls, "resources"):  # MNIST family: unpacked idx files under <Class>/raw
+        return (Path(root) / spec.source / "raw",
+                [Path(url).name.removesuffix(".gz") for url, _ in cls.resources])
+    # CIFAR: pickled batches
+    return (Path(root) / cls.base_folder,
+            [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]])
 
 
 def _image_folder(image_folder, values: dict[str, Any], normalize: bool | None = None):

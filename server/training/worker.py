@@ -100,6 +100,15 @@ def run_training(graph: dict[str, Any], out_dir: str, emit: Callable[[dict], Non
     train(graph, out_dir, emit, should_stop)
 
 
+def run_training_for_server(graph: dict[str, Any], out_dir: str,
+                            emit: Callable[[dict], None], should_stop: Callable[[], bool]) -> None:
+    """The web server's worker target: training without ever downloading a dataset."""
+    from server.datasets.policy import forbid_downloads
+
+    forbid_downloads()
+    run_training(graph, out_dir, emit, should_stop)
+
+
 def _status(status: str, error: str | None = None) -> dict[str, Any]:
     """A status event as a dict; its `seq` is a placeholder the parent renumbers."""
     return StatusEvent(seq=0, status=status, error=error).model_dump(mode="json")

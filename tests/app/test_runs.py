@@ -129,7 +129,7 @@ def test_hostile_checkpoint_is_refused_and_never_runs(client, settings, tmp_path
     folder.mkdir(parents=True)
     (folder / "best.pt").write_bytes(pickle.dumps({"state_dict": _Payload()}))
     r = client.get(f"/api/runs/{run_id}/checkpoint")
-    assert r.status_code == 500 and "safely" in r.json()["detail"]
+    assert r.status_code == 422 and "unreadable" in r.json()["detail"]
     assert not (tmp_path / "PWNED_MARKER").exists()
 
 

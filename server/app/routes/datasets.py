@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from server.datasets import (
     DATASETS,
@@ -19,8 +20,9 @@ from server.datasets import (
     unavailable,
 )
 
-from .. import graphcheck, uploads
+from .. import graphcheck, jsontext, uploads
 from ..context import ApiError, Ctx
+from ..housekeeping import require_room
 from ..runs import new_id
 from ..schemas import NAME, NAME_DOC, DatasetList, ErrorAnswer, Upload
 
@@ -48,9 +50,9 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
         dataset, values = upload["dataset"], upload["params"]
     else:
         try:
-            values = json.loads(params)
-        except json.JSONDecodeError:
-            raise ApiError(422, "params must be a JSON object") from None
+            values = jsontext.loads(params, ctx.settings.max_json_depth)
+        except jsontext.JSONRefused as exc:
+            raise ApiError(422, f"params must be a JSON object: {exc}") from None
         if not isinstance(values, dict):
             raise ApiError(422, "params must be a JSON object")
         graphcheck.require_safe_paths({"data": {"params": values}}, ctx.settings.uploads_dir)
@@ -66,14 +68,39 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
 
 @router.post("", status_code=201, response_model=Upload,
              responses={409: {"model": ErrorAnswer}, 413: {"model": ErrorAnswer},
+                        429: {"model": ErrorAnswer}, 507: {"model": ErrorAnswer},
                         422: {"model": ErrorAnswer}})
 async def upload(ctx: Ctx, file: Annotated[UploadFile, File(description="CSV or zip")],
                  name: Annotated[str | None, Form(pattern=NAME, description=NAME_DOC)] = None,
                  label: Annotated[str, Form(max_length=256,
                                             description="CSV label column (default: last)")] = ""
                  ) -> dict[str, Any]:
-    """Upload a CSV file, or a zip of class folders for an image dataset."""
-    return await run_in_threadpool(_store_upload, ctx, file, name, label)
+    """Upload a CSV file, or a zip of class folders for an image dataset; 429 while the
+    server is already checking as many uploads as it allows."""
+    require_room(ctx)
+    if not ctx.upload_slots.acquire(blocking=False):
+        raise ApiError(429, f"{ctx.settings.max_upload_checks} upload(s) are being checked; "
+                       "try again shortly", headers={"Retry-After": "5"})
+    try:
+        return await run_in_threadpool(_store_upload, ctx, file, name, label)
+    finally:
+        ctx.upload_slots.release()
+
+
+@router.delete("/{name}", status_code=204, response_class=Response,
+               responses={404: {"model": ErrorAnswer}, 409: {"model": ErrorAnswer}})
+def delete_upload(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)]) -> Response:
+    """Delete an uploaded dataset and its files (409 while a run trains on it)."""
+    record = ctx.store.get_dataset(name)
+    if record is None:
+        raise ApiError(404, f"no uploaded dataset {name!r}")
+    folder = ctx.settings.uploads_dir / record["id"]
+    for run in ctx.store.list_runs():
+        if ctx.runs.is_active(run["id"]) and record["id"] in json.dumps(run["graph"]):
+            raise ApiError(409, f"run {run['id']} is training on {name!r}; stop it first")
+    ctx.store.delete_dataset(name)
+    uploads.remove(folder)
+    return Response(status_code=204)
 
 
 def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> dict[str, Any]:

@@ -14,12 +14,14 @@ from server.export import export_code
 from server.validation import InvalidGraph
 
 from .. import graphcheck
-from ..checkpoints import Which, checkpoint_path, load_checkpoint
+from ..checkpoints import CheckpointUnreadable, Which, checkpoint_path, load_checkpoint
 from ..context import ApiError, Ctx
 from ..deployfiles import deploy_response
+from ..housekeeping import require_room
 from ..predict import PredictError, predict, validation_samples
 from ..runs import Busy
 from ..schemas import (
+    MAX_SEQ,
     NAME,
     RUN_ID,
     ErrorAnswer,
@@ -72,7 +74,8 @@ def _run(ctx: Ctx, run_id: str) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, response_model=RunCreated,
-             responses={422: {"model": ErrorAnswer}, 429: {"model": ErrorAnswer}})
+             responses={422: {"model": ErrorAnswer}, 429: {"model": ErrorAnswer},
+                        507: {"model": ErrorAnswer}})
 def create_run(ctx: Ctx, graph: GraphBody,
                project: Annotated[str | None, Query(pattern=NAME, description="The editor "
                                                     "project the graph belongs to")] = None
@@ -86,6 +89,8 @@ def create_run(ctx: Ctx, graph: GraphBody,
     # not by a run that fails seconds later naming files.
     if (why := unavailable(g.data.dataset)) is not None:
         raise ApiError(422, why, [{"component": "data", "param": None, "message": why}])
+    _require_device(g)
+    require_room(ctx)
     try:
         run_id = ctx.runs.start(g, graph)
     except Busy:
@@ -95,6 +100,18 @@ def create_run(ctx: Ctx, graph: GraphBody,
     if project:
         ctx.store.set_run_label(run_id, project=project)
     return {"id": run_id, "status": "queued"}
+
+
+def _require_device(g: Any) -> None:
+    """422 for a device this machine does not have, rather than a run that fails."""
+    from server.training.device import resolve_device
+    from server.training.errors import DeviceError
+
+    try:
+        resolve_device(g.training.device if g.training else "auto")
+    except DeviceError as exc:
+        raise ApiError(422, str(exc), [{"component": "training", "param": "device",
+                                        "message": str(exc)}]) from None
 
 
 @router.get("", response_model=list[RunSummary])
@@ -122,7 +139,7 @@ def rename_run(ctx: Ctx, run_id: RunId, body: RunRename) -> dict[str, Any]:
 
 @router.get("/{run_id}/events", response_class=Response,
             responses={200: {"content": {"application/json": {}}}})
-def events(ctx: Ctx, run_id: RunId, after: Annotated[int, Query(ge=-1)] = -1,
+def events(ctx: Ctx, run_id: RunId, after: Annotated[int, Query(ge=-1, le=MAX_SEQ)] = -1,
            limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> Response:
     """Stored events with seq > after, oldest first (a JSON array of event objects)."""
     _run(ctx, run_id)
@@ -159,8 +176,8 @@ def checkpoint(ctx: Ctx, run_id: RunId, which: Which = "best") -> FileResponse:
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         load_checkpoint(path)  # refuse anything that is not plain weights
-    except Exception as exc:
-        raise ApiError(500, f"the checkpoint cannot be loaded safely: {exc}") from None
+    except CheckpointUnreadable as exc:
+        raise ApiError(422, str(exc)) from None
     name = f"{run['graph'].get('name') or 'net'}-{run_id}-{path.stem}.pt"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return FileResponse(path, media_type="application/octet-stream", filename=safe)
@@ -181,9 +198,8 @@ def model_file(ctx: Ctx, run_id: RunId,
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         state = load_checkpoint(path)["state_dict"]
-    except Exception:
-        raise ApiError(422, f"the run's {path.stem} checkpoint cannot be read as weights") \
-            from None
+    except CheckpointUnreadable as exc:
+        raise ApiError(422, str(exc)) from None
     graph = graphcheck.parsed(run["graph"], ctx.settings.uploads_dir)
     try:
         return deploy_response(graph, format, state, label=f"-{run_id[:8]}-{path.stem}")
@@ -227,5 +243,5 @@ def _ask_model(ctx: Ctx, run_id: str, ask: Callable[..., dict[str, Any]],
         raise ApiError(404, "this run has no checkpoint yet")
     try:
         return ask(path, run["graph"], arg)
-    except PredictError as exc:
+    except (PredictError, CheckpointUnreadable) as exc:
         raise ApiError(422, str(exc)) from None

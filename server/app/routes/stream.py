@@ -16,16 +16,17 @@ import json
 import re
 import time
 from collections import deque
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from server.training.events import is_final
 
 from ..context import Context, ws_context
 from ..guards import RAW_SEND
-from ..schemas import RUN_ID
+from ..schemas import MAX_SEQ, RUN_ID
 from ..settings import Settings
 from ..viewers import Viewer
 
@@ -36,8 +37,9 @@ STUCK_GRACE_S = 5.0
 
 
 @router.websocket("/ws/runs/{run_id}")
-async def run_events(websocket: WebSocket, run_id: str, after: int = -1) -> None:
-    """Stream a run's events with seq > after; see the module docstring."""
+async def run_events(websocket: WebSocket, run_id: str,
+                     after: Annotated[int, Query(ge=-1, le=MAX_SEQ)] = -1) -> None:
+    """Stream a run's events with seq > after (out of range: closed 1008 at once)."""
     ctx = ws_context(websocket)
     await websocket.accept()
     if not re.fullmatch(RUN_ID, run_id) or await run_in_threadpool(
