@@ -91,8 +91,11 @@ def diagnose(graph: Any, lr_steps: int = LR_STEPS, overfit_steps: int = OVERFIT_
 
 
 def _loss(run: Any, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    out = run.model(x)
-    if run.probabilities:
+    return _loss_of(run, run.model(x), target)
+
+
+def _loss_of(run: Any, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if run.probabilities:  # a binary loss fed probabilities: keep log() finite
         out = out.clamp(1e-7, 1 - 1e-7)
     return run.loss_fn(out, target)
 
@@ -199,10 +202,7 @@ def _init_checks(run: Any, batch: tuple, types: dict[str, str], report: Report) 
     model.train()
     model.zero_grad(set_to_none=True)
     values = model.forward_all(x, keep_grad=True)
-    out = values[model.output_id]
-    if run.probabilities:
-        out = out.clamp(1e-7, 1 - 1e-7)
-    run.loss_fn(out, target).backward()
+    _loss_of(run, values[model.output_id], target).backward()
     for nid, v in values.items():
         t = v.detach().float()
         stats = {"std": float(t.std()) if t.numel() > 1 else 0.0}

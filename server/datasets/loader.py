@@ -140,19 +140,6 @@ def _torchvision(spec: DatasetSpec, root: str | Path | None):
             "to a folder that has them.", param=None) from exc
 
 
-def _expected_files(spec: DatasetSpec, root: str) -> tuple[Path, list[str]]:
-    """The folder and file names torchvision reads a set from (without downloading)."""
-    import torchvision.datasets
-
-    cls = getattr(torchvision.datasets, spec.source)
-    if hasattr(cls, "resources"):  # MNIST family: unpacked idx files under <Class>/raw
-        return (Path(root) / spec.source / "raw",
-                [Path(url).name.removesuffix(".gz") for url, _ in cls.resources])
-    # CIFAR: pickled batches
-    return (Path(root) / cls.base_folder,
-            [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]])
-
-
 def _image_folder(image_folder, values: dict[str, Any], normalize: bool | None = None):
     try:
         return image_folder(values["path"], values["resize"], values["grayscale"],

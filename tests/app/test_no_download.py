@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import tiny_graph, wait_status
+from .conftest import tiny_graph
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "cifar10"])
@@ -32,7 +32,7 @@ def test_training_on_a_missing_set_fails_with_the_same_message(client, tmp_path,
     graph["nodes"][-1]["params"]["out_features"] = 10
     graph["data"] = {"dataset": "mnist", "batch_size": 32}
     r = client.post("/api/runs", json=graph)
-    assert r.status_code == 201, r.text
-    run = wait_status(client, r.json()["id"], {"failed"})
-    assert "torchcanvas download mnist" in run["error"]
+    # Refused before any worker starts, with how to get the files; nothing downloaded.
+    assert r.status_code == 422, r.text
+    assert "torchcanvas download mnist" in r.json()["detail"]
     assert list(empty.iterdir()) == []
