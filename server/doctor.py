@@ -27,12 +27,16 @@ from typing import Any
 
 import torch
 
+from server.catalog import LAYERS
 from server.validation import analyze_graph
 
 LR_START, LR_END, LR_STEPS = 1e-6, 10.0, 100
 OVERFIT_STEPS = 150
-SATURATING = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
-NO_NEGATIVE = {"ReLU", "ReLU6", "Sigmoid", "Softmax", "Softplus", "Hardsigmoid"}
+
+
+def _spec(node_type: str | None) -> Any:
+    """The catalogue entry of a node type: what each check reads (never a layer name)."""
+    return LAYERS.get(node_type or "")
 
 
 @dataclass
@@ -100,6 +104,18 @@ def _loss_of(run: Any, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return run.loss_fn(out, target)
 
 
+def _step(run: Any, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+          target: torch.Tensor) -> float | None:
+    """One training step; its loss, or None once the loss is no longer finite."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = _loss(run, x, target)
+    if not torch.isfinite(loss):
+        return None
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
 def _fresh_optimizer(run: Any, lr: float) -> torch.optim.Optimizer:
     kind = type(run.optimizer)
     defaults = {k: v for k, v in run.optimizer.defaults.items()
@@ -124,13 +140,9 @@ def _lr_range(run: Any, steps: int, report: Report) -> None:
         lr = LR_START * factor ** i
         for group in optimizer.param_groups:
             group["lr"] = lr
-        optimizer.zero_grad(set_to_none=True)
-        loss = _loss(run, x, target)
-        if not torch.isfinite(loss):
+        value = _step(run, optimizer, x, target)
+        if value is None:
             break
-        loss.backward()
-        optimizer.step()
-        value = float(loss.detach())
         smooth = value if smooth is None else 0.8 * smooth + 0.2 * value
         curve.append((lr, smooth))
         best = min(best, smooth)
@@ -170,13 +182,10 @@ def _overfit(run: Any, batch: tuple, steps: int, types: dict[str, str], analysis
     optimizer = _fresh_optimizer(run, lr)
     first = last = None
     for _ in range(steps):
-        optimizer.zero_grad(set_to_none=True)
-        loss = _loss(run, x, target)
-        if not torch.isfinite(loss):
+        value = _step(run, optimizer, x, target)
+        if value is None:
             break
-        loss.backward()
-        optimizer.step()
-        last = float(loss.detach())
+        last = value
         first = last if first is None else first
     report.overfit = {"steps": steps, "lr": lr, "first_loss": first, "last_loss": last}
     if first is None or last is None:
@@ -187,7 +196,8 @@ def _overfit(run: Any, batch: tuple, steps: int, types: dict[str, str], analysis
         return
     out = analysis.output_id
     cause = ("its output comes from a layer that cannot reach every target"
-             if types.get(out) in NO_NEGATIVE and run.info.task == "regression"
+             if getattr(_spec(types.get(out)), "never_negative", False)
+             and run.info.task == "regression"
              else "check the output layer against the loss, the learning rate and the data")
     report.findings.append(Finding(
         "cannot_fit", f"it cannot fit a single batch: the loss went from {first:.3g} to "
@@ -207,17 +217,18 @@ def _init_checks(run: Any, batch: tuple, types: dict[str, str], report: Report) 
         t = v.detach().float()
         stats = {"std": float(t.std()) if t.numel() > 1 else 0.0}
         kind = types.get(nid)
-        if kind == "ReLU" and t.dim() >= 2:
+        spec = _spec(kind)
+        if spec is not None and spec.can_die and t.dim() >= 2:
             dead = float((t.reshape(t.shape[0], -1) <= 0).all(dim=0).float().mean())
             stats["dead"] = dead
             if dead > 0.5:
                 report.findings.append(Finding(
-                    "dead_relu", f"{dead:.0%} of this ReLU's units are zero for every sample "
+                    "dead_relu", f"{dead:.0%} of this {kind}'s units are zero for every sample "
                     f"of a batch at initialisation", node=nid,
                     fix="lower the learning rate, use LeakyReLU or GELU, or add BatchNorm "
                         "before it"))
-        if kind in SATURATING:
-            lo, hi = SATURATING[kind]
+        if spec is not None and spec.saturates_at is not None:
+            lo, hi = spec.saturates_at
             share = float(((t <= lo) | (t >= hi)).float().mean())
             stats["saturated"] = share
             if share > 0.3:
@@ -243,7 +254,8 @@ def _gradient_flow(model: Any, types: dict[str, str], report: Report) -> None:
         return
     (first, g_first), (_, g_last) = norms[0], norms[-1]
     if g_last > 0 and g_first / g_last < 1e-3:
-        squashers = [t for t in types.values() if t in SATURATING]
+        squashers = [t for t in types.values()
+                     if getattr(_spec(t), "saturates_at", None) is not None]
         why = f" through {len(squashers)} {squashers[0]} layers" if squashers else ""
         report.findings.append(Finding(
             "vanishing", f"the gradient vanishes{why}: the first layer gets "
@@ -258,7 +270,8 @@ def _gradient_flow(model: Any, types: dict[str, str], report: Report) -> None:
 
 def _output_range(run: Any, analysis: Any, types: dict[str, str], report: Report) -> None:
     out = analysis.output_id
-    if run.info.task != "regression" or types.get(out) not in NO_NEGATIVE:
+    if run.info.task != "regression" or not getattr(_spec(types.get(out)), "never_negative",
+                                                    False):
         return
     target = getattr(run.train, "target", None)
     if target is not None and float(target.min()) < 0:

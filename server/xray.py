@@ -27,13 +27,13 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from server.catalog import LAYERS
 from server.memory import estimate_training_memory, human_bytes
 from server.validation import require_valid
 
 MAX_CHANNELS = 16  # thumbnails per image tensor
 THUMB = 32  # each thumbnail at most THUMB x THUMB
 STRIP = 256  # values in a heat strip
-SATURATING = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
 
 
 def xray(graph: Any, sample: int = 0, state_dict: Mapping[str, torch.Tensor] | None = None,
@@ -95,8 +95,9 @@ def _describe(v: torch.Tensor, node_type: str) -> dict[str, Any]:
         "min": float(flat.min()) if flat.numel() else 0.0,
         "max": float(flat.max()) if flat.numel() else 0.0,
     }
-    if node_type in SATURATING:
-        lo, hi = SATURATING[node_type]
+    spec = LAYERS.get(node_type)
+    if spec is not None and spec.saturates_at is not None:
+        lo, hi = spec.saturates_at
         out["saturated"] = float(((flat <= lo) | (flat >= hi)).float().mean())
     if v.dim() == 3 and v.shape[1] > 1 and v.shape[2] > 1:  # (C, H, W): feature maps
         out["maps"] = [_picture(v[c]) for c in range(min(MAX_CHANNELS, v.shape[0]))]

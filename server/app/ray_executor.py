@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from server.training.events import StatusEvent, is_final
+from server.training.worker import Stamped
 
 STOP_POLL_S = 0.2
 # When rank 0 reports `failed` (e.g. an all-reduce broke), wait this long for Ray to
@@ -153,7 +154,7 @@ def fit(graph: dict[str, Any], channel: Any, workers: int, gpus_per_worker: floa
 
 # -- the server side ------------------------------------------------------------------
 
-class RayTrainingRun:
+class RayTrainingRun(Stamped):
     """A training run on Ray with `TrainingRun`'s interface (see server/training/worker.py)."""
 
     def __init__(self, graph: Any, out_dir: str | Path, *, address: str | None = None,
@@ -289,17 +290,6 @@ class RayTrainingRun:
                 self._held = (event, time.monotonic())  # stamped once Ray says why
             else:
                 self._stamp(event)
-
-    def _stamp(self, event: dict[str, Any]) -> None:
-        if self._final is not None:
-            return  # nothing follows a final status
-        event["seq"] = self._seq
-        self._seq += 1
-        if event.get("type") == "status":
-            self.status = event["status"]
-        self._pending.append(event)
-        if is_final(event):
-            self._final = event
 
 
 def _first_line(exc: BaseException) -> str:

@@ -86,6 +86,12 @@ class LayerSpec:
     # Constructor defaults the class's signature hides (nn.LSTM takes *args, **kwargs), so
     # the export omits them as it omits any PyTorch default.
     hidden_defaults: tuple[tuple[str, Any], ...] = ()
+    # What the X-ray and the doctor read: outputs are never negative (so a regression
+    # cannot end here); units can die (zero for every sample: ReLU); and the outputs
+    # at or beyond these values sit where the gradient is almost zero (Sigmoid, Tanh).
+    never_negative: bool = False
+    can_die: bool = False
+    saturates_at: tuple[float, float] | None = None
     # Several outputs: None for the usual one output; otherwise the ports' names, and
     # `rule` returns one shape per port (an empty tuple: ports numbered 0..n-1, as many
     # as the rule returns, e.g. Chunk). Edges read a port with {"node": id, "port": n}.
@@ -421,7 +427,7 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
     LayerSpec("Identity", "shape", "Passes its input through unchanged.", _same,
               module="Identity"),
     LayerSpec("ReLU", "activation", "Keeps positive values and sets negatives to zero.",
-              _same, module="ReLU"),
+              _same, module="ReLU", never_negative=True, can_die=True),
     LayerSpec(
         "LeakyReLU", "activation", "Like ReLU, but lets a small slope through for negatives.",
         _same, module="LeakyReLU",
@@ -440,12 +446,14 @@ LAYERS: dict[str, LayerSpec] = {s.type: s for s in [
     LayerSpec("SiLU", "activation", "x times sigmoid(x): a smooth, self-gated activation.",
               _same, module="SiLU"),
     LayerSpec("Sigmoid", "activation", "Squashes values into (0, 1); used for probabilities.",
-              _same, module="Sigmoid", produces="probabilities"),
+              _same, module="Sigmoid", produces="probabilities", never_negative=True,
+              saturates_at=(0.01, 0.99)),
     LayerSpec("Tanh", "activation", "Squashes values into (-1, 1), centred at zero.",
-              _same, module="Tanh"),
+              _same, module="Tanh", saturates_at=(-0.99, 0.99)),
     LayerSpec(
         "Softmax", "activation", "Turns scores into probabilities that sum to one.",
         _softmax, module="Softmax", params=(DIM1,), produces="probabilities",
+        never_negative=True,
     ),
     LayerSpec(
         "LogSoftmax", "activation", "Log of softmax; pairs with NLLLoss.",

@@ -84,7 +84,8 @@ PAD = Param("padding", "ints", 1, "Pixels added on each side: one number, or fou
 
 
 MORE_LAYERS: list[LayerSpec] = [
-    _activation("ReLU6", "ReLU capped at 6: min(max(x, 0), 6); used by MobileNet."),
+    _activation("ReLU6", "ReLU capped at 6: min(max(x, 0), 6); used by MobileNet.",
+                never_negative=True),
     LayerSpec(
         "Hardtanh", "activation", "Clips values to [min_val, max_val]: a cheap tanh.",
         _hardtanh, module="Hardtanh", positional=("min_val", "max_val"),
@@ -93,7 +94,8 @@ MORE_LAYERS: list[LayerSpec] = [
     ),
     _activation("Hardswish", "A cheap piecewise version of x * sigmoid(x); used by "
                 "MobileNetV3."),
-    _activation("Hardsigmoid", "A cheap piecewise-linear sigmoid: 0 below -3, 1 above 3."),
+    _activation("Hardsigmoid", "A cheap piecewise-linear sigmoid: 0 below -3, 1 above 3.",
+                never_negative=True),
     _activation("Mish", "x * tanh(softplus(x)): a smooth, self-gated activation."),
     LayerSpec(
         "PReLU", "activation",
@@ -107,7 +109,7 @@ MORE_LAYERS: list[LayerSpec] = [
     LayerSpec(
         "Softplus", "activation", "log(1 + exp(beta * x)) / beta: a smooth ReLU that is "
         "always positive (e.g. for a predicted standard deviation).",
-        _same, module="Softplus",
+        _same, module="Softplus", never_negative=True,
         params=(Param("beta", "float", 1.0, "Sharpness of the bend", min=0, min_exclusive=True),
                 Param("threshold", "float", 20.0, "Above beta * x > threshold it is just x",
                       min=0, min_exclusive=True)),

@@ -191,7 +191,30 @@ def _exit_reason(code: int | None) -> str:
     return f"the training worker exited unexpectedly with exit code {code}"
 
 
-class TrainingRun:
+class Stamped:
+    """Numbers a run's events for its caller: contiguous `seq`, nothing after a final status.
+
+    Shared by every run driver (a local worker, a Ray run): a subclass keeps `_seq`,
+    `_final`, `_pending` and `status`."""
+
+    _seq: int
+    _final: dict[str, Any] | None
+    _pending: list[dict[str, Any]]
+    status: str
+
+    def _stamp(self, event: dict[str, Any]) -> None:
+        if self._final is not None:
+            return  # nothing follows a final status
+        event["seq"] = self._seq
+        self._seq += 1
+        if event.get("type") == "status":
+            self.status = event["status"]
+        self._pending.append(event)
+        if is_final(event):
+            self._final = event
+
+
+class TrainingRun(Stamped):
     """A training run in a worker process.
 
     `start()` spawns it; `poll(timeout)` returns the events ready so far;
@@ -316,16 +339,6 @@ class TrainingRun:
             out += self.poll(min(1.0, left))
         return out
 
-    def _stamp(self, event: dict[str, Any]) -> None:
-        if self._final is not None:
-            return  # nothing follows a final status
-        event["seq"] = self._seq
-        self._seq += 1
-        if event.get("type") == "status":
-            self.status = event["status"]
-        self._pending.append(event)
-        if is_final(event):
-            self._final = event
 
     def _drain(self, wait: float, most: int = 10_000) -> bool:
         """Move queued events to `_pending` (up to `most`); True if any arrived."""
