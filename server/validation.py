@@ -164,6 +164,7 @@ class Analysis:
     dataset: Any = None  # server.datasets.DatasetInfo when graph.data names one
     specs: Mapping[str, LayerSpec] = field(default_factory=lambda: LAYERS)  # + the blocks
     sub: dict[str, Analysis] = field(default_factory=dict)  # a block instance's analysis
+    exposed: dict[str, Any] = field(default_factory=dict)  # a block's: its instance's params
 
     def shape_of(self, item: Any) -> Shape | None:
         """The shape flowing along an edge (a node id or a port reference)."""
@@ -563,6 +564,7 @@ class _Analyzer:
                 self.error(f"in block {spec.name}: {exc}", node=nid)
                 return
             sub = _Analyzer(g, _UNLIMITED, self.expansion, (*self.stack, spec.name)).run()
+            sub.exposed = dict(p)
             self.expansion.cache[key] = sub
         for issue in sub.validation.all_errors():
             where = issue.node or issue.component
