@@ -1,9 +1,9 @@
 """Blocks: named sub-graphs reused as layers, and dotted names that nest layers.
 
-The oracle is torchvision's own ResNet-18 (pytorch/vision,
-`torchvision/models/resnet.py`, the installed 0.29): its `state_dict` loads
-with `strict=True` into both the compiled graph and the exported class, without
-any key mapping, and both give its outputs.
+The oracles are torchvision's own classes (pytorch/vision, the installed 0.29:
+`torchvision/models/resnet.py`, `mobilenetv2.py`, `densenet.py`): each one's
+`state_dict` loads with `strict=True` into both the compiled graph and the
+exported classes, without any key mapping, and both give its outputs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from server.compiler import compile_graph
 from server.export import export_code
 from server.validation import Limits, validate_graph
 
-from .block_graphs import n, resnet_graph
+from .block_graphs import densenet_graph, mobilenet_v2_graph, n, resnet_graph
 
 
 def exported(g: dict[str, Any]) -> nn.Module:
@@ -60,6 +60,26 @@ def test_resnet18_loads_torchvision_weights_strictly(resnet18):
         assert list(model.state_dict()) == list(resnet18.state_dict())
         model.load_state_dict(resnet18.state_dict(), strict=True)
         with torch.no_grad():
+            assert torch.allclose(model.eval()(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("build, oracle", [
+    (mobilenet_v2_graph, torchvision.models.mobilenet_v2),
+    (densenet_graph, torchvision.models.densenet121),
+], ids=["mobilenet_v2", "densenet121"])
+def test_torchvision_networks_built_from_blocks(build, oracle):
+    torch.manual_seed(0)
+    original = oracle().eval()
+    g = build()
+    report = validate_graph(g)
+    assert report.valid, report.all_errors()
+    assert report.total_params == sum(p.numel() for p in original.parameters())
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = original(x)
+        for model in (compile_graph(g), exported(g)):
+            assert list(model.state_dict()) == list(original.state_dict())
+            model.load_state_dict(original.state_dict(), strict=True)
             assert torch.allclose(model.eval()(x), expected, atol=1e-5)
 
 
