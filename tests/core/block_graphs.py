@@ -183,3 +183,57 @@ def densenet_graph(config: tuple[int, ...] = (6, 12, 24, 16), size: int = 64,
     blocks = {"DenseLayer": dense_layer()}
     blocks |= {f"DenseBlock{c}": dense_block(c) for c in sorted(set(config))}
     return {"version": 1, "name": "DenseNet", "nodes": nodes, "blocks": blocks}
+
+
+# -- torchvision vision_transformer (torchvision/models/vision_transformer.py) -------------
+
+
+def vit_encoder_block() -> dict[str, Any]:
+    """EncoderBlock: x + attention(ln_1(x)), then + mlp(ln_2(.)); MLPBlock is
+    torchvision.ops.MLP: Linear, GELU, Dropout, Linear, Dropout (keys mlp.0, mlp.3)."""
+    return {"nodes": [
+        n("x", "Input"),
+        n("ln_1", "LayerNorm", ["x"], eps=1e-6),
+        n("self_attention", "MultiheadAttention", ["ln_1"], num_heads="$heads"),
+        n("dropout", "Dropout", ["self_attention"], p=0.0),
+        n("res1", "Add", ["dropout", "x"]),
+        n("ln_2", "LayerNorm", ["res1"], eps=1e-6),
+        n("fc1", "Linear", ["ln_2"], "mlp.0", out_features="$mlp_dim"),
+        n("gelu", "GELU", ["fc1"], "mlp.1"),
+        n("drop1", "Dropout", ["gelu"], "mlp.2", p=0.0),
+        n("fc2", "Linear", ["drop1"], "mlp.3", out_features="$hidden"),
+        n("drop2", "Dropout", ["fc2"], "mlp.4", p=0.0),
+        n("res2", "Add", ["res1", "drop2"])],
+        "output": "res2",
+        "params": {"heads": {"default": 12}, "hidden": {"default": 768},
+                   "mlp_dim": {"default": 3072}},
+        "description": "ViT's encoder block: self-attention and an MLP, each with a residual"}
+
+
+def vit_graph(image: int = 32, patch: int = 16, layers: int = 2, heads: int = 2,
+              hidden: int = 64, mlp_dim: int = 128, classes: int = 10) -> dict[str, Any]:
+    """VisionTransformer: patches by a strided conv, a class token, the encoder, head."""
+    seq = (image // patch) ** 2 + 1
+    encoder = [n("x", "Input"), n("pos_embedding", "Parameter", shape=[seq, hidden]),
+               n("pos", "Add", ["x", "pos_embedding"]), n("dropout", "Dropout", ["pos"], p=0.0)]
+    last = "dropout"
+    for i in range(layers):
+        encoder.append(n(f"layer{i}", "block:EncoderBlock", [last],
+                         f"layers.encoder_layer_{i}", heads=heads, hidden=hidden,
+                         mlp_dim=mlp_dim))
+        last = f"layer{i}"
+    encoder.append(n("ln", "LayerNorm", [last], eps=1e-6))
+    nodes = [
+        n("image", "Input", shape=[3, image, image]),
+        n("conv_proj", "Conv2d", ["image"], out_channels=hidden, kernel_size=patch,
+          stride=patch),
+        n("patches", "Reshape", ["conv_proj"], shape=[hidden, seq - 1]),
+        n("tokens", "Permute", ["patches"], dims=[2, 1]),
+        n("class_token", "Parameter", shape=[1, hidden]),
+        n("cat", "Concat", ["class_token", "tokens"], dim=1),
+        n("encoder", "block:Encoder", ["cat"]),
+        n("first", "Select", ["encoder"], dim=1, index=0),
+        n("head", "Linear", ["first"], "heads.head", out_features=classes)]
+    return {"version": 1, "name": "VisionTransformer", "nodes": nodes,
+            "blocks": {"EncoderBlock": vit_encoder_block(),
+                       "Encoder": {"nodes": encoder, "output": "ln"}}}
