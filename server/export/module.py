@@ -65,6 +65,9 @@ def class_source(analysis: Analysis) -> str:
             *before, last = spec.call_lines(f"self.{names[nid]}", args,
                                             variables.get((nid, 0), "_"), params)
             body += [(line, None) for line in before]
+        elif spec.call is not None:  # tensor code of a few lines (attention by hand)
+            *before, last = spec.call(None, args, variables[(nid, 0)], params)
+            body += [(line, None) for line in before]
         else:
             last = f"{variables[(nid, 0)]} = {spec.expression(args, params)}"
         if nid in analysis.multi:  # unpacked right where it is called: mu, logvar = ...
