@@ -1,12 +1,15 @@
-"""nanoGPT's hand-written attention rebuilt as a graph: Linear -> Split -> SDPA -> Linear.
+"""Language models written by hand, rebuilt as graphs: nanoGPT's attention and makemore's MLP.
 
-The oracle restates karpathy/nanoGPT, model.py (commit 3adf61e), `LayerNorm`,
+The oracles restate karpathy/nanoGPT, model.py (commit 3adf61e), `LayerNorm`,
 `CausalSelfAttention`, `MLP` and `Block`, with the flash path (PyTorch >= 2 has
-`scaled_dot_product_attention`, so nanoGPT registers no `bias` mask buffer).
-`CausalSelfAttention` has flat keys (`c_attn.weight`), so its `state_dict` loads
-into the export unchanged. `Block` nests them (`attn.c_attn.weight`): until
-blocks land, the test maps those keys to the flat names the graph gives
-(`attn_c_attn.weight`); that mapping belongs to this step only.
+`scaled_dot_product_attention`, so nanoGPT registers no `bias` mask buffer), and
+karpathy/makemore, makemore.py (commit 988aa59), `MLP`. Each graph is built
+from that source: nanoGPT's attention is Linear `c_attn` -> Split into q, k, v
+(dim 2) -> ScaledDotProductAttention (causal) -> Linear `c_proj`. The test loads
+the original's `state_dict` into the exported class with `strict=True` and
+compares outputs in eval mode. `CausalSelfAttention` has flat keys
+(`c_attn.weight`); `Block` (`attn.c_attn.weight`) and makemore (`mlp.0.weight`)
+nest theirs: see `nested_names`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from torch.nn import functional as F
 
 from server.validation import validate_graph
 
+from .nested_names import graph_state, named
 from .support import export_class, graph, node
 
 
@@ -97,13 +101,13 @@ class Block(nn.Module):
 def attention_nodes(prefix: str, src: str, c: GPTConfig) -> list[dict]:
     """c_attn -> Split into q, k, v (dim 2) -> causal SDPA -> c_proj, ids under `prefix`."""
     qkv = f"{prefix}qkv"
-    return [
+    return [named(n) for n in [
         node(f"{prefix}c_attn", "Linear", [src], out_features=3 * c.n_embd, bias=c.bias),
         node(qkv, "Split", [f"{prefix}c_attn"], sections=[c.n_embd] * 3, dim=2),
         node(f"{prefix}sdpa", "ScaledDotProductAttention",
              [{"node": qkv, "port": p} for p in range(3)], num_heads=c.n_head, causal=True),
         node(f"{prefix}c_proj", "Linear", [f"{prefix}sdpa"], out_features=c.n_embd, bias=c.bias),
-    ]
+    ]]
 
 
 def _compare(g: dict, state: dict, original: nn.Module, x: torch.Tensor) -> None:
@@ -158,11 +162,76 @@ def test_gpt_block():
                *attention_nodes("attn.", "ln_1", c),
                node("res_1", "Add", ["x", "attn.c_proj"]),
                node("ln_2", "LayerNorm", ["res_1"]),
-               node("mlp.c_fc", "Linear", ["ln_2"], out_features=4 * c.n_embd),
-               node("mlp.gelu", "GELU", ["mlp.c_fc"]),
-               node("mlp.c_proj", "Linear", ["mlp.gelu"], out_features=c.n_embd),
+               named(node("mlp.c_fc", "Linear", ["ln_2"], out_features=4 * c.n_embd)),
+               named(node("mlp.gelu", "GELU", ["mlp.c_fc"])),
+               named(node("mlp.c_proj", "Linear", ["mlp.gelu"], out_features=c.n_embd)),
                node("res_2", "Add", ["res_1", "mlp.c_proj"])], name="block")
-    # Flat names until blocks land: attn.c_attn.weight is the graph's attn_c_attn.weight.
-    state = {k.replace("attn.", "attn_", 1).replace("mlp.", "mlp_", 1): v
-             for k, v in original.state_dict().items()}
-    _compare(g, state, original, torch.randn(2, c.block_size, c.n_embd))
+    _compare(g, graph_state(original.state_dict()), original,
+             torch.randn(2, c.block_size, c.n_embd))
+
+
+class MakemoreMLP(nn.Module):
+    """karpathy/makemore, makemore.py (commit 988aa59): `MLP` (Bengio et al. 2003)."""
+
+    def __init__(self, block_size, vocab_size, n_embd=64, n_embd2=64):
+        super().__init__()
+        self.block_size = block_size
+        self.vocab_size = vocab_size
+        self.wte = nn.Embedding(vocab_size + 1, n_embd)  # +1: the <BLANK> token
+        self.mlp = nn.Sequential(
+            nn.Linear(self.block_size * n_embd, n_embd2),
+            nn.Tanh(),
+            nn.Linear(n_embd2, self.vocab_size),
+        )
+
+    def forward(self, idx, targets=None):
+        embs = []
+        for _ in range(self.block_size):
+            tok_emb = self.wte(idx)  # (b, t, n_embd)
+            idx = torch.roll(idx, 1, 1)
+            idx[:, 0] = self.vocab_size  # special <BLANK> token
+            embs.append(tok_emb)
+        x = torch.cat(embs, -1)  # (b, t, n_embd * block_size)
+        logits = self.mlp(x)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1),
+                                   ignore_index=-1)
+        return logits, loss
+
+
+def context_windows(idx: torch.Tensor, block_size: int, blank: int) -> torch.Tensor:
+    """(b, t) ids -> (b, t, block_size): at each position the token, the one before, ...,
+    <BLANK> before the start; makemore's forward builds these with torch.roll, the graph
+    reads them as its input (the data's job, as in the makemore lecture's dataset)."""
+    cols = []
+    for _ in range(block_size):
+        cols.append(idx)
+        idx = torch.roll(idx, 1, 1)
+        idx[:, 0] = blank
+    return torch.stack(cols, -1)
+
+
+def test_makemore_mlp():
+    torch.manual_seed(4)
+    block_size, vocab = 8, 27  # makemore's names: 26 letters and the <END> token 0
+    original = MakemoreMLP(block_size, vocab).eval()
+    g = graph([node("idx", "Input", shape=[block_size, block_size], dtype="long",
+                    vocab=vocab + 1),
+               node("wte", "Embedding", ["idx"], num_embeddings=vocab + 1, embedding_dim=64),
+               node("cat", "Flatten", ["wte"], start_dim=2),  # torch.cat(embs, -1)
+               named(node("mlp.0", "Linear", ["cat"], out_features=64)),
+               named(node("mlp.1", "Tanh", ["mlp.0"])),
+               named(node("mlp.2", "Linear", ["mlp.1"], out_features=vocab))], name="MLP")
+    idx = torch.randint(0, vocab, (3, block_size), generator=torch.Generator().manual_seed(5))
+    report = validate_graph(g)
+    assert report.valid, report.all_errors()
+    assert report.total_params == sum(p.numel() for p in original.parameters())
+    exported = export_class(g)()
+    exported.load_state_dict(graph_state(original.state_dict()), strict=True)
+    exported.eval()
+    with torch.no_grad():
+        expected, _ = original(idx)
+        got = exported(context_windows(idx, block_size, vocab))
+    assert got.shape == expected.shape == (3, block_size, vocab)
+    assert torch.allclose(got, expected, atol=1e-5), (got - expected).abs().max()
