@@ -235,3 +235,16 @@ def test_makemore_mlp():
         got = exported(context_windows(idx, block_size, vocab))
     assert got.shape == expected.shape == (3, block_size, vocab)
     assert torch.allclose(got, expected, atol=1e-5), (got - expected).abs().max()
+
+
+def test_a_language_model_with_hand_written_attention_must_be_causal():
+    """The sequence lint reads SDPA's `causal` as it reads MultiheadAttention's."""
+    c = GPTConfig(n_embd=16, n_head=2, block_size=6)
+    nodes = [node("idx", "Input", shape=[c.block_size], dtype="long", vocab=11),
+             node("wte", "Embedding", ["idx"], num_embeddings=11, embedding_dim=c.n_embd),
+             *attention_nodes("", "wte", c),
+             node("lm_head", "Linear", ["c_proj"], out_features=11)]
+    assert validate_graph(graph(nodes)).all_warnings() == []
+    nodes[4] = {**nodes[4], "params": {**nodes[4]["params"], "causal": False}}
+    (warning,) = validate_graph(graph(nodes)).all_warnings()
+    assert warning.node == "sdpa" and "set causal to true" in warning.message
