@@ -277,8 +277,8 @@ def main_block(analysis: Analysis) -> str:
                           for o in analysis.outputs)
         lines.append(f"{INDENT}print([y.shape for y in {call}])  # {sizes}")
     else:
-        out = ", ".join(map(str, analysis.shape_of(analysis.outputs[0])))
-        lines.append(f"{INDENT}print({call}.shape)  # torch.Size([2, {out}])")
+        out = "".join(f", {n}" for n in analysis.shape_of(analysis.outputs[0]))
+        lines.append(f"{INDENT}print({call}.shape)  # torch.Size([2{out}])")
     return "\n".join(lines)
 
 

@@ -5,7 +5,8 @@ each class); the graph is built from that source with node ids that give the
 original's `state_dict` keys, and the test loads the original's `state_dict`
 into the exported class with `strict=True` and compares outputs in eval mode
 (`torch.allclose`, atol 1e-5). DCGAN keeps its layers in `self.main =
-nn.Sequential(...)`: see `nested_names` for its dotted keys.
+nn.Sequential(...)`: its nodes are named `main.0`, `main.1`, ... (graph format
+node `name`), so the keys are the original's, `main.0.weight`, with no mapping.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from torch.nn import functional as F
 
 from server.validation import validate_graph
 
-from .nested_names import graph_state, named
 from .support import export_class, graph, node
 
 # pytorch/examples, dcgan/main.py: the argparse defaults.
@@ -92,7 +92,8 @@ def sequential(shape: list[int], layers: list[tuple[str, dict[str, Any]]],
     """Input -> `main.0`, `main.1`, ... (the original's Sequential indices) -> tail nodes."""
     nodes = [node("input", "Input", shape=shape)]
     for i, (type_, params) in enumerate(layers):
-        nodes.append(named(node(f"main.{i}", type_, [nodes[-1]["id"]], **params)))
+        nodes.append({**node(f"main.{i}", type_, [nodes[-1]["id"]], **params),
+                      "name": f"main.{i}"})
     for nid, type_, params in tail:
         nodes.append(node(nid, type_, [nodes[-1]["id"]], **params))
     return graph(nodes, name=name)
@@ -150,7 +151,7 @@ def test_dcgan_generator():
     report = validate_graph(g)
     assert report.nodes["main.12"].output_shape == [NC, 64, 64]
     noise = torch.randn(2, NZ, 1, 1)
-    _compare(g, graph_state(original.state_dict()), original, noise)
+    _compare(g, original.state_dict(), original, noise)
 
 
 def test_dcgan_discriminator_returns_one_number_per_image():
@@ -173,7 +174,7 @@ def test_dcgan_discriminator_returns_one_number_per_image():
                    name="Discriminator")
     assert validate_graph(g).nodes["squeeze"].output_shape == []
     images = torch.rand(3, NC, 64, 64) * 2 - 1
-    _compare(g, graph_state(original.state_dict()), original, images)
+    _compare(g, original.state_dict(), original, images)
 
 
 class VAE(nn.Module):

@@ -9,7 +9,8 @@ from that source: nanoGPT's attention is Linear `c_attn` -> Split into q, k, v
 the original's `state_dict` into the exported class with `strict=True` and
 compares outputs in eval mode. `CausalSelfAttention` has flat keys
 (`c_attn.weight`); `Block` (`attn.c_attn.weight`) and makemore (`mlp.0.weight`)
-nest theirs: see `nested_names`.
+nest theirs, and the graphs' nodes carry those dotted names (graph format node
+`name`), so the keys are the original's with no mapping.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from torch.nn import functional as F
 
 from server.validation import validate_graph
 
-from .nested_names import graph_state, named
 from .support import export_class, graph, node
+
+
+def named(n: dict) -> dict:
+    """The node with its id as its attribute path: `attn.c_attn` nests like nanoGPT's."""
+    return {**n, "name": n["id"]} if "." in n["id"] else n
 
 
 @dataclass
@@ -166,7 +171,7 @@ def test_gpt_block():
                named(node("mlp.gelu", "GELU", ["mlp.c_fc"])),
                named(node("mlp.c_proj", "Linear", ["mlp.gelu"], out_features=c.n_embd)),
                node("res_2", "Add", ["res_1", "mlp.c_proj"])], name="block")
-    _compare(g, graph_state(original.state_dict()), original,
+    _compare(g, original.state_dict(), original,
              torch.randn(2, c.block_size, c.n_embd))
 
 
@@ -228,7 +233,7 @@ def test_makemore_mlp():
     assert report.valid, report.all_errors()
     assert report.total_params == sum(p.numel() for p in original.parameters())
     exported = export_class(g)()
-    exported.load_state_dict(graph_state(original.state_dict()), strict=True)
+    exported.load_state_dict(original.state_dict(), strict=True)
     exported.eval()
     with torch.no_grad():
         expected, _ = original(idx)
