@@ -13,6 +13,7 @@ in both means the same seed gives the same initial weights.
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,10 @@ from server.naming import RESERVED, Namespace, node_names
 
 # A container member named like one of nn.Sequential's own attributes would shadow it.
 SEQUENTIAL_ATTRS = set(dir(nn.Sequential)) | set(vars(nn.Sequential()))
+# A container is only ever `self.<name>`, never a variable in forward (its layers' values
+# are `main_0`, ...): only what breaks as an attribute is refused for it, so DCGAN's
+# `self.main` keeps its name. A layer's own name may also name a variable: RESERVED.
+ATTRIBUTE_CLASH = set(keyword.kwlist) | set(dir(nn.Module)) | set(vars(nn.Module()))
 
 
 def attr_names(graph: Any, order: list[str]) -> dict[str, str]:
@@ -42,7 +47,7 @@ def name_problems(graph: Any) -> list[tuple[str, str]]:
         if not getattr(n, "name", None):
             continue
         first, *rest = n.name.split(".")
-        if first in RESERVED:
+        if first in (ATTRIBUTE_CLASH if rest else RESERVED):
             problems.append((n.id, f"name {n.name!r}: {first!r} is a Python or nn.Module name; "
                              "choose another"))
         for seg in rest:

@@ -694,7 +694,7 @@ class _Analyzer:
             spec = self.specs.get(n.type)
             # A per-token Linear on a (N, T, F) sequence is meant: no Flatten wanted there.
             if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1 \
-                    and n.inputs[0] not in seq:
+                    and source(n.inputs[0]) not in seq:
                 self.warn(f"{n.type} acts only on the last dimension of {fmt(ins[0])}; put a "
                           f"Flatten before {nid!r} to use all {math.prod(ins[0])} values",
                           node=nid)
@@ -732,6 +732,12 @@ class _Analyzer:
             self.warn(f"{loss.type} on class labels: {ds.name!r} is a {ds.task} dataset; "
                       f"use {DEFAULT_LOSS[ds.task]}", component="loss")
         shape = self.a.shapes.get(out)
+        if shape is not None and ds.target_shape is not None:  # the targets are images
+            if tuple(shape) != tuple(ds.target_shape):
+                self.warn(f"the output is {fmt(shape)} but {ds.name!r} compares it with images "
+                          f"{fmt(ds.target_shape)}; make the last layers give that shape",
+                          node=out)
+            return
         if shape is None or ds.task == "regression" and loss.target != "float":
             return
         expected = expected_output_width(ds, loss)

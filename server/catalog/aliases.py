@@ -37,6 +37,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "LogSoftmax": ("log probabilities", "softmax"),
     "Add": ("sum", "residual", "skip connection", "plus", "merge"),
     "Concat": ("concatenate", "cat", "stack", "join", "merge"),
+    "ScaledDotProductAttention": ("attention", "sdpa", "scaled_dot_product_attention",
+                                  "self-attention", "flash attention", "nanogpt", "heads"),
     "CrossEntropyLoss": ("cross entropy", "ce", "softmax loss", "classification", "log loss"),
     "NLLLoss": ("negative log likelihood", "classification"),
     "BCEWithLogitsLoss": ("binary cross entropy", "bce", "logistic loss", "sigmoid"),

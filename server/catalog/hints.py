@@ -51,6 +51,8 @@ ALIASES = {
     "simplernn": "RNN", "cudnnlstm": "LSTM", "lstmcell": "LSTM", "grucell": "GRU",
     "rnncell": "RNN", "attention": "MultiheadAttention", "selfattention": "MultiheadAttention",
     "multiheadselfattention": "MultiheadAttention", "mha": "MultiheadAttention",
+    "sdpa": "ScaledDotProductAttention", "flashattention": "ScaledDotProductAttention",
+    "causalselfattention": "ScaledDotProductAttention",
     "transformer": "TransformerEncoderLayer", "transformerblock": "TransformerEncoderLayer",
     "transformerencoder": "TransformerEncoderLayer",
     "transformerdecoder": "TransformerDecoderLayer",

@@ -80,6 +80,8 @@ class LayerSpec:
     builder: Callable[[dict[str, Any]], nn.Module] | None = None
     # The exported forward lines, given `self.name`, input variables, the output variable
     # and params; None writes `y = self.name(x)`. The last line gets the shape comment.
+    # A node without a module may have one too (`self.name` is then None) when its
+    # tensor code takes more than one expression.
     call: Callable[[str, list[str], str, dict[str, Any]], list[str]] | None = None
     # The module's class comes from here instead of torch.nn (e.g. "torchvision.ops").
     import_from: str | None = None

@@ -39,6 +39,9 @@ class DatasetInfo:
     feature_names: list[str]
     output_width: int  # classes for classification, 1 for binary, target width for regression
     description: str
+    # Targets that are images, (C, H, W): the output must have this shape. None: a label
+    # or a (k,) row, as for every set before image targets (and then not in to_dict).
+    target_shape: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy (tuples become lists)."""
@@ -52,7 +55,7 @@ class DatasetInfo:
             "feature_names": list(self.feature_names),
             "output_width": self.output_width,
             "description": self.description,
-        }
+        } | ({"target_shape": list(self.target_shape)} if self.target_shape else {})
 
 
 @dataclass

@@ -46,8 +46,9 @@ def load_dataset(name: str, params: dict[str, Any] | None, *, val_fraction: floa
                           val_set=Subset(ds, val.tolist()))
     x, y = source_arrays(spec, values, root)
     standardize_y = spec.standardize_y and info.task == "regression"
+    scale_x = None if spec.family == "sklearn_images" else spec.scale_x  # scaled at the source
     x_train, y_train, x_val, y_val, y_mean, y_std = prep.split_arrays(
-        x, y, val_fraction, seed, scale_x=spec.scale_x, standardize_y=standardize_y)
+        x, y, val_fraction, seed, scale_x=scale_x, standardize_y=standardize_y)
     return LoadedData(info, x_train, y_train, x_val, y_val,
                       target_mean=y_mean, target_std=y_std)
 
@@ -62,6 +63,11 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
         from .tabular import sklearn_arrays
 
         return sklearn_arrays(spec.source, spec.image_shape)
+    if spec.family == "sklearn_images":
+        from .tabular import sklearn_image_targets
+
+        return sklearn_image_targets(spec.source, spec.input_shape, spec.scale_x,
+                                     values["given"])
     if spec.family == "csv":
         x, y, *_ = csv_table(values["path"], values["label"], values["task"])
         return x, y
@@ -170,6 +176,14 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
         samples = [ds[i] for i in picks]
         out["images"] = [_round(img.numpy()) for img, _ in samples]
         out["labels"] = [int(label) for _, label in samples]
+        return out
+    if spec.family == "sklearn_images":  # the images the network learns to output
+        from .tabular import sklearn_arrays
+
+        x, y = sklearn_arrays(spec.source, spec.input_shape)
+        picks = _spread(len(x), n)
+        out["images"] = [_round(x[i] * spec.scale_x) for i in picks]
+        out["labels"] = [int(y[i]) for i in picks]
         return out
     x, y = source_arrays(spec, values, root)
     if spec.kind == "2d":

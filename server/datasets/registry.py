@@ -11,6 +11,7 @@ they import neither scikit-learn nor torchvision and stay fast.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +26,9 @@ from .csvfile import CsvError, read_csv_table
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    family: str  # generated | sklearn | torchvision | imagefolder | csv
+    # generated | sklearn | sklearn_images (the images are the targets) | torchvision |
+    # imagefolder | csv
+    family: str
     task: str | None  # None: decided by the params (csv)
     kind: str  # 2d | tabular | image
     description: str
@@ -119,6 +122,14 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
         "1797 handwritten digits as 8x8 grey images with pixels scaled to 0..1.",
         (), (1, 8, 8), _DIGITS, (), "digits", scale_x=1 / 16),
     DatasetSpec(
+        "digits_images", "sklearn_images", "regression", "image",
+        "The 8x8 digits as targets, for networks that output an image (pixels 0..1): "
+        "given the image itself (an autoencoder reproduces it) or the digit as a one-hot "
+        "(10, 1, 1) tensor (a generator draws it).",
+        (Param("given", "choice", "image", "The network's input: the image (autoencoder) or "
+               "the digit's class, one-hot (generator)", choices=("image", "label")),),
+        (1, 8, 8), (), (), "digits", scale_x=1 / 16),
+    DatasetSpec(
         "diabetes", "sklearn", "regression", "tabular",
         "Disease progression of 442 diabetes patients from 10 measurements "
         "(features and target standardized).",
@@ -188,12 +199,19 @@ def checked_params(spec: DatasetSpec, params: dict[str, Any] | None) -> dict[str
 def _info(spec: DatasetSpec, task: str, input_shape: tuple[int, ...],
           class_names: list[str], feature_names: list[str]) -> DatasetInfo:
     num_classes = None if task == "regression" else len(class_names)
+    target_shape = spec.input_shape if spec.family == "sklearn_images" else None
+    width = math.prod(target_shape) if target_shape else _output_width(task, num_classes)
     return DatasetInfo(
         name=spec.name, task=task, kind=spec.kind, input_shape=tuple(input_shape),
         num_classes=num_classes, class_names=list(class_names),
-        feature_names=list(feature_names), output_width=_output_width(task, num_classes),
-        description=spec.description,
+        feature_names=list(feature_names), output_width=width,
+        description=spec.description, target_shape=target_shape,
     )
+
+
+def image_input_shape(spec: DatasetSpec, given: str) -> tuple[int, ...]:
+    """A `sklearn_images` set's input: the image, or the one-hot class as (10, 1, 1)."""
+    return spec.input_shape if given == "image" else (len(_DIGITS), 1, 1)
 
 
 def _output_width(task: str | None, num_classes: int | None) -> int | None:
@@ -222,6 +240,8 @@ def describe_spec(spec: DatasetSpec, values: dict[str, Any]) -> DatasetInfo:
         channels = 1 if values["grayscale"] else 3
         shape = (channels, values["resize"], values["resize"])
         return _info(spec, spec.task, shape, folder_classes(values["path"]), [])
+    if spec.family == "sklearn_images":
+        return _info(spec, spec.task, image_input_shape(spec, values["given"]), [], [])
     classes = list(spec.class_names)
     if "classes" in values:  # a generated set whose number of classes is a param
         classes = [str(c) for c in range(values["classes"])]
@@ -247,7 +267,9 @@ def dataset_catalog() -> list[dict[str, Any]]:
             "num_classes": num_classes,
             "class_names": classes,
             "feature_names": list(spec.feature_names),
-            "output_width": _output_width(spec.task, num_classes),
+            "output_width": (math.prod(shape) if spec.family == "sklearn_images"
+                             else _output_width(spec.task, num_classes)),
+            **({"target_shape": list(shape)} if spec.family == "sklearn_images" else {}),
         })
     return out
 

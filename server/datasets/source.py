@@ -83,6 +83,14 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any], path_argument: bo
         body = [f"x, y = sklearn_arrays({spec.source!r}, {spec.image_shape!r})",
                 split.format(spec.standardize_y), ret]
         return body, [tabular.sklearn_arrays, prep.split_arrays], set(tensors)
+    if spec.family == "sklearn_images":
+        from . import tabular
+
+        body = [f"x, y = sklearn_image_targets({spec.source!r}, {spec.input_shape!r}, "
+                f"{spec.scale_x!r}, {values['given']!r})",
+                "# y: each image, flat, the target the output is compared with",
+                split.replace(f"scale_x={spec.scale_x!r}", "scale_x=None").format(False), ret]
+        return body, [tabular.sklearn_image_targets, prep.split_arrays], set(tensors)
     from . import vision  # torchvision, likewise
 
     if spec.family == "torchvision":

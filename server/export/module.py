@@ -130,6 +130,9 @@ def _class_text(analysis: Analysis, name: str, cls: BlockClass | None,
             *before, last = spec.call_lines(path_expression(names[nid], members), args,
                                             variables.get((nid, 0), "_"), params)
             body += [(line, None) for line in before]
+        elif spec.call is not None:  # tensor code of a few lines (attention by hand)
+            *before, last = spec.call(None, args, variables[(nid, 0)], params)
+            body += [(line, None) for line in before]
         else:
             last = f"{variables[(nid, 0)]} = {spec.expression(args, params)}"
         if nid in analysis.multi:  # unpacked right where it is called: mu, logvar = ...
@@ -274,8 +277,8 @@ def main_block(analysis: Analysis) -> str:
                           for o in analysis.outputs)
         lines.append(f"{INDENT}print([y.shape for y in {call}])  # {sizes}")
     else:
-        out = ", ".join(map(str, analysis.shape_of(analysis.outputs[0])))
-        lines.append(f"{INDENT}print({call}.shape)  # torch.Size([2, {out}])")
+        out = "".join(f", {n}" for n in analysis.shape_of(analysis.outputs[0]))
+        lines.append(f"{INDENT}print({call}.shape)  # torch.Size([2{out}])")
     return "\n".join(lines)
 
 

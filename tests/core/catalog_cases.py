@@ -336,7 +336,28 @@ CASES: list[Case] = [
         lambda: lambda x: x[:, :, :, 0]),
     # The run's seed decides the noise: the test seeds before each forward pass.
     row("randnlike", "RandnLike", (5,), {}, lambda: lambda x: torch.randn_like(x)),
+    # -- attention by hand (nanoGPT's CausalSelfAttention core) --------------------------
+    row("sdpa-causal-heads", "ScaledDotProductAttention", (5, 8),
+        {"num_heads": 2, "causal": True}, lambda: _nanogpt_attention(2),
+        branches=(("Linear", {"out_features": 8}, lambda: nn.Linear(8, 8)),) * 3),
+    row("sdpa-one-head", "ScaledDotProductAttention", (5, 8), {},
+        lambda: lambda q, k, v: nn.functional.scaled_dot_product_attention(q, k, v),
+        branches=(("Linear", {"out_features": 4}, lambda: nn.Linear(8, 4)),
+                  ("Linear", {"out_features": 4}, lambda: nn.Linear(8, 4)),
+                  ("Linear", {"out_features": 6}, lambda: nn.Linear(8, 6)))),
 ]
+
+
+def _nanogpt_attention(n_head: int) -> Callable[..., torch.Tensor]:
+    """karpathy/nanoGPT, model.py, CausalSelfAttention.forward after the split."""
+    def attend(q, k, v):
+        B, T, C = q.size()
+        q = q.view(B, T, n_head, C // n_head).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, n_head, C // n_head).transpose(1, 2)
+        v = v.view(B, T, n_head, C // n_head).transpose(1, 2)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return y.transpose(1, 2).contiguous().view(B, T, C)
+    return attend
 
 
 def _future(x: torch.Tensor) -> torch.Tensor:
@@ -425,4 +446,11 @@ WRONG: list[Wrong] = [
     Wrong("squeeze", "Squeeze", (3, 4), {}, "not 1"),
     Wrong("unsqueeze", "Unsqueeze", (3,), {"dim": 3}, "out of range"),
     Wrong("select", "Select", (3, 4), {"index": 3}, "out of range"),
+    Wrong("sdpa-heads", "ScaledDotProductAttention", (5, 6), {"num_heads": 4},
+          "num_heads (4) must divide the features of q (N, 5, 6)", branches=(TWO[0],) * 3),
+    Wrong("sdpa-keys", "ScaledDotProductAttention", (5, 6), {},
+          "k (N, 5, 4) must have as many features as q (N, 5, 6)",
+          branches=(TWO[0], ("Linear", {"out_features": 4}, None), TWO[0])),
+    Wrong("sdpa-rank", "ScaledDotProductAttention", (6,), {},
+          "ScaledDotProductAttention's q expects input (N, ?, ?)", branches=(TWO[0],) * 3),
 ]

@@ -28,6 +28,7 @@ EXPECTED = {
     "breast_cancer": ("binary", (30,), 2, 1),
     "digits": ("classification", (1, 8, 8), 10, 10),
     "diabetes": ("regression", (10,), None, 1),
+    "digits_images": ("regression", (1, 8, 8), None, 64),  # the targets are the images
     "mnist": ("classification", (1, 28, 28), 10, 10),
     "fashion_mnist": ("classification", (1, 28, 28), 10, 10),
     "cifar10": ("classification", (3, 32, 32), 10, 10),

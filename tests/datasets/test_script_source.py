@@ -28,6 +28,8 @@ IN_MEMORY = [
     ("breast_cancer", {}),
     ("digits", {}),
     ("diabetes", {}),
+    ("digits_images", {}),
+    ("digits_images", {"given": "label"}),
 ]
 
 

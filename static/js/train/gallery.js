@@ -24,7 +24,8 @@ export class Gallery {
   /** Show the model's answers on the first validation images of `run`. */
   async show(run, info) {
     const token = ++this.token;
-    if (!info || info.kind !== "image") { this.wrap.hidden = true; return; }
+    // Class answers only: a network that outputs images (digits_images) has no labels to mark.
+    if (!info || info.kind !== "image" || info.task === "regression") { this.wrap.hidden = true; return; }
     this.wrap.hidden = false;
     this.grid.replaceChildren();
     this.caption.textContent = "Asking the model…";

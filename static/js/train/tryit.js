@@ -18,6 +18,7 @@
 import {el, fmt, errorText} from "./dom.js";
 import {predict} from "../api.js";
 import {classColor} from "./colors.js";
+import {imageCanvas} from "./preview.js";
 
 const DRAW_PX = 196;
 
@@ -137,6 +138,12 @@ export class TryIt {
     const probs = answer.probabilities ?? answer.probs ?? null;
     if (!probs) {
       const out = answer.output ?? answer.outputs ?? answer.value;
+      const image = info.target_shape; // the targets are images: show the output as one
+      if (image && Array.isArray(out) && out.length === image.reduce((a, b) => a * b, 1)) {
+        this.result.replaceChildren(el("p", {class: "tp-prediction"}, "The model's image:"),
+          imageCanvas(out, image, Math.max(1, Math.round(96 / image[image.length - 1]))));
+        return;
+      }
       this.result.replaceChildren(el("p", {}, `Prediction: ${Array.isArray(out) ? out.map((v) => fmt(v)).join(", ") : fmt(out)}`));
       return;
     }
