@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 TASKS = ("classification", "binary", "regression")
-KINDS = ("2d", "tabular", "image")
+KINDS = ("2d", "tabular", "image", "sequence", "text")
 
 
 class DatasetError(ValueError):
@@ -39,6 +39,21 @@ class DatasetInfo:
     feature_names: list[str]
     output_width: int  # classes for classification, 1 for binary, target width for regression
     description: str
+    # Sequences and text: "long" when samples are token ids, and the ids' exclusive bound.
+    input_dtype: str = "float"
+    vocab_size: int | None = None
+    # One label per sample: (); one per position (reverse, language models): (T,).
+    target_shape: tuple[int, ...] = ()
+    # How typed text becomes ids ("char" or "word"), and each id's text (not sent to the
+    # browser: a word vocabulary can be long); None where samples are not text.
+    tokens: str | None = None
+    token_names: tuple[str, ...] = ()
+    language_model: bool = False  # predicts the next token: Try-it samples a continuation
+
+    @property
+    def per_token(self) -> bool:
+        """Whether the targets hold one class per position (a (N, T) label tensor)."""
+        return len(self.target_shape) > 0 and self.task != "regression"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy (tuples become lists)."""
@@ -52,6 +67,11 @@ class DatasetInfo:
             "feature_names": list(self.feature_names),
             "output_width": self.output_width,
             "description": self.description,
+            "input_dtype": self.input_dtype,
+            "vocab_size": self.vocab_size,
+            "target_shape": list(self.target_shape),
+            "tokens": self.tokens,
+            "language_model": self.language_model,
         }
 
 
@@ -76,6 +96,9 @@ class LoadedData:
     # caller can report errors in the original unit; None where not scaled.
     target_mean: list[float] | None = None
     target_std: list[float] | None = None
+    # A text dataset's vocabulary (id i is vocab[i]), kept with the run's checkpoint
+    # so Try-it encodes typed text exactly as the training data was encoded.
+    vocab: list[str] | None = None
 
     @property
     def in_memory(self) -> bool:

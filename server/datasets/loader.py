@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Subset
 
-from . import generated, prep
+from . import generated, prep, sequences
 from .base import DatasetError, LoadedData
 from .policy import downloads_allowed
 from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec
@@ -45,6 +45,10 @@ def load_dataset(name: str, params: dict[str, Any] | None, *, val_fraction: floa
         return LoadedData(info, train_set=Subset(ds, train.tolist()),
                           val_set=Subset(ds, val.tolist()))
     x, y = source_arrays(spec, values, root)
+    vocab = list(info.token_names) if info.tokens else None
+    if spec.family == "sequence" or info.input_dtype == "long":
+        x_train, y_train, x_val, y_val = prep.split_sequences(x, y, val_fraction, seed)
+        return LoadedData(info, x_train, y_train, x_val, y_val, vocab=vocab)
     standardize_y = spec.standardize_y and info.task == "regression"
     x_train, y_train, x_val, y_val, y_mean, y_std = prep.split_arrays(
         x, y, val_fraction, seed, scale_x=spec.scale_x, standardize_y=standardize_y)
@@ -58,6 +62,8 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
     if spec.family == "generated":
         fn = getattr(generated, spec.source)
         return fn(**values)
+    if spec.family == "sequence":
+        return getattr(sequences, spec.source)(**values)
     if spec.family == "sklearn":
         from .tabular import sklearn_arrays
 
@@ -172,6 +178,11 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
         out["labels"] = [int(label) for _, label in samples]
         return out
     x, y = source_arrays(spec, values, root)
+    if spec.family == "sequence" or info.input_dtype == "long":
+        out["columns"] = ["input", "target"]
+        out["rows"] = [[show_sequence(x[i], info), show_target(y[i], info)]
+                       for i in range(min(n, len(x)))]
+        return out
     if spec.kind == "2d":
         picks = _spread(len(x), PREVIEW_POINTS)
         if info.task == "regression":
@@ -200,6 +211,25 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
         rows.append([_num(v) for v in x[i].tolist()] + [shown])
     out["rows"] = rows
     return out
+
+
+def show_sequence(ids: np.ndarray, info: Any) -> str | list:
+    """One sample as text: tokens joined (characters) or spaced (words); floats rounded."""
+    if info.input_dtype != "long":
+        return [_num(float(v)) for v in ids.reshape(-1)]
+    names = info.token_names
+    if not names:
+        return " ".join(str(int(i)) for i in ids)
+    sep = " " if info.tokens == "word" else ""
+    return sep.join(names[int(i)] if 0 <= int(i) < len(names) else "?" for i in ids)
+
+
+def show_target(y: np.ndarray, info: Any) -> Any:
+    if info.task == "regression":
+        return [_num(float(v)) for v in np.asarray(y).reshape(-1)]
+    if info.per_token:
+        return "".join(info.class_names[int(i)] for i in y)
+    return info.class_names[int(y)]
 
 
 def _spread(total: int, n: int) -> list[int]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from server.catalog.params import Param, check_params, params_schema
 
+from . import seqspecs
 from .base import DatasetError, DatasetInfo
 from .csvfile import CsvError, read_csv_table
 
@@ -25,7 +26,7 @@ from .csvfile import CsvError, read_csv_table
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    family: str  # generated | sklearn | torchvision | imagefolder | csv
+    family: str  # generated | sklearn | torchvision | imagefolder | csv | sequence
     task: str | None  # None: decided by the params (csv)
     kind: str  # 2d | tabular | image
     description: str
@@ -157,6 +158,7 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
                                                        "regression")),
         ),
         scale_x="standardize", standardize_y=True),
+    *seqspecs.rows(DatasetSpec),
 )}
 
 
@@ -214,6 +216,8 @@ def describe_dataset(name: str, params: dict[str, Any] | None = None) -> Dataset
 
 def describe_spec(spec: DatasetSpec, values: dict[str, Any]) -> DatasetInfo:
     """describe_dataset for a registry row and params already through checked_params."""
+    if spec.family == "sequence":
+        return seqspecs.describe(spec, values)
     if spec.family == "csv":
         table = csv_table(values["path"], values["label"], values["task"])
         x, _, features, classes, task, _ = table
@@ -232,6 +236,12 @@ def dataset_catalog() -> list[dict[str, Any]]:
     """Every dataset as the browser's palette shows it; read from the table alone."""
     out = []
     for spec in DATASETS.values():
+        if spec.family == "sequence":  # shapes and vocabulary follow the default params
+            entry = seqspecs.catalog_entry(spec)
+            out.append({"name": spec.name, "task": spec.task, "kind": spec.kind,
+                        "description": spec.description, "params": params_schema(spec.params),
+                        **{k: v for k, v in entry.items() if k not in ("name", "task", "kind")}})
+            continue
         shape = spec.input_shape
         if spec.family == "imagefolder":  # the default params' shape, classes come with a path
             shape = (3, 32, 32)

@@ -28,6 +28,11 @@ IN_MEMORY = [
     ("breast_cancer", {}),
     ("digits", {}),
     ("diabetes", {}),
+    ("sine_forecast", {"n_samples": 40, "horizon": 3}),
+    ("parity", {"n_samples": 40}),
+    ("brackets", {"n_samples": 40, "length": 10}),
+    ("reverse", {"n_samples": 40, "mode": "copy"}),
+    ("charlm", {"n_samples": 40, "corpus": "stdlib_docs"}),
 ]
 
 
