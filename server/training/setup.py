@@ -102,7 +102,7 @@ def build_run(graph: Graph, load: Loader | None = None,
 
     # One forward pass in eval mode (no dropout, no batch-norm updates) tells the
     # output's shape, which decides how labels become targets.
-    index = plan.loss.output or 0  # several outputs: the loss reads this one
+    index = getattr(plan.loss, "output", None) or 0  # several outputs: the loss reads this
     model.eval()
     with torch.no_grad():
         out_tail = tuple(pick(model(model_input(first_inputs(data)).to(device)), index)
