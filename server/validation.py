@@ -510,8 +510,17 @@ class _Analyzer:
 
     def _dtype(self, n: Any, spec: LayerSpec, p: dict[str, Any]) -> None:
         if n.type == "Input":
-            ds_dtype = getattr(self.a.dataset, "input_dtype", None)
-            self.a.dtypes[n.id] = p.get("dtype") or ds_dtype or "float"
+            # The params hold the default "float" by now: what the node itself says counts,
+            # else the dataset that feeds the first Input (token ids are "long").
+            ds_dtype = getattr(self.a.dataset, "input_dtype", None) \
+                if n.id == self.a.input_id else None
+            given = n.params.get("dtype")
+            if given is not None and ds_dtype is not None and given != ds_dtype:
+                self.error(f"dtype is {given!r} but the dataset {self.a.dataset.name!r} gives "
+                           f"{'token ids (long)' if ds_dtype == 'long' else 'float values'}; "
+                           f"set dtype to {ds_dtype!r} or leave it empty", node=n.id,
+                           param="dtype")
+            self.a.dtypes[n.id] = given or ds_dtype or "float"
             return
         ins = [source(s) for s in n.inputs]
         dtype, problem = result_dtype(spec, n.id, [self.a.dtypes.get(s, "float") for s in ins],
@@ -628,6 +637,8 @@ class _Analyzer:
         if shape is None or ds.task == "regression" and loss.target != "float":
             return
         expected = expected_output_width(ds, loss)
+        if getattr(ds, "per_token", False) and len(shape) == 2 and shape[0] == expected:
+            return  # per-position scores with the classes first, (C, T): trained as they are
         if expected is not None and shape[-1] != expected:
             what = (f"{ds.num_classes} classes" if ds.task == "classification"
                     else "one score" if expected == 1 else f"{expected} values")
