@@ -21,7 +21,7 @@ from torch.utils.data import Subset
 from . import generated, prep, sequences
 from .base import DatasetError, LoadedData
 from .policy import downloads_allowed
-from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec
+from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec, text_table
 
 PREVIEW_POINTS = 300  # points in a 2-D preview: enough to see the shape, small as JSON
 
@@ -68,6 +68,9 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
         from .tabular import sklearn_arrays
 
         return sklearn_arrays(spec.source, spec.image_shape)
+    if spec.family == "csv" and values.get("text"):
+        x, y, *_ = text_table(values)
+        return x, y
     if spec.family == "csv":
         x, y, *_ = csv_table(values["path"], values["label"], values["task"])
         return x, y

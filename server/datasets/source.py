@@ -17,7 +17,7 @@ import textwrap
 import types
 from typing import Any
 
-from . import csvfile, generated, prep, sequences
+from . import csvfile, generated, prep, sequences, textfile
 from .registry import DatasetSpec, checked_params, get_spec
 
 PACKAGE = __name__.rpartition(".")[0]  # objects from here are pasted, not imported
@@ -99,6 +99,13 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any], path_argument: bo
         return body, helpers, set(tensors)
     # The script's own `path` argument, or the file's full path as a literal.
     path = "path" if path_argument else repr(os.path.abspath(values["path"]))
+    if spec.family == "csv" and values.get("text"):
+        args = ", ".join(repr(values[k]) for k in ("text", "label", "task", "tokens",
+                                                      "max_length", "max_vocab"))
+        body = [f"x, y, vocab, _, _, _ = read_text_table({path}, {args})",
+                "# vocab[i] is the token of id i: encode_text(text, vocab, ...) for new texts",
+                "x_train, y_train, x_val, y_val = split_sequences(x, y, val_fraction, seed)", ret]
+        return body, [textfile.read_text_table, prep.split_sequences], set(tensors)
     if spec.family == "csv":
         body = [f"x, y, _, _, task, _ = read_csv_table({path}, {values['label']!r}, "
                 f"{values['task']!r})",
