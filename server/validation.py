@@ -620,7 +620,7 @@ class _Analyzer:
             # The params hold the default "float" by now: what the node itself says counts,
             # else the dataset that feeds the first Input (token ids are "long").
             ds_dtype = getattr(self.a.dataset, "input_dtype", None) \
-                if n.id == self.a.input_id else None
+                if self._fed(n.id) else None
             given = n.params.get("dtype")
             if given is not None and ds_dtype is not None and given != ds_dtype:
                 self.error(f"dtype is {given!r} but the dataset {self.a.dataset.name!r} gives "
@@ -636,6 +636,12 @@ class _Analyzer:
             self.error(problem, node=n.id, param="inputs")
         self.a.dtypes[n.id] = dtype
 
+    def _fed(self, nid: str) -> bool:
+        """Whether the dataset feeds this Input: the first, or the first k when its samples
+        hold k tensors (`input_count`, e.g. a Siamese pair)."""
+        count = getattr(self.a.dataset, "input_count", 1)
+        return nid in self.a.input_ids[:count]
+
     def _vocab(self, nid: str) -> int | None:
         """The id bound of an Input (or of the dataset feeding it)."""
         n = self.nodes.get(nid)
@@ -645,7 +651,7 @@ class _Analyzer:
 
     def _input_shape(self, nid: str, given: tuple[int, ...] | None) -> tuple[int, ...] | None:
         ds = self.a.dataset
-        if ds is not None and nid == self.a.input_id:  # a dataset feeds the first input
+        if ds is not None and self._fed(nid):  # the dataset feeds the first input(s)
             ds_shape = tuple(ds.input_shape)
             if given is not None and tuple(given) != ds_shape:
                 self.error(f"shape {list(given)} does not match the dataset "

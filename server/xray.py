@@ -44,6 +44,9 @@ def xray(graph: Any, sample: int = 0, state_dict: Mapping[str, torch.Tensor] | N
 
     analysis = require_valid(graph)
     run = build_run(analysis.graph)
+    if run.input_count > 1:
+        raise ValueError(f"the X-ray follows one input through the network; this graph has "
+                         f"{run.input_count} Inputs")
     model = run.model
     if state_dict is not None:
         model.load_state_dict(state_dict, strict=True)

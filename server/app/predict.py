@@ -30,6 +30,9 @@ def predict(checkpoint: Path, graph: dict[str, Any], value: Any,
     from server.training.metrics import class_probabilities
 
     model, task, labels, wants_probabilities = _loaded(checkpoint, graph)
+    if len(model.input_ids) > 1:
+        raise PredictError(f"Try it asks models with one Input; this one has "
+                           f"{len(model.input_ids)}")
     info, vocab, pick = _text_context(checkpoint, graph)
     if info is not None:  # a model of token ids: typed text in
         from .predict_text import TextError, answer

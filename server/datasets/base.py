@@ -49,6 +49,9 @@ class DatasetInfo:
     tokens: str | None = None
     token_names: tuple[str, ...] = ()
     language_model: bool = False  # predicts the next token: Try-it samples a continuation
+    # Tensors per sample, each shaped input_shape: x holds them stacked in dim 1, and they
+    # feed the graph's Inputs in order (a Siamese pair: 2).
+    input_count: int = 1
 
     @property
     def per_token(self) -> bool:
@@ -72,6 +75,7 @@ class DatasetInfo:
             "target_shape": list(self.target_shape),
             "tokens": self.tokens,
             "language_model": self.language_model,
+            "input_count": self.input_count,
         }
 
 

@@ -218,6 +218,8 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
 
 def show_sequence(ids: np.ndarray, info: Any) -> str | list:
     """One sample as text: tokens joined (characters) or spaced (words); floats rounded."""
+    if info.input_count > 1 and ids.ndim > 1:  # several inputs stacked in dim 0 of a sample
+        return "  |  ".join(show_sequence(row, info) for row in ids)
     if info.input_dtype != "long":
         return [_num(float(v)) for v in ids.reshape(-1)]
     names = info.token_names

@@ -76,6 +76,14 @@ def rows(spec_class: type) -> tuple:
              Param("corpus", "choice", "zen", "The text: The Zen of Python, or standard-library "
                    "docstrings", choices=("zen", "stdlib_docs")), _SEED),
             source="char_windows"),
+        spec_class(
+            "anagrams", "sequence", "classification", "sequence",
+            "Two inputs: pairs of letter strings (token ids), anagram or not: the second is a "
+            "shuffle of the first, or a shuffle with one letter changed. Each string feeds its "
+            "own Input; a Siamese network encodes both with one shared layer and compares.",
+            (_count(2000), _length(6, 2, 128, "Letters per string"),
+             Param("vocab", "int", 6, "Distinct letters (a, b, c, ...)", min=2, max=26), _SEED),
+            class_names=("different", "anagram"), source="anagrams"),
     )
 
 
@@ -112,6 +120,12 @@ def describe(spec: Any, values: dict[str, Any]) -> DatasetInfo:
                            class_names=list(letters), output_width=len(letters),
                            input_dtype="long", vocab_size=len(letters), target_shape=(t,),
                            tokens="char", token_names=letters, **common)
+    if spec.source == "anagrams":
+        letters = tuple(string.ascii_lowercase[:values["vocab"]])
+        return DatasetInfo(task="classification", input_shape=(t,), num_classes=2,
+                           class_names=list(spec.class_names), output_width=2,
+                           input_dtype="long", vocab_size=len(letters), tokens="char",
+                           token_names=letters, input_count=2, **common)
     if spec.source == "char_windows":
         vocab = _vocab(values["corpus"])
         if t + 1 >= char_count(values["corpus"]):

@@ -122,3 +122,20 @@ def char_windows(n_samples, length, corpus, seed):
     starts = rng.integers(0, len(ids) - length - 1, n_samples)
     window = starts[:, None] + np.arange(length)[None, :]
     return ids[window], ids[window + 1]
+
+
+def anagrams(n_samples, length, vocab, seed):
+    """Pairs of letter strings, labelled 1 when the second is a shuffle of the first.
+
+    x: int64 (N, 2, length): the two strings of a pair stacked in dim 1, one per
+    Input of a two-input model (a Siamese network); y: 1 for an anagram, 0 when
+    one letter of the shuffle was changed to another.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, vocab, (n_samples, length))
+    b = rng.permuted(a, axis=1)
+    y = np.arange(n_samples) % 2
+    for i in np.flatnonzero(y == 0):
+        at = rng.integers(0, length)
+        b[i, at] = (b[i, at] + rng.integers(1, vocab)) % vocab  # always a different letter
+    return np.stack([a, b], axis=1).astype(np.int64), y.astype(np.int64)

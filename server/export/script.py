@@ -37,11 +37,13 @@ def script_source(analysis: Analysis) -> str:
     ds = analysis.dataset
     if ds is None:
         raise RecipeError("script export needs `data`: pick a dataset for the graph")
-    if len(analysis.input_ids) > 1:
-        # Every dataset gives one tensor per sample, which feeds one Input.
-        raise RecipeError(f"the training script feeds one Input from the dataset, but this graph "
-                          f"has {len(analysis.input_ids)}; export the module and feed them in "
-                          "your own code")
+    given = getattr(ds, "input_count", 1)
+    if len(analysis.input_ids) != given:
+        # The dataset's tensors per sample feed the Inputs in order: the counts must agree.
+        raise RecipeError(f"the training script feeds the graph's Inputs from the dataset, "
+                          f"which gives {given} tensor{'s' if given > 1 else ''} per sample, but "
+                          f"this graph has {len(analysis.input_ids)} Inputs; export the module "
+                          "and feed them in your own code")
     r = recipe(g, ds.task)
     pick = (getattr(r.loss, "output", None) or 0) if analysis.output_tuple else None
     picked = analysis.shapes[analysis.output_id]
@@ -53,7 +55,10 @@ def script_source(analysis: Analysis) -> str:
         layout = "ntc" if tuple(picked) == (ds.target_shape[0], ds.num_classes) else "nct"
     perplexity = layout is not None and r.loss.type in ("CrossEntropyLoss", "NLLLoss") \
         and not r.loss_params().get("label_smoothing")
-    reading = _output_lines(pick, layout)
+    # The loader stacks a sample's tensors in dim 1: one per Input, in order.
+    call = "model(*data.unbind(1))  # one Input per slice of dim 1" if given > 1 \
+        else "model(data)"
+    reading = [f"output = {call}", *_output_lines(pick, layout)]
     data_imports, data_body = _split_imports(
         dataset_source(r.data.dataset, r.data.params, path_argument=True))
     imports = _import_block(["import argparse", "import os", "import torch",
@@ -172,7 +177,7 @@ def _output_lines(pick: int | None, layout: str | None) -> list[str]:
     return lines
 
 
-def _train(r: Recipe, reading: list[str] = ()) -> str:
+def _train(r: Recipe, reading: list[str]) -> str:
     batch_step = r.scheduler is not None and SCHEDULERS[r.scheduler.type].step == "batch"
     sched_arg = ", scheduler" if batch_step else ""
     lines = [
@@ -181,8 +186,7 @@ def _train(r: Recipe, reading: list[str] = ()) -> str:
         f"{I}for batch_idx, (data, target) in enumerate(loader):",
         f"{I * 2}data, target = data.to(device), target.to(device)",
         f"{I * 2}optimizer.zero_grad()",
-        f"{I * 2}output = model(data)",
-        *[I * 2 + line for line in reading],
+        *[I * 2 + line for line in reading],  # output = model(data), then what the loss needs
         f"{I * 2}loss = criterion(output, prepare_target(target, output))",
         f"{I * 2}loss.backward()",
         f"{I * 2}optimizer.step()",
@@ -201,7 +205,7 @@ def _train(r: Recipe, reading: list[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _test(kind: str, r: Recipe, reading: list[str] = (), per_token: bool = False,
+def _test(kind: str, r: Recipe, reading: list[str], per_token: bool = False,
           perplexity: bool = False) -> str:
     lines = [
         "def test(model, device, loader, criterion):",
@@ -210,7 +214,6 @@ def _test(kind: str, r: Recipe, reading: list[str] = (), per_token: bool = False
         f"{I}with torch.no_grad():",
         f"{I * 2}for data, target in loader:",
         f"{I * 3}data, target = data.to(device), target.to(device)",
-        f"{I * 3}output = model(data)",
         *[I * 3 + line for line in reading],
         f"{I * 3}total_loss += criterion(output, prepare_target(target, output)).item() "
         f"* len(data)",

@@ -148,7 +148,7 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
             break
         step += 1
         with autocast():
-            out = model(x)
+            out = run.forward(x)
         loss = loss_fn(out, target)  # OutputLoss: the output it reads, in float32
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -239,7 +239,7 @@ def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
     autocast = torch.autocast("cuda", dtype=run.amp_dtype) if run.amp else contextlib.nullcontext()
     with autocast:
         for x, labels, target in run.val:
-            out = model(x)
+            out = run.forward(x)
             loss = run.loss_fn(out, target)
             correct = None
             if classify:

@@ -53,7 +53,14 @@ class Run:
     amp_dtype: torch.dtype | None  # bf16 or fp16 when amp, see device.amp_dtype
     scaler: torch.amp.GradScaler  # a no-op unless amp: one per run, its scale carries over
     perplexity: bool = False  # per-token cross-entropy: exp(loss) is reported as perplexity
+    input_count: int = 1  # tensors per sample, stacked in dim 1 of x, one per Input
     vocab: list[str] | None = None  # a token dataset's vocabulary, saved with checkpoints
+
+    def forward(self, x: torch.Tensor) -> Any:
+        """The model on a batch: the Inputs take x's dim-1 slices in order when several."""
+        if self.input_count > 1:
+            return self.model(*x.unbind(1))
+        return self.model(x)
 
     @property
     def classify(self) -> bool:
@@ -78,11 +85,18 @@ def build_run(graph: Graph, load: Loader | None = None,
     if compile_fn is None:
         from server.compiler import compile_graph as compile_fn
     model = compile_fn(graph, seed=seed)
-    if len(getattr(model, "input_ids", ())) > 1:
-        # Every dataset here gives one tensor per sample: say so before reading any data.
-        raise TrainingError(f"this graph has {len(model.input_ids)} Inputs, but the datasets "
-                            "give one tensor per sample, which feeds one Input: train it with "
-                            "one Input, or export the module and feed it in your own code")
+    inputs = len(getattr(model, "input_ids", ())) or 1
+    if inputs > 1:
+        from server.datasets import describe_dataset
+
+        given = describe_dataset(graph.data.dataset, graph.data.params).input_count
+        if given != inputs:  # said before any data is read
+            raise TrainingError(
+                f"this graph has {inputs} Inputs, but {graph.data.dataset!r} gives {given} "
+                f"tensor{'s' if given > 1 else ''} per sample, which feed{'' if given > 1 else 's'}"
+                f" {'that many Inputs' if given > 1 else 'one Input'}: use a dataset with "
+                f"{inputs} inputs (e.g. anagrams for two), or export the module and feed it "
+                "in your own code")
     node_attrs = dict(getattr(model, "node_attrs", {}))
     try:  # a relative path was made absolute by whoever read the graph file
         apply_start_weights(model, graph, node_attrs=node_attrs)
@@ -105,8 +119,9 @@ def build_run(graph: Graph, load: Loader | None = None,
     index = getattr(plan.loss, "output", None) or 0  # several outputs: the loss reads this
     model.eval()
     with torch.no_grad():
-        out_tail = tuple(pick(model(model_input(first_inputs(data)).to(device)), index)
-                         .shape[1:])
+        probe = model_input(first_inputs(data)).to(device)
+        out = model(*probe.unbind(1)) if inputs > 1 else model(probe)
+        out_tail = tuple(pick(out, index).shape[1:])
     model.train()
     layout, token_classes = None, None
     if getattr(info, "per_token", False) and loss_spec.target == "class":
@@ -166,4 +181,4 @@ def build_run(graph: Graph, load: Loader | None = None,
                amp=use_amp, amp_dtype=dtype,
                # Loss scaling only for fp16: bf16 has float32's range.
                scaler=torch.amp.GradScaler("cuda", enabled=dtype == torch.float16),
-               perplexity=perplexity, vocab=getattr(data, "vocab", None))
+               perplexity=perplexity, vocab=getattr(data, "vocab", None), input_count=inputs)

@@ -134,3 +134,11 @@ def test_two_output_graph_trains_through_the_api(client):
     assert epochs and epochs[-1]["val_accuracy"] > 0.7
     answer = client.post(f"/api/runs/{run_id}/predict", json={"input": [0.1, 0.2]}).json()
     assert len(answer["probabilities"]) == 2  # the head the loss reads, not the 3-wide one
+
+
+def test_two_input_graph_trains_and_try_it_says_why_not(client):
+    from tests.training.graphs import siamese
+
+    run_id = trained(client, siamese(n_samples=200, epochs=2))
+    r = client.post(f"/api/runs/{run_id}/predict", json={"input": "abc"})
+    assert r.status_code == 422 and "one Input; this one has 2" in r.json()["detail"]

@@ -33,6 +33,7 @@ IN_MEMORY = [
     ("brackets", {"n_samples": 40, "length": 10}),
     ("reverse", {"n_samples": 40, "mode": "copy"}),
     ("charlm", {"n_samples": 40, "corpus": "stdlib_docs"}),
+    ("anagrams", {"n_samples": 40, "vocab": 3}),
 ]
 
 

@@ -4,6 +4,7 @@ by hand, the same data for the same seed, and no network access while making the
 from __future__ import annotations
 
 import socket
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ SETS = {  # name: (params, x dtype, x shape, y shape)
     "brackets": ({"n_samples": 50, "length": 8}, torch.int64, (8,), ()),
     "reverse": ({"n_samples": 50, "length": 5, "vocab": 4}, torch.int64, (5,), (5,)),
     "charlm": ({"n_samples": 50, "length": 12}, torch.int64, (12,), (12,)),
+    "anagrams": ({"n_samples": 50, "length": 5}, torch.int64, (2, 5), ()),  # two inputs
 }
 
 
@@ -38,7 +40,9 @@ def test_shapes_dtypes_and_info(no_network, name):
     assert data.x_train.dtype == dtype and tuple(data.x_train.shape[1:]) == x_shape
     assert tuple(data.y_train.shape[1:]) == y_shape
     assert len(data.x_train) == 40 and len(data.x_val) == 10
-    assert tuple(info.input_shape) == x_shape
+    # A sample of several inputs holds them stacked in dim 0, each shaped input_shape.
+    per_input = x_shape[1:] if info.input_count > 1 else x_shape
+    assert tuple(info.input_shape) == per_input and (info.input_count > 1) == (name == "anagrams")
     assert info.input_dtype == ("long" if dtype == torch.int64 else "float")
     if dtype == torch.int64:
         assert int(data.x_train.max()) < info.vocab_size
@@ -83,6 +87,14 @@ def test_labels_are_what_they_say():
     text = corpus_text("zen")
     window = "".join(vocab[i] for i in lm.x_train[0].tolist())
     assert window in text and lm.vocab == vocab
+
+
+def test_anagram_pairs_are_shuffles_or_one_letter_off():
+    data = load_dataset("anagrams", {"n_samples": 60, "length": 7}, val_fraction=0.0, seed=0)
+    for (a, b), label in zip(data.x_train.tolist(), data.y_train.tolist(), strict=True):
+        missing = sum((Counter(a) - Counter(b)).values())
+        assert missing == (0 if label == 1 else 1)
+    assert "  |  " in preview_dataset("anagrams", {}, n=1)["rows"][0][0]
 
 
 def test_sine_targets_continue_the_wave():

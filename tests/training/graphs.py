@@ -111,3 +111,30 @@ def char_lm(vocab: int, *, params: dict | None = None, hidden: int = 48, epochs:
                  "val_fraction": 0.2},
         "training": {"epochs": epochs, "seed": 0, "device": "cpu"},
     }
+
+
+def siamese(vocab: int = 6, *, epochs: int = 3, n_samples: int = 400) -> dict[str, Any]:
+    """Two Inputs, one shared EmbeddingBag (a Siamese encoder), their squared difference,
+    then an MLP: anagram or not, on the two-input `anagrams` dataset."""
+    bag = {"num_embeddings": vocab, "embedding_dim": 16, "mode": "sum"}
+    return {
+        "version": 1, "name": "Siamese",
+        "nodes": [
+            {"id": "a", "type": "Input"},
+            {"id": "b", "type": "Input"},
+            {"id": "bag", "type": "EmbeddingBag", "params": bag, "inputs": ["a"]},
+            {"id": "bag2", "type": "EmbeddingBag", "shares": "bag", "params": bag,
+             "inputs": ["b"]},
+            {"id": "diff", "type": "Sub", "inputs": ["bag", "bag2"]},
+            {"id": "sq", "type": "Mul", "inputs": ["diff", "diff"]},
+            {"id": "fc1", "type": "Linear", "params": {"out_features": 16}, "inputs": ["sq"]},
+            {"id": "act", "type": "ReLU", "inputs": ["fc1"]},
+            {"id": "fc", "type": "Linear", "params": {"out_features": 2}, "inputs": ["act"]},
+        ],
+        "output": "fc",
+        "loss": {"type": "CrossEntropyLoss"},
+        "optimizer": {"type": "Adam", "params": {"lr": 0.01}},
+        "data": {"dataset": "anagrams", "params": {"n_samples": n_samples, "vocab": vocab},
+                 "batch_size": 32, "val_fraction": 0.2},
+        "training": {"epochs": epochs, "seed": 0, "device": "cpu"},
+    }

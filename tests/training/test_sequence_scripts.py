@@ -15,7 +15,7 @@ from server.datasets import describe_dataset
 from server.export import export_code
 from server.recipe import RecipeError
 
-from .graphs import char_lm, lstm_classifier, mlp
+from .graphs import char_lm, lstm_classifier, mlp, siamese
 from .test_sequences import two_heads
 
 ZEN = describe_dataset("charlm").vocab_size
@@ -73,6 +73,13 @@ def test_several_inputs_are_refused_with_the_reason():
         {"id": "fc2", "type": "Linear", "params": {"out_features": 2}, "inputs": ["sum"]},
     ]
     g["output"] = "fc2"
-    with pytest.raises(RecipeError, match="feeds one Input from the dataset, but this graph "
-                                          "has 2"):
+    with pytest.raises(RecipeError, match="which gives 1 tensor per sample, but this graph has "
+                                          "2 Inputs"):
         export_code(g, "script")
+
+
+def test_two_input_script_feeds_the_stacked_pair(tmp_path):
+    source = export_code(siamese(n_samples=100, epochs=1), "script")
+    assert "output = model(*data.unbind(1))" in source
+    out = run_script(source, tmp_path, "--save-model", "")
+    assert "Validation: loss" in out

@@ -17,7 +17,7 @@ from server.datasets import describe_dataset, load_dataset
 from server.training.checkpoint import load_checkpoint
 
 from .conftest import run_loop
-from .graphs import char_lm, lstm_classifier, mlp
+from .graphs import char_lm, lstm_classifier, mlp, siamese
 
 ZEN = describe_dataset("charlm").vocab_size
 
@@ -131,4 +131,32 @@ def test_several_inputs_are_refused_with_the_reason(tmp_path):
     g["output"] = "fc2"
     status, events = run_loop(g, tmp_path)
     assert status == "failed"
-    assert "2 Inputs" in events[-1]["error"] and "one tensor per sample" in events[-1]["error"]
+    assert "2 Inputs, but 'moons' gives 1 tensor per sample" in events[-1]["error"]
+    assert "anagrams" in events[-1]["error"]
+
+
+def test_two_inputs_train_from_a_two_tensor_dataset(tmp_path):
+    """anagrams stacks each pair in dim 1; the Inputs take the slices in order."""
+    g = siamese()
+    status, events = run_loop(g, tmp_path)
+    assert status == "completed"
+    assert epochs_of(events)[-1]["val_accuracy"] > 0.8
+    # The oracle: the checkpoint fed by hand, a = x[:, 0] and b = x[:, 1].
+    model = compile_graph(g)
+    model.load_state_dict(load_checkpoint(tmp_path / "last.pt")["state_dict"])
+    model.eval()
+    data = load_dataset("anagrams", g["data"]["params"], val_fraction=0.2, seed=0)
+    with torch.no_grad():
+        right = model(data.x_val[:, 0], data.x_val[:, 1]).argmax(dim=1) == data.y_val
+    assert epochs_of(events)[-1]["val_accuracy"] == pytest.approx(right.float().mean().item())
+
+
+def test_xray_and_doctor_say_they_take_one_input():
+    from server.doctor import diagnose
+    from server.xray import xray
+
+    g = siamese(n_samples=40)
+    with pytest.raises(ValueError, match="this graph has 2 Inputs"):
+        xray(g)
+    findings = diagnose(g).findings
+    assert any("one Input for now" in f.message for f in findings)

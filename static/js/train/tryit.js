@@ -62,7 +62,8 @@ export class TryIt {
     this.result.classList.remove("tp-float");
     this.wrap.append(this.result);
     const info = ctx?.dataset;
-    if (!ctx || !info || !this.enabled) { this.wrap.hidden = true; return; }
+    // A model of several Inputs (a Siamese pair) has no single input to type or draw.
+    if (!ctx || !info || !this.enabled || info.input_count > 1) { this.wrap.hidden = true; return; }
     const shape = info.input_shape || [];
     if (info.kind === "image" && shape.length >= 2 && (shape.length === 2 || shape[0] === 1)) {
       this.ctx = {...ctx, mode: "draw", shape};
