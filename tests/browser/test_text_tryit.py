@@ -48,3 +48,25 @@ def test_char_lm_trains_shows_perplexity_and_continues_a_prompt(page: Page, tmp_
     tryit.get_by_test_id("try-text").fill("Ω")
     tryit.get_by_test_id("try-go").click()
     expect(page.get_by_test_id("predictions")).to_contain_text("does not know")
+
+
+def test_text_csv_upload_picks_the_text_column(page: Page, tmp_path) -> None:
+    open_panel(page)
+    page.locator(".tp-upload summary").click()
+    rows = ["id,review,sentiment"] + [
+        f'{i},"{"a lovely, great film" if i % 2 else "dull and bad"}",{"pos" if i % 2 else "neg"}'
+        for i in range(30)]
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(rows) + "\n")
+    page.get_by_test_id("upload").set_input_files(str(path))
+    # A column named like text is proposed, read as words unless the user says characters.
+    expect(page.get_by_test_id("upload-text")).to_have_value("review")
+    expect(page.get_by_test_id("upload-tokens")).to_be_visible()
+    page.get_by_test_id("upload-label").select_option("sentiment")
+    page.get_by_test_id("upload-tokens").select_option("char")
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-message")).to_contain_text("Added dataset", timeout=15_000)
+    uploads = page.request.get("/api/datasets").json()["uploads"]
+    mine = next(u for u in uploads if u["name"].startswith("reviews"))
+    assert mine["params"]["text"] == "review" and mine["params"]["tokens"] == "char"
+    assert mine["info"]["kind"] == "text" and mine["info"]["input_dtype"] == "long"
