@@ -78,6 +78,11 @@ def diagnose(graph: Any, lr_steps: int = LR_STEPS, overfit_steps: int = OVERFIT_
     if not analysis.valid:
         return report
     run = build_run(analysis.graph)
+    if run.input_count > 1:
+        report.findings.append(Finding(
+            "lint", f"the doctor's experiments take graphs with one Input for now; this one "
+            f"has {run.input_count}, so only the validator's checks are shown"))
+        return report
     types = {n.id: n.type for n in analysis.graph.nodes}
     report.current_lr = float(run.optimizer.param_groups[0]["lr"])
     start_state = copy.deepcopy(run.model.state_dict())
@@ -96,7 +101,7 @@ def diagnose(graph: Any, lr_steps: int = LR_STEPS, overfit_steps: int = OVERFIT_
 
 
 def _loss(run: Any, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return _loss_of(run, run.model(x), target)
+    return _loss_of(run, run.forward(x), target)
 
 
 def _loss_of(run: Any, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

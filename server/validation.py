@@ -617,8 +617,17 @@ class _Analyzer:
 
     def _dtype(self, n: Any, spec: LayerSpec, p: dict[str, Any]) -> None:
         if n.type == "Input":
-            ds_dtype = getattr(self.a.dataset, "input_dtype", None)
-            self.a.dtypes[n.id] = p.get("dtype") or ds_dtype or "float"
+            # The params hold the default "float" by now: what the node itself says counts,
+            # else the dataset that feeds the first Input (token ids are "long").
+            ds_dtype = getattr(self.a.dataset, "input_dtype", None) \
+                if self._fed(n.id) else None
+            given = n.params.get("dtype")
+            if given is not None and ds_dtype is not None and given != ds_dtype:
+                self.error(f"dtype is {given!r} but the dataset {self.a.dataset.name!r} gives "
+                           f"{'token ids (long)' if ds_dtype == 'long' else 'float values'}; "
+                           f"set dtype to {ds_dtype!r} or leave it empty", node=n.id,
+                           param="dtype")
+            self.a.dtypes[n.id] = given or ds_dtype or "float"
             return
         ins = [source(s) for s in n.inputs]
         dtype, problem = result_dtype(spec, n.id, [self.a.dtypes.get(s, "float") for s in ins],
@@ -626,6 +635,12 @@ class _Analyzer:
         if problem:
             self.error(problem, node=n.id, param="inputs")
         self.a.dtypes[n.id] = dtype
+
+    def _fed(self, nid: str) -> bool:
+        """Whether the dataset feeds this Input: the first, or the first k when its samples
+        hold k tensors (`input_count`, e.g. a Siamese pair)."""
+        count = getattr(self.a.dataset, "input_count", 1)
+        return nid in self.a.input_ids[:count]
 
     def _vocab(self, nid: str) -> int | None:
         """The id bound of an Input (or of the dataset feeding it)."""
@@ -636,7 +651,7 @@ class _Analyzer:
 
     def _input_shape(self, nid: str, given: tuple[int, ...] | None) -> tuple[int, ...] | None:
         ds = self.a.dataset
-        if ds is not None and nid == self.a.input_id:  # a dataset feeds the first input
+        if ds is not None and self._fed(nid):  # the dataset feeds the first input(s)
             ds_shape = tuple(ds.input_shape)
             if given is not None and tuple(given) != ds_shape:
                 self.error(f"shape {list(given)} does not match the dataset "
@@ -732,7 +747,7 @@ class _Analyzer:
             self.warn(f"{loss.type} on class labels: {ds.name!r} is a {ds.task} dataset; "
                       f"use {DEFAULT_LOSS[ds.task]}", component="loss")
         shape = self.a.shapes.get(out)
-        if shape is not None and ds.target_shape is not None:  # the targets are images
+        if shape is not None and ds.image_targets:  # the targets are images
             if tuple(shape) != tuple(ds.target_shape):
                 self.warn(f"the output is {fmt(shape)} but {ds.name!r} compares it with images "
                           f"{fmt(ds.target_shape)}; make the last layers give that shape",
@@ -741,6 +756,8 @@ class _Analyzer:
         if shape is None or ds.task == "regression" and loss.target != "float":
             return
         expected = expected_output_width(ds, loss)
+        if getattr(ds, "per_token", False) and len(shape) == 2 and shape[0] == expected:
+            return  # per-position scores with the classes first, (C, T): trained as they are
         if expected is not None and shape[-1] != expected:
             what = (f"{ds.num_classes} classes" if ds.task == "classification"
                     else "one score" if expected == 1 else f"{expected} values")

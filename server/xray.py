@@ -44,6 +44,9 @@ def xray(graph: Any, sample: int = 0, state_dict: Mapping[str, torch.Tensor] | N
 
     analysis = require_valid(graph)
     run = build_run(analysis.graph)
+    if run.input_count > 1:
+        raise ValueError(f"the X-ray follows one input through the network; this graph has "
+                         f"{run.input_count} Inputs")
     model = run.model
     if state_dict is not None:
         model.load_state_dict(state_dict, strict=True)
@@ -135,8 +138,11 @@ def _label(batches: Any, run: Any, sample: int) -> Any:
     labels = getattr(batches, "labels", None)
     if labels is None or not run.classify:
         return None
-    index = int(labels[sample])
     names = getattr(run.info, "class_names", None) or []
+    if labels[sample].numel() > 1:  # one class per position: the target sequence as text
+        ids = labels[sample].reshape(-1).tolist()
+        return "".join(str(names[i]) if i < len(names) else "?" for i in ids)
+    index = int(labels[sample])
     return names[index] if index < len(names) else index
 
 
@@ -149,6 +155,9 @@ def _gradients(model: Any, x: torch.Tensor, target: torch.Tensor, run: Any) -> d
     model.zero_grad(set_to_none=True)
     values = model.forward_all(x, keep_grad=True)
     out = values[model.output_id]
+    outputs, index = getattr(model, "outputs", []), getattr(run.loss_fn, "index", 0)
+    if index and index < len(outputs) and outputs[index][1] == 0:
+        out = values[outputs[index][0]]  # several outputs: the one the loss reads
     if run.probabilities:  # a binary loss fed probabilities by the model
         out = out.clamp(1e-7, 1 - 1e-7)
     loss = run.loss_fn(out, target)

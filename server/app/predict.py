@@ -21,12 +21,30 @@ class PredictError(ValueError):
     """An input the model cannot take, said so the user can fix it."""
 
 
-def predict(checkpoint: Path, graph: dict[str, Any], value: Any) -> dict[str, Any]:
+def predict(checkpoint: Path, graph: dict[str, Any], value: Any,
+            options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The model's answer for one input; for a model of token ids `value` is typed text and
+    `options` may bound a language model's continuation (`length`, `temperature`, `seed`)."""
     import torch
 
     from server.training.metrics import class_probabilities
 
     model, task, labels, wants_probabilities = _loaded(checkpoint, graph)
+    if len(model.input_ids) > 1:
+        raise PredictError(f"Try it asks models with one Input; this one has "
+                           f"{len(model.input_ids)}")
+    info, vocab, pick = _text_context(checkpoint, graph)
+    if info is not None:  # a model of token ids: typed text in
+        from .predict_text import TextError, answer
+
+        options = options or {}
+        try:
+            return answer(model, info, vocab, value, pick,
+                          lambda out: class_probabilities(out, wants_probabilities),
+                          options.get("length"), options.get("temperature"),
+                          options.get("seed"))
+        except TextError as exc:
+            raise PredictError(str(exc)) from None
     try:
         x = torch.tensor(value, dtype=torch.float32)
     except (TypeError, ValueError) as exc:
@@ -38,6 +56,8 @@ def predict(checkpoint: Path, graph: dict[str, Any], value: Any) -> dict[str, An
         raise PredictError("the input holds a value that is not a finite number")
     with torch.no_grad():
         out = model(x.unsqueeze(0))
+    if isinstance(out, tuple):  # several outputs: answer with the one the loss reads
+        out = out[(graph.get("loss") or {}).get("output") or 0]
     if task == "regression":
         return {"output": out.reshape(-1).tolist()}
     probs = class_probabilities(out, wants_probabilities)[0].tolist()
@@ -73,6 +93,23 @@ def validation_samples(checkpoint: Path, graph: dict[str, Any], n: int) -> dict[
     probs = class_probabilities(out, wants_probabilities)
     return {"inputs": x.tolist(), "labels": y.reshape(-1).tolist(),
             "probabilities": probs.tolist(), "class_names": labels}
+
+
+def _text_context(checkpoint: Path, graph: dict[str, Any]) -> tuple[Any, list[str], int]:
+    """(dataset info, vocabulary, output the loss reads) for a model of token ids, else
+    (None, [], 0). The vocabulary is the one the run kept with its checkpoint."""
+    from server.datasets import DatasetError, describe_dataset
+
+    data = graph.get("data") or {}
+    try:
+        info = describe_dataset(data.get("dataset"), data.get("params") or {})
+    except DatasetError:
+        return None, [], 0
+    if info.input_dtype != "long" or not info.tokens:
+        return None, [], 0
+    vocab = load_checkpoint(checkpoint).get("vocab") or list(info.token_names)
+    pick = (graph.get("loss") or {}).get("output") or 0
+    return info, list(vocab), pick
 
 
 def _loaded(checkpoint: Path, graph: dict[str, Any]) -> tuple[Any, str, list[str], bool]:

@@ -69,13 +69,25 @@ class StopAnswer(BaseModel):
 
 class PredictBody(BaseModel):
     input: Any = Field(description="One sample shaped like the Input, without the batch: "
-                       "pixels in 0..1 for images, the point's coordinates for 2-D sets")
+                       "pixels in 0..1 for images, the point's coordinates for 2-D sets; "
+                       "for a model of token ids, text (a language model's prompt)")
+    length: int | None = Field(default=None, ge=1, le=500,
+                               description="Language models: characters to sample (200)")
+    temperature: float | None = Field(default=None, ge=0.05, le=5.0,
+                                      description="Language models: sampling temperature (0.8)")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
+                             description="Language models: seed of the sampling (0)")
 
 
 class PredictAnswer(BaseModel):
     probabilities: list[float] | None = None
     labels: list[str] | None = None
     output: list[float] | None = Field(default=None, description="Regression values")
+    text: str | None = Field(default=None, description="A language model's continuation, or "
+                             "a per-position model's output as text")
+    prompt: str | None = None
+    tokens: list[str] | None = Field(default=None, description="The typed text's tokens as "
+                                     "the model saw them (<unk> outside its vocabulary)")
 
 
 class Samples(BaseModel):

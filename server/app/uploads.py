@@ -212,12 +212,16 @@ def remove(path: Path) -> None:
 
 
 def dataset_params(kind: str, folder: Path, label: str,
-                   name: str | None = None) -> tuple[str, dict[str, Any]]:
+                   name: str | None = None, text: str = "",
+                   tokens: str = "word") -> tuple[str, dict[str, Any]]:
     """The (dataset, params) a graph uses for an upload stored in `folder` as `name`
     (`<name>.csv` or the folder `<name>`; uploads made before names were kept used
-    `data.csv` and `images`)."""
+    `data.csv` and `images`). A CSV with a `text` column is read as token ids."""
     if kind == "csv":
-        return "csv", {"path": str(folder / f"{name or 'data'}.csv"), "label": label}
+        params = {"path": str(folder / f"{name or 'data'}.csv"), "label": label}
+        if text:
+            params |= {"text": text, "tokens": tokens}
+        return "csv", params
     return "imagefolder", {"path": str(folder / (name or "images"))}
 
 

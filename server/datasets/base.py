@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 TASKS = ("classification", "binary", "regression")
-KINDS = ("2d", "tabular", "image")
+KINDS = ("2d", "tabular", "image", "sequence", "text")
 
 
 class DatasetError(ValueError):
@@ -39,9 +39,30 @@ class DatasetInfo:
     feature_names: list[str]
     output_width: int  # classes for classification, 1 for binary, target width for regression
     description: str
-    # Targets that are images, (C, H, W): the output must have this shape. None: a label
-    # or a (k,) row, as for every set before image targets (and then not in to_dict).
-    target_shape: tuple[int, ...] | None = None
+    # Sequences and text: "long" when samples are token ids, and the ids' exclusive bound.
+    input_dtype: str = "float"
+    vocab_size: int | None = None
+    # One label per sample: (); one per position (reverse, language models): (T,);
+    # an image, (C, H, W), when the targets are images (digits_images).
+    target_shape: tuple[int, ...] = ()
+    # How typed text becomes ids ("char" or "word"), and each id's text (not sent to the
+    # browser: a word vocabulary can be long); None where samples are not text.
+    tokens: str | None = None
+    token_names: tuple[str, ...] = ()
+    language_model: bool = False  # predicts the next token: Try-it samples a continuation
+    # Tensors per sample, each shaped input_shape: x holds them stacked in dim 1, and they
+    # feed the graph's Inputs in order (a Siamese pair: 2).
+    input_count: int = 1
+
+    @property
+    def per_token(self) -> bool:
+        """Whether the targets hold one class per position (a (N, T) label tensor)."""
+        return len(self.target_shape) > 0 and self.task != "regression"
+
+    @property
+    def image_targets(self) -> bool:
+        """Whether the targets are images (C, H, W): the output must have that shape."""
+        return len(self.target_shape) == 3 and self.task == "regression"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy (tuples become lists)."""
@@ -55,7 +76,13 @@ class DatasetInfo:
             "feature_names": list(self.feature_names),
             "output_width": self.output_width,
             "description": self.description,
-        } | ({"target_shape": list(self.target_shape)} if self.target_shape else {})
+            "input_dtype": self.input_dtype,
+            "vocab_size": self.vocab_size,
+            "target_shape": list(self.target_shape),
+            "tokens": self.tokens,
+            "language_model": self.language_model,
+            "input_count": self.input_count,
+        }
 
 
 @dataclass
@@ -79,6 +106,9 @@ class LoadedData:
     # caller can report errors in the original unit; None where not scaled.
     target_mean: list[float] | None = None
     target_std: list[float] | None = None
+    # A text dataset's vocabulary (id i is vocab[i]), kept with the run's checkpoint
+    # so Try-it encodes typed text exactly as the training data was encoded.
+    vocab: list[str] | None = None
 
     @property
     def in_memory(self) -> bool:

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Subset
 
-from . import generated, prep
+from . import generated, prep, sequences
 from .base import DatasetError, LoadedData
 from .policy import downloads_allowed
-from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec
+from .registry import DatasetSpec, checked_params, csv_table, describe_spec, get_spec, text_table
 
 PREVIEW_POINTS = 300  # points in a 2-D preview: enough to see the shape, small as JSON
 
@@ -45,6 +45,10 @@ def load_dataset(name: str, params: dict[str, Any] | None, *, val_fraction: floa
         return LoadedData(info, train_set=Subset(ds, train.tolist()),
                           val_set=Subset(ds, val.tolist()))
     x, y = source_arrays(spec, values, root)
+    vocab = list(info.token_names) if info.tokens else None
+    if spec.family == "sequence" or info.input_dtype == "long":
+        x_train, y_train, x_val, y_val = prep.split_sequences(x, y, val_fraction, seed)
+        return LoadedData(info, x_train, y_train, x_val, y_val, vocab=vocab)
     standardize_y = spec.standardize_y and info.task == "regression"
     scale_x = None if spec.family == "sklearn_images" else spec.scale_x  # scaled at the source
     x_train, y_train, x_val, y_val, y_mean, y_std = prep.split_arrays(
@@ -59,6 +63,8 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
     if spec.family == "generated":
         fn = getattr(generated, spec.source)
         return fn(**values)
+    if spec.family == "sequence":
+        return getattr(sequences, spec.source)(**values)
     if spec.family == "sklearn":
         from .tabular import sklearn_arrays
 
@@ -68,6 +74,9 @@ def source_arrays(spec: DatasetSpec, values: dict[str, Any],
 
         return sklearn_image_targets(spec.source, spec.input_shape, spec.scale_x,
                                      values["given"])
+    if spec.family == "csv" and values.get("text"):
+        x, y, *_ = text_table(values)
+        return x, y
     if spec.family == "csv":
         x, y, *_ = csv_table(values["path"], values["label"], values["task"])
         return x, y
@@ -186,6 +195,11 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
         out["labels"] = [int(y[i]) for i in picks]
         return out
     x, y = source_arrays(spec, values, root)
+    if spec.family == "sequence" or info.input_dtype == "long":
+        out["columns"] = ["input", "target"]
+        out["rows"] = [[show_sequence(x[i], info), show_target(y[i], info)]
+                       for i in range(min(n, len(x)))]
+        return out
     if spec.kind == "2d":
         picks = _spread(len(x), PREVIEW_POINTS)
         if info.task == "regression":
@@ -214,6 +228,27 @@ def preview_dataset(name: str, params: dict[str, Any] | None = None, n: int = 16
         rows.append([_num(v) for v in x[i].tolist()] + [shown])
     out["rows"] = rows
     return out
+
+
+def show_sequence(ids: np.ndarray, info: Any) -> str | list:
+    """One sample as text: tokens joined (characters) or spaced (words); floats rounded."""
+    if info.input_count > 1 and ids.ndim > 1:  # several inputs stacked in dim 0 of a sample
+        return "  |  ".join(show_sequence(row, info) for row in ids)
+    if info.input_dtype != "long":
+        return [_num(float(v)) for v in ids.reshape(-1)]
+    names = info.token_names
+    if not names:
+        return " ".join(str(int(i)) for i in ids)
+    sep = " " if info.tokens == "word" else ""
+    return sep.join(names[int(i)] if 0 <= int(i) < len(names) else "?" for i in ids)
+
+
+def show_target(y: np.ndarray, info: Any) -> Any:
+    if info.task == "regression":
+        return [_num(float(v)) for v in np.asarray(y).reshape(-1)]
+    if info.per_token:
+        return "".join(info.class_names[int(i)] for i in y)
+    return info.class_names[int(y)]
 
 
 def _spread(total: int, n: int) -> list[int]:

@@ -66,3 +66,20 @@ def split_arrays(x, y, val_fraction, seed, scale_x=None, standardize_y=False):
         y_mean,
         y_std,
     )
+
+
+def split_sequences(x, y, val_fraction, seed):
+    """Split sequence arrays as split_indices does, keeping token ids as int64.
+
+    x: int64 token ids (N, T), or floats (N, T, F); y: int64 class indices
+    (N,) or (N, T), or float targets (N, k). Nothing is scaled: ids are ids and
+    the generated waves already lie in [-1, 1]. Returns (x_train, y_train,
+    x_val, y_val).
+    """
+    train, val = split_indices(len(x), val_fraction, seed)
+
+    def tensor(a):
+        kind = torch.int64 if np.issubdtype(a.dtype, np.integer) else torch.float32
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=kind)
+
+    return tensor(x[train]), tensor(y[train]), tensor(x[val]), tensor(y[val])

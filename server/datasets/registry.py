@@ -19,6 +19,7 @@ from typing import Any
 
 from server.catalog.params import Param, check_params, params_schema
 
+from . import seqspecs
 from .base import DatasetError, DatasetInfo
 from .csvfile import CsvError, read_csv_table
 
@@ -27,7 +28,7 @@ from .csvfile import CsvError, read_csv_table
 class DatasetSpec:
     name: str
     # generated | sklearn | sklearn_images (the images are the targets) | torchvision |
-    # imagefolder | csv
+    # imagefolder | csv | sequence
     family: str
     task: str | None  # None: decided by the params (csv)
     kind: str  # 2d | tabular | image
@@ -166,8 +167,17 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
             Param("task", "choice", "auto", "auto: text or few whole numbers give classes, "
                   "other numbers regression", choices=("auto", "classification", "binary",
                                                        "regression")),
+            Param("text", "str", "", "A column of text to classify (token ids go in, the other "
+                  "columns are ignored); empty: numeric features"),
+            Param("tokens", "choice", "word", "How text becomes tokens: lower-cased words and "
+                  "punctuation, or single characters", choices=("word", "char")),
+            Param("max_length", "int", 64, "Tokens kept per text (cut or padded)", min=1,
+                  max=1024),
+            Param("max_vocab", "int", 5000, "Vocabulary size, padding and unknown included",
+                  min=3, max=100_000),
         ),
         scale_x="standardize", standardize_y=True),
+    *seqspecs.rows(DatasetSpec),
 )}
 
 
@@ -199,7 +209,7 @@ def checked_params(spec: DatasetSpec, params: dict[str, Any] | None) -> dict[str
 def _info(spec: DatasetSpec, task: str, input_shape: tuple[int, ...],
           class_names: list[str], feature_names: list[str]) -> DatasetInfo:
     num_classes = None if task == "regression" else len(class_names)
-    target_shape = spec.input_shape if spec.family == "sklearn_images" else None
+    target_shape = tuple(spec.input_shape) if spec.family == "sklearn_images" else ()
     width = math.prod(target_shape) if target_shape else _output_width(task, num_classes)
     return DatasetInfo(
         name=spec.name, task=task, kind=spec.kind, input_shape=tuple(input_shape),
@@ -232,6 +242,16 @@ def describe_dataset(name: str, params: dict[str, Any] | None = None) -> Dataset
 
 def describe_spec(spec: DatasetSpec, values: dict[str, Any]) -> DatasetInfo:
     """describe_dataset for a registry row and params already through checked_params."""
+    if spec.family == "sequence":
+        return seqspecs.describe(spec, values)
+    if spec.family == "csv" and values.get("text"):
+        _, _, vocab, classes, task, _ = text_table(values)
+        return DatasetInfo(
+            name=spec.name, task=task, kind="text", input_shape=(values["max_length"],),
+            num_classes=len(classes), class_names=list(classes), feature_names=[values["text"]],
+            output_width=_output_width(task, len(classes)), description=spec.description,
+            input_dtype="long", vocab_size=len(vocab), tokens=values["tokens"],
+            token_names=tuple(vocab))
     if spec.family == "csv":
         table = csv_table(values["path"], values["label"], values["task"])
         x, _, features, classes, task, _ = table
@@ -252,6 +272,12 @@ def dataset_catalog() -> list[dict[str, Any]]:
     """Every dataset as the browser's palette shows it; read from the table alone."""
     out = []
     for spec in DATASETS.values():
+        if spec.family == "sequence":  # shapes and vocabulary follow the default params
+            entry = seqspecs.catalog_entry(spec)
+            out.append({"name": spec.name, "task": spec.task, "kind": spec.kind,
+                        "description": spec.description, "params": params_schema(spec.params),
+                        **{k: v for k, v in entry.items() if k not in ("name", "task", "kind")}})
+            continue
         shape = spec.input_shape
         if spec.family == "imagefolder":  # the default params' shape, classes come with a path
             shape = (3, 32, 32)
@@ -299,6 +325,32 @@ def csv_table(path: str, label: str, task: str):
     except OSError:
         raise DatasetError(f"no such file: {path}", param="path") from None
     return _csv_cached(os.path.realpath(path), stat.st_mtime_ns, stat.st_size, label, task)
+
+
+def text_table(values: dict[str, Any]):
+    """read_text_table for checked csv params with a `text` column, cached like csv_table."""
+    path = values["path"]
+    try:
+        stat = os.stat(path)
+    except OSError:
+        raise DatasetError(f"no such file: {path}", param="path") from None
+    return _text_cached(os.path.realpath(path), stat.st_mtime_ns, stat.st_size, values["text"],
+                        values["label"], values["task"], values["tokens"],
+                        values["max_length"], values["max_vocab"])
+
+
+@lru_cache(maxsize=4)
+def _text_cached(path: str, _mtime: int, _size: int, *args: Any):
+    from .textfile import read_text_table
+
+    try:
+        x, y, vocab, classes, task, label = read_text_table(path, *args)
+    except CsvError as exc:
+        raise DatasetError(str(exc), param=exc.param) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc.strerror}", param="path") from None
+    x.flags.writeable = y.flags.writeable = False
+    return x, y, tuple(vocab), tuple(classes), task, label
 
 
 @lru_cache(maxsize=4)

@@ -17,7 +17,7 @@ import textwrap
 import types
 from typing import Any
 
-from . import csvfile, generated, prep
+from . import csvfile, generated, prep, sequences, textfile
 from .registry import DatasetSpec, checked_params, get_spec
 
 PACKAGE = __name__.rpartition(".")[0]  # objects from here are pasted, not imported
@@ -77,6 +77,12 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any], path_argument: bo
         args = ", ".join(f"{k}={v!r}" for k, v in values.items())
         body = [f"x, y = {fn.__name__}({args})", split.format(spec.standardize_y), ret]
         return body, [fn, prep.split_arrays], set(tensors)
+    if spec.family == "sequence":
+        fn = getattr(sequences, spec.source)
+        args = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        body = [f"x, y = {fn.__name__}({args})",
+                "x_train, y_train, x_val, y_val = split_sequences(x, y, val_fraction, seed)", ret]
+        return body, [fn, prep.split_sequences], set(tensors)
     if spec.family == "sklearn":
         from . import tabular  # scikit-learn is slow to import: only when asked for
 
@@ -101,6 +107,13 @@ def _load_data_body(spec: DatasetSpec, values: dict[str, Any], path_argument: bo
         return body, helpers, set(tensors)
     # The script's own `path` argument, or the file's full path as a literal.
     path = "path" if path_argument else repr(os.path.abspath(values["path"]))
+    if spec.family == "csv" and values.get("text"):
+        args = ", ".join(repr(values[k]) for k in ("text", "label", "task", "tokens",
+                                                      "max_length", "max_vocab"))
+        body = [f"x, y, vocab, _, _, _ = read_text_table({path}, {args})",
+                "# vocab[i] is the token of id i: encode_text(text, vocab, ...) for new texts",
+                "x_train, y_train, x_val, y_val = split_sequences(x, y, val_fraction, seed)", ret]
+        return body, [textfile.read_text_table, prep.split_sequences], set(tensors)
     if spec.family == "csv":
         body = [f"x, y, _, _, task, _ = read_csv_table({path}, {values['label']!r}, "
                 f"{values['task']!r})",
@@ -133,7 +146,8 @@ def _paste(obj: Any, pasted: dict[str, str], imports: set[str]) -> None:
                 _paste(value, pasted, imports)
             else:
                 imports.add(f"from {value.__module__} import {name}")
-        elif name.isupper() and isinstance(value, int | float | str):
+        elif name.isupper() and (isinstance(value, int | float | str) or isinstance(
+                value, tuple) and all(isinstance(v, str) for v in value)):
             constant = f"{name} = {value!r}"
             pasted.setdefault(name, constant)
         else:

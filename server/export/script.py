@@ -37,21 +37,38 @@ def script_source(analysis: Analysis) -> str:
     ds = analysis.dataset
     if ds is None:
         raise RecipeError("script export needs `data`: pick a dataset for the graph")
-    if len(analysis.input_ids) > 1 or analysis.output_tuple:
-        # The data loaders feed one tensor and the loss reads one: export the module.
-        raise RecipeError("the training script supports one Input and one output for now; "
-                          "export the module instead")
+    given = getattr(ds, "input_count", 1)
+    if len(analysis.input_ids) != given:
+        # The dataset's tensors per sample feed the Inputs in order: the counts must agree.
+        raise RecipeError(f"the training script feeds the graph's Inputs from the dataset, "
+                          f"which gives {given} tensor{'s' if given > 1 else ''} per sample, but "
+                          f"this graph has {len(analysis.input_ids)} Inputs; export the module "
+                          "and feed them in your own code")
     r = recipe(g, ds.task)
+    pick = (getattr(r.loss, "output", None) or 0) if analysis.output_tuple else None
+    picked = analysis.shapes[analysis.output_id]
+    if pick is not None:
+        nid, port = analysis.outputs[pick]
+        picked = analysis.out_shapes[nid][port]
+    layout = None
+    if getattr(ds, "per_token", False) and LOSSES[r.loss.type].target == "class":
+        layout = "ntc" if tuple(picked) == (ds.target_shape[0], ds.num_classes) else "nct"
+    perplexity = layout is not None and r.loss.type in ("CrossEntropyLoss", "NLLLoss") \
+        and not r.loss_params().get("label_smoothing")
+    # The loader stacks a sample's tensors in dim 1: one per Input, in order.
+    call = "model(*data.unbind(1))  # one Input per slice of dim 1" if given > 1 \
+        else "model(data)"
+    reading = [f"output = {call}", *_output_lines(pick, layout)]
     data_imports, data_body = _split_imports(
         dataset_source(r.data.dataset, r.data.params, path_argument=True))
     imports = _import_block(["import argparse", "import os", "import torch",
+                             *(["import math"] if perplexity else []),
                              "import torch.distributed as dist", "from torch import nn",
                              "from torch.nn.parallel import DistributedDataParallel",
                              "from torch.utils.data import DataLoader, DistributedSampler, Subset",
                              *data_imports, *layer_imports(analysis)])
     kind = LOSSES[r.loss.type].target
-    one_hot = kind == "float" and ds.task != "regression" and \
-        analysis.shapes[analysis.output_id][-1] > 1
+    one_hot = kind == "float" and ds.task != "regression" and picked[-1] > 1
     parts = [
         header(analysis, f"a training script for {identifier(ds.name)}").rstrip("\n").replace(
             '\n"""', _usage(g.name)),
@@ -64,8 +81,8 @@ def script_source(analysis: Analysis) -> str:
         _prepare_target(kind, one_hot),
         _pick_device(),
         _distributed(),
-        _train(r),
-        _test(kind, r),
+        _train(r, reading),
+        _test(kind, r, reading, layout is not None, perplexity),
         _main(analysis, r),
         'if __name__ == "__main__":\n' + I + "main()",
     ]
@@ -148,7 +165,19 @@ def _distributed() -> str:
             f"{I}return not dist.is_initialized() or dist.get_rank() == 0\n")
 
 
-def _train(r: Recipe) -> str:
+def _output_lines(pick: int | None, layout: str | None) -> list[str]:
+    """What train() and test() do to the model's output before the loss (usually nothing)."""
+    lines = []
+    if pick is not None:
+        lines.append(f"output = output[{pick}]  # the model returns a tuple; the loss reads "
+                     f"entry {pick}")
+    if layout == "ntc":
+        lines.append("output = output.transpose(1, 2)  # (N, T, C) -> (N, C, T), as the loss "
+                     "wants")
+    return lines
+
+
+def _train(r: Recipe, reading: list[str]) -> str:
     batch_step = r.scheduler is not None and SCHEDULERS[r.scheduler.type].step == "batch"
     sched_arg = ", scheduler" if batch_step else ""
     lines = [
@@ -157,7 +186,7 @@ def _train(r: Recipe) -> str:
         f"{I}for batch_idx, (data, target) in enumerate(loader):",
         f"{I * 2}data, target = data.to(device), target.to(device)",
         f"{I * 2}optimizer.zero_grad()",
-        f"{I * 2}output = model(data)",
+        *[I * 2 + line for line in reading],  # output = model(data), then what the loss needs
         f"{I * 2}loss = criterion(output, prepare_target(target, output))",
         f"{I * 2}loss.backward()",
         f"{I * 2}optimizer.step()",
@@ -176,7 +205,8 @@ def _train(r: Recipe) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _test(kind: str, r: Recipe) -> str:
+def _test(kind: str, r: Recipe, reading: list[str], per_token: bool = False,
+          perplexity: bool = False) -> str:
     lines = [
         "def test(model, device, loader, criterion):",
         f"{I}model.eval()",
@@ -184,11 +214,14 @@ def _test(kind: str, r: Recipe) -> str:
         f"{I}with torch.no_grad():",
         f"{I * 2}for data, target in loader:",
         f"{I * 3}data, target = data.to(device), target.to(device)",
-        f"{I * 3}output = model(data)",
+        *[I * 3 + line for line in reading],
         f"{I * 3}total_loss += criterion(output, prepare_target(target, output)).item() "
         f"* len(data)",
     ]
-    if kind == "class":
+    if per_token:  # every sample has T labels: add up each sample's share of right tokens
+        lines.append(f"{I * 3}correct += (output.argmax(dim=1) == target).float().mean(dim=1)"
+                     f".sum().item()")
+    elif kind == "class":
         lines.append(f"{I * 3}correct += (output.argmax(dim=1) == target).sum().item()")
     elif kind == "binary":
         probabilities = LOSSES[r.loss.type].expects == "probabilities"
@@ -201,10 +234,16 @@ def _test(kind: str, r: Recipe) -> str:
         f"{I * 2}sums = torch.tensor([total_loss, correct, n], dtype=torch.float64, "
         f"device=device)",
         f"{I * 2}dist.all_reduce(sums)",
-        f"{I * 2}total_loss, correct, n = sums[0].item(), int(sums[1]), int(sums[2])",
+        f"{I * 2}total_loss, correct, n = sums[0].item(), "
+        + ("sums[1].item()" if per_token else "int(sums[1])") + ", int(sums[2])",
         f"{I}total_loss /= n",
     ]
-    if kind in ("class", "binary"):
+    if per_token:
+        ppl = ", perplexity {math.exp(min(total_loss, 700)):.3f}" if perplexity else ""
+        lines.append(f'{I}if is_main_process():')
+        lines.append(f'{I * 2}print(f"Validation: loss {{total_loss:.4f}}, token accuracy '
+                     f'{{100.0 * correct / n:.1f}}%{ppl}")')
+    elif kind in ("class", "binary"):
         lines.append(f'{I}if is_main_process():')
         lines.append(f'{I * 2}print(f"Validation: loss {{total_loss:.4f}}, accuracy '
                      f'{{correct}}/{{n}} ({{100.0 * correct / n:.1f}}%)")')

@@ -1,4 +1,5 @@
-"""Checkpoint files: `{"state_dict", "graph", "epoch"}`, safe to load with weights_only.
+"""Checkpoint files: `{"state_dict", "graph", "epoch"}` (plus `vocab` for token data),
+safe to load with weights_only.
 
 A checkpoint holds only tensors and plain JSON-like values, so
 `torch.load(path, weights_only=True)` reads it and a hostile pickle is refused.
@@ -73,9 +74,12 @@ class Checkpoints:
     Both are written at the end of a run, whatever its ending.
     """
 
-    def __init__(self, out_dir: str | Path, graph: dict[str, Any], every: float = 10.0):
+    def __init__(self, out_dir: str | Path, graph: dict[str, Any], every: float = 10.0,
+                 extra: dict[str, Any] | None = None):
         self.out_dir = Path(out_dir)
         self.graph = graph
+        # Plain data saved beside the weights, e.g. a text dataset's `vocab` (list of str).
+        self.extra = dict(extra or {})
         self.every = every
         self._best: tuple[dict[str, torch.Tensor], int] | None = None
         self._best_written = self._last_written = time.monotonic()
@@ -92,10 +96,11 @@ class Checkpoints:
     def flush_best(self) -> None:
         if self._best is not None:
             state, epoch = self._best
-            save_checkpoint(self.out_dir / BEST, state, self.graph, epoch=epoch)
+            save_checkpoint(self.out_dir / BEST, state, self.graph, epoch=epoch, **self.extra)
             self._best = None
         self._best_written = time.monotonic()
 
     def last(self, module: nn.Module, epoch: int) -> None:
-        save_checkpoint(self.out_dir / LAST, cpu_state_dict(module), self.graph, epoch=epoch)
+        save_checkpoint(self.out_dir / LAST, cpu_state_dict(module), self.graph, epoch=epoch,
+                        **self.extra)
         self._last_written = time.monotonic()

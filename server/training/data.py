@@ -24,10 +24,12 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 Prepare = Callable[[torch.Tensor], torch.Tensor]
 
 
-def make_target_fn(kind: str, out_tail: tuple[int, ...], task: str) -> Prepare:
+def make_target_fn(kind: str, out_tail: tuple[int, ...], task: str,
+                   token_classes: int | None = None) -> Prepare:
     """A function turning a batch of labels into the loss's target.
 
-    `kind` is the loss's catalogue `target`: "class" wants int64 class indices;
+    `kind` is the loss's catalogue `target`: "class" wants int64 class indices
+    (with `token_classes`, labels `(N, T)` with one class per position stay so);
     "binary" wants floats shaped like the output; "float" wants floats shaped like
     the output, with class indices one-hot encoded when the output is wider than 1.
     """
@@ -45,6 +47,9 @@ def make_target_fn(kind: str, out_tail: tuple[int, ...], task: str) -> Prepare:
         if y.is_floating_point():
             raise TrainingError(f"this loss needs class labels but the {task} dataset has "
                                 "real-valued targets: pick a regression loss")
+        if token_classes is not None:
+            check_classes(y, token_classes)
+            return y.long()
         y = y.reshape(y.shape[0])
         if len(out_tail) >= 1:
             check_classes(y, out_tail[0])
@@ -147,6 +152,11 @@ class LoaderBatches:
             target = self.prepare(y)  # on the CPU: cheap, and label checks need no sync
             yield (x.to(self.device, non_blocking=nb), y.to(self.device, non_blocking=nb),
                    target.to(self.device, non_blocking=nb))
+
+
+def model_input(x: torch.Tensor) -> torch.Tensor:
+    """Token ids stay int64 (Embedding reads them); everything else is float32."""
+    return x.float() if x.is_floating_point() or x.dtype == torch.bool else x.long()
 
 
 def first_inputs(data: object, count: int = 2) -> torch.Tensor:

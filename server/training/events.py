@@ -84,6 +84,9 @@ class EpochEvent(_Event):
     val_accuracy: Num = None
     val_mae: Num = None
     val_r2: Num = None
+    # Language models (per-token cross-entropy): exp(mean token loss).
+    train_perplexity: Num = None
+    val_perplexity: Num = None
     lr: Num = None
     seconds: Num = None
     samples_per_second: Num = None

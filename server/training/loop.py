@@ -35,6 +35,7 @@ from .events import (
 from .setup import Loader, Run, build_run
 
 Emit = Callable[[dict[str, Any]], None]
+CONFUSION_MAX_CLASSES = 40
 
 
 class Emitter:
@@ -90,7 +91,8 @@ def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
 
 def _epochs(run: Run, out_dir: Path, events: Emitter, should_stop: Callable[[], bool],
             log: Callable[[str], None]) -> tuple[str, str | None]:
-    ckpt = Checkpoints(out_dir, run.graph.model_dump(mode="json"))
+    ckpt = Checkpoints(out_dir, run.graph.model_dump(mode="json"),
+                       extra={"vocab": run.vocab} if run.vocab else None)
     best, since_best, step = math.inf, 0, 0
     epoch = 0
     try:
@@ -146,17 +148,17 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
             break
         step += 1
         with autocast():
-            out = model(x)
-        loss = loss_fn(out.float(), target)  # the loss in float32: safe for every loss
+            out = run.forward(x)
+        loss = loss_fn(out, target)  # OutputLoss: the output it reads, in float32
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
         if batch_scheduler is not None and batch_scheduler.last_epoch < batch_steps:
             batch_scheduler.step()
-        correct = (metrics.predictions(out, run.info.task, run.probabilities) == labels.reshape(
-            -1)).sum() if classify else None
-        avg.add(loss, x.shape[0], correct)
+        correct = (metrics.predictions(loss_fn.scores(out), run.info.task, run.probabilities)
+                   == labels.reshape(-1)).sum() if classify else None
+        avg.add(loss, x.shape[0], correct, labels.numel() if classify else None)
         losses.add(step, loss)
         if losses.due():
             _flush_steps(losses, events, epoch)
@@ -188,6 +190,8 @@ def _end_epoch(run: Run, events: Emitter, epoch: int, train_seconds: float,
     start = time.perf_counter()
     train_loss, train_acc = train_avg.result(run.classify)
     fields: dict[str, Any] = dict(train_loss=train_loss, train_accuracy=train_acc)
+    if run.perplexity:
+        fields["train_perplexity"] = metrics.perplexity(train_loss)
     lr = run.optimizer.param_groups[0]["lr"]
     fields["lr"] = float(lr) if not isinstance(lr, torch.Tensor) else float(lr.item())
     fields["grad_norms"] = metrics.layer_norms(run.model, run.node_attrs, grads=True)
@@ -196,6 +200,8 @@ def _end_epoch(run: Run, events: Emitter, epoch: int, train_seconds: float,
     if run.val is not None:
         val_fields, confusion = _validate(run)
         fields.update(val_fields)
+        if run.perplexity:
+            fields["val_perplexity"] = metrics.perplexity(fields.get("val_loss"))
     fields["samples_per_second"] = train_avg.count / train_seconds if train_seconds > 0 else None
     boundary = _boundary(run) if run.points is not None else None
     fields["seconds"] = train_seconds + time.perf_counter() - start
@@ -226,21 +232,24 @@ def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
     classify = run.classify
     avg = metrics.Averages(run.device)
     reg = metrics.RegressionStats(run.device, run.target_std) if task == "regression" else None
-    conf = metrics.Confusion(_num_classes(run), run.device) if classify else None
+    # A language model's vocabulary makes a matrix too big to read: left out past 40 classes.
+    conf = metrics.Confusion(_num_classes(run), run.device) \
+        if classify and _num_classes(run) <= CONFUSION_MAX_CLASSES else None
     model.eval()
     autocast = torch.autocast("cuda", dtype=run.amp_dtype) if run.amp else contextlib.nullcontext()
     with autocast:
         for x, labels, target in run.val:
-            out = model(x)
-            loss = run.loss_fn(out.float(), target)
+            out = run.forward(x)
+            loss = run.loss_fn(out, target)
             correct = None
             if classify:
-                pred = metrics.predictions(out, task, run.probabilities)
+                pred = metrics.predictions(run.loss_fn.scores(out), task, run.probabilities)
                 correct = (pred == labels.reshape(-1)).sum()
-                conf.add(labels, pred)
+                if conf is not None:
+                    conf.add(labels, pred)
             else:
-                reg.add(out, target)
-            avg.add(loss, x.shape[0], correct)
+                reg.add(run.loss_fn.scores(out), target)
+            avg.add(loss, x.shape[0], correct, labels.numel() if classify else None)
     model.train()
     val_loss, val_acc = avg.result(classify)
     fields: dict[str, Any] = dict(val_loss=val_loss, val_accuracy=val_acc)
@@ -254,7 +263,7 @@ def _boundary(run: Run) -> dict[str, Any]:
     xs, ys, grid = metrics.boundary_grid(run.points)
     model = run.model
     model.eval()
-    out = model(grid.to(run.device)).float()
+    out = run.loss_fn.scores(model(grid.to(run.device))).float()
     model.train()
     n = len(xs)
     if run.info.task == "regression":

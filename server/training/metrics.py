@@ -55,25 +55,40 @@ class StepLosses:
 
 
 class Averages:
-    """Sample-weighted loss and accuracy over an epoch, summed on the device."""
+    """Sample-weighted loss and accuracy over an epoch, summed on the device.
+
+    Accuracy counts judged items: samples, or tokens for a per-position classifier
+    (`judged` = N * T). The loss stays weighted by samples: every sample has the
+    same T, so the mean of per-batch token means is the mean token loss.
+    """
 
     def __init__(self, device: torch.device):
         self.dtype = sum_dtype(device)
         self.loss = torch.zeros((), dtype=self.dtype, device=device)
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         self.count = 0
+        self.judged = 0
 
-    def add(self, loss: torch.Tensor, n: int, correct: torch.Tensor | None = None) -> None:
+    def add(self, loss: torch.Tensor, n: int, correct: torch.Tensor | None = None,
+            judged: int | None = None) -> None:
         self.loss += loss.detach().to(self.dtype) * n
         if correct is not None:
             self.correct += correct
         self.count += n
+        self.judged += n if judged is None else judged
 
     def result(self, with_accuracy: bool) -> tuple[float | None, float | None]:
         if not self.count:
             return None, None
         loss, correct = torch.stack([self.loss, self.correct.to(self.dtype)]).tolist()
-        return loss / self.count, (correct / self.count if with_accuracy else None)
+        return loss / self.count, (correct / self.judged if with_accuracy else None)
+
+
+def perplexity(loss: float | None) -> float | None:
+    """exp(mean token cross-entropy), None where the loss is unknown or too large to show."""
+    if loss is None or not math.isfinite(loss) or loss > 700:
+        return None
+    return math.exp(loss)
 
 
 def predictions(out: torch.Tensor, task: str, probabilities: bool) -> torch.Tensor:

@@ -21,9 +21,10 @@ from server.graph import Graph, TrainingConfig
 from server.recipe import recipe
 from server.weights import WeightsError, apply_start_weights, trainable
 
-from .data import LoaderBatches, TensorBatches, first_inputs, make_target_fn
+from .data import LoaderBatches, TensorBatches, first_inputs, make_target_fn, model_input
 from .device import amp_dtype, cuda_bf16_supported, resolve_device
 from .errors import TrainingError
+from .outputs import OutputLoss, pick, token_layout
 
 Loader = Callable[..., Any]
 EVAL_BATCH = 1024
@@ -39,7 +40,7 @@ class Run:
     info: Any  # server.datasets.DatasetInfo
     model: nn.Module
     node_attrs: dict[str, str]
-    loss_fn: nn.Module
+    loss_fn: OutputLoss  # picks the output the loss reads; `.scores(out)` for the metrics
     probabilities: bool  # a binary loss fed probabilities (not logits) by the model
     optimizer: torch.optim.Optimizer
     scheduler: Any
@@ -51,6 +52,15 @@ class Run:
     amp: bool
     amp_dtype: torch.dtype | None  # bf16 or fp16 when amp, see device.amp_dtype
     scaler: torch.amp.GradScaler  # a no-op unless amp: one per run, its scale carries over
+    perplexity: bool = False  # per-token cross-entropy: exp(loss) is reported as perplexity
+    input_count: int = 1  # tensors per sample, stacked in dim 1 of x, one per Input
+    vocab: list[str] | None = None  # a token dataset's vocabulary, saved with checkpoints
+
+    def forward(self, x: torch.Tensor) -> Any:
+        """The model on a batch: the Inputs take x's dim-1 slices in order when several."""
+        if self.input_count > 1:
+            return self.model(*x.unbind(1))
+        return self.model(x)
 
     @property
     def classify(self) -> bool:
@@ -75,10 +85,18 @@ def build_run(graph: Graph, load: Loader | None = None,
     if compile_fn is None:
         from server.compiler import compile_graph as compile_fn
     model = compile_fn(graph, seed=seed)
-    if len(getattr(model, "input_ids", ())) > 1 or getattr(model, "output_tuple", False):
-        # Datasets feed one tensor and the loop reads one output: say so before any data.
-        raise TrainingError("training supports one Input and one output for now; this graph "
-                            "has several (export the module to train it in your own code)")
+    inputs = len(getattr(model, "input_ids", ())) or 1
+    if inputs > 1:
+        from server.datasets import describe_dataset
+
+        given = describe_dataset(graph.data.dataset, graph.data.params).input_count
+        if given != inputs:  # said before any data is read
+            raise TrainingError(
+                f"this graph has {inputs} Inputs, but {graph.data.dataset!r} gives {given} "
+                f"tensor{'s' if given > 1 else ''} per sample, which feed{'' if given > 1 else 's'}"
+                f" {'that many Inputs' if given > 1 else 'one Input'}: use a dataset with "
+                f"{inputs} inputs (e.g. anagrams for two), or export the module and feed it "
+                "in your own code")
     node_attrs = dict(getattr(model, "node_attrs", {}))
     try:  # a relative path was made absolute by whoever read the graph file
         apply_start_weights(model, graph, node_attrs=node_attrs)
@@ -98,13 +116,24 @@ def build_run(graph: Graph, load: Loader | None = None,
 
     # One forward pass in eval mode (no dropout, no batch-norm updates) tells the
     # output's shape, which decides how labels become targets.
+    index = getattr(plan.loss, "output", None) or 0  # several outputs: the loss reads this
     model.eval()
     with torch.no_grad():
-        out_tail = tuple(model(first_inputs(data).to(device).float()).shape[1:])
+        probe = model_input(first_inputs(data)).to(device)
+        out = model(*probe.unbind(1)) if inputs > 1 else model(probe)
+        out_tail = tuple(pick(out, index).shape[1:])
     model.train()
-    prepare = make_target_fn(loss_spec.target, out_tail, info.task)
+    layout, token_classes = None, None
+    if getattr(info, "per_token", False) and loss_spec.target == "class":
+        token_classes = int(info.num_classes)
+        layout = token_layout(out_tail, int(info.target_shape[0]), token_classes)
+    prepare = make_target_fn(loss_spec.target, out_tail, info.task, token_classes)
 
-    loss_fn = getattr(nn, loss_spec.type)(**plan.loss_params())
+    loss_params = plan.loss_params()
+    loss_fn = OutputLoss(getattr(nn, loss_spec.type)(**loss_params), index, layout)
+    # exp(mean token cross-entropy) is the perplexity; label smoothing would bend it.
+    perplexity = layout is not None and loss_spec.type in ("CrossEntropyLoss", "NLLLoss") \
+        and not loss_params.get("label_smoothing")
     probabilities = loss_spec.expects == "probabilities"
     params = trainable(model)
     if not params:
@@ -119,11 +148,11 @@ def build_run(graph: Graph, load: Loader | None = None,
     bs, shuffle = graph.data.batch_size, graph.data.shuffle
     points = None
     if getattr(data, "x_train", None) is not None:
-        train = TensorBatches(data.x_train.float(), data.y_train, prepare, bs, shuffle, device,
-                              gen)
-        val = TensorBatches(data.x_val.float(), data.y_val, prepare, max(bs, EVAL_BATCH), False,
-                            device) if _has_rows(data.x_val) else None
-        if tuple(info.input_shape) == (2,):
+        train = TensorBatches(model_input(data.x_train), data.y_train, prepare, bs, shuffle,
+                              device, gen)
+        val = TensorBatches(model_input(data.x_val), data.y_val, prepare, max(bs, EVAL_BATCH),
+                            False, device) if _has_rows(data.x_val) else None
+        if tuple(info.input_shape) == (2,) and getattr(info, "input_dtype", "float") == "float":
             points = torch.cat([data.x_train, data.x_val]) if val is not None else data.x_train
     else:
         train = LoaderBatches(data.train_set, prepare, bs, shuffle, device, gen)
@@ -151,4 +180,5 @@ def build_run(graph: Graph, load: Loader | None = None,
                target_std=getattr(data, "target_std", None),
                amp=use_amp, amp_dtype=dtype,
                # Loss scaling only for fp16: bf16 has float32's range.
-               scaler=torch.amp.GradScaler("cuda", enabled=dtype == torch.float16))
+               scaler=torch.amp.GradScaler("cuda", enabled=dtype == torch.float16),
+               perplexity=perplexity, vocab=getattr(data, "vocab", None), input_count=inputs)

@@ -197,7 +197,7 @@ export const codeUrl = (id) => `/api/runs/${enc(id)}/code`;
 /** A finished run's trained network as a deployment file (onnx, torchscript, exported-program). */
 export const modelFileUrl = (id, format, which = "best") =>
   `/api/runs/${enc(id)}/model?format=${enc(format)}&which=${enc(which)}`;
-export const predict = (id, input) => request("POST", `/api/runs/${enc(id)}/predict`, { body: { input } });
+export const predict = (id, input, options = {}) => request("POST", `/api/runs/${enc(id)}/predict`, { body: { input, ...options } });
 /** The first `n` validation samples of a run's split with the model's class probabilities. */
 export const getSamples = (id, n = 16) => request("GET", `/api/runs/${enc(id)}/samples?n=${n}`);
 

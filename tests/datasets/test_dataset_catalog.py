@@ -32,6 +32,12 @@ EXPECTED = {
     "mnist": ("classification", (1, 28, 28), 10, 10),
     "fashion_mnist": ("classification", (1, 28, 28), 10, 10),
     "cifar10": ("classification", (3, 32, 32), 10, 10),
+    "sine_forecast": ("regression", (32, 1), None, 1),
+    "parity": ("classification", (4,), 2, 2),
+    "brackets": ("classification", (12,), 2, 2),
+    "reverse": ("classification", (8,), 8, 8),
+    "charlm": ("classification", (32,), 45, 45),  # The Zen of Python's distinct characters
+    "anagrams": ("classification", (6,), 2, 2),  # two inputs of (6,) each
 }
 
 

@@ -40,7 +40,7 @@ def test_description_says_what_the_output_must_be():
     assert (info.task, info.input_shape, info.target_shape, info.output_width) == \
         ("regression", (10, 1, 1), (1, 8, 8), 64)
     assert info.to_dict()["target_shape"] == [1, 8, 8]
-    assert "target_shape" not in describe_dataset("digits", {}).to_dict()  # unchanged there
+    assert describe_dataset("digits", {}).to_dict()["target_shape"] == []  # one label
     entry = next(e for e in dataset_catalog() if e["name"] == "digits_images")
     assert entry["target_shape"] == [1, 8, 8] and entry["input_shape"] == [1, 8, 8]
 

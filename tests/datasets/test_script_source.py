@@ -30,6 +30,12 @@ IN_MEMORY = [
     ("diabetes", {}),
     ("digits_images", {}),
     ("digits_images", {"given": "label"}),
+    ("sine_forecast", {"n_samples": 40, "horizon": 3}),
+    ("parity", {"n_samples": 40}),
+    ("brackets", {"n_samples": 40, "length": 10}),
+    ("reverse", {"n_samples": 40, "mode": "copy"}),
+    ("charlm", {"n_samples": 40, "corpus": "stdlib_docs"}),
+    ("anagrams", {"n_samples": 40, "vocab": 3}),
 ]
 
 

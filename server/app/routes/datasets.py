@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -73,7 +73,11 @@ def preview(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)],
 async def upload(ctx: Ctx, file: Annotated[UploadFile, File(description="CSV or zip")],
                  name: Annotated[str | None, Form(pattern=NAME, description=NAME_DOC)] = None,
                  label: Annotated[str, Form(max_length=256,
-                                            description="CSV label column (default: last)")] = ""
+                                            description="CSV label column (default: last)")] = "",
+                 text: Annotated[str, Form(max_length=256, description="CSV column of text to "
+                                           "classify (default: none, numeric features)")] = "",
+                 tokens: Annotated[Literal["word", "char"], Form(
+                     description="How the text becomes tokens")] = "word",
                  ) -> dict[str, Any]:
     """Upload a CSV file, or a zip of class folders for an image dataset; 429 while the
     server is already checking as many uploads as it allows."""
@@ -82,7 +86,7 @@ async def upload(ctx: Ctx, file: Annotated[UploadFile, File(description="CSV or 
         raise ApiError(429, f"{ctx.settings.max_upload_checks} upload(s) are being checked; "
                        "try again shortly", headers={"Retry-After": "5"})
     try:
-        return await run_in_threadpool(_store_upload, ctx, file, name, label)
+        return await run_in_threadpool(_store_upload, ctx, file, name, label, text, tokens)
     finally:
         ctx.upload_slots.release()
 
@@ -103,7 +107,8 @@ def delete_upload(ctx: Ctx, name: Annotated[str, Path(pattern=NAME)]) -> Respons
     return Response(status_code=204)
 
 
-def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> dict[str, Any]:
+def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str, text: str = "",
+                  tokens: str = "word") -> dict[str, Any]:
     settings = ctx.settings
     taken = set(DATASETS) | {d["name"] for d in ctx.store.list_datasets()}
     if name is None:
@@ -129,7 +134,8 @@ def _store_upload(ctx: Ctx, file: UploadFile, name: str | None, label: str) -> d
             size = uploads.store_csv(file.file, tmp / f"{name}.csv", settings)
         kind = "images" if zipped else "csv"
         tmp.rename(final)
-        dataset, params = uploads.dataset_params(kind, final, label, name)
+        dataset, params = uploads.dataset_params(kind, final, label, name,
+                                                 text if kind == "csv" else "", tokens)
         try:
             info = describe_dataset(dataset, params).to_dict()
         except DatasetError as exc:

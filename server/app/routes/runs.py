@@ -223,7 +223,9 @@ def code(ctx: Ctx, run_id: RunId) -> Response:
              responses={404: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer}})
 def predict_one(ctx: Ctx, run_id: RunId, body: PredictBody) -> dict[str, Any]:
     """The trained model's answer for one input: class probabilities, or regression values."""
-    return _ask_model(ctx, run_id, predict, body.input)
+    options = body.model_dump(include={"length", "temperature", "seed"})
+    return _ask_model(ctx, run_id, lambda path, graph, value: predict(path, graph, value, options),
+                      body.input)
 
 
 @router.get("/{run_id}/samples", response_model=Samples,

@@ -249,12 +249,15 @@ export class TrainingCharts {
     if (rebuild || !cmp) this.loss.show(lossSeries, lossData);
     else { this.loss.data = lossData; this.loss.update(); }
 
-    // Accuracy, or R² and MAE for regression (MAE has its own unit: right axis).
+    // Accuracy, or R² and MAE for regression (MAE has its own unit: right axis);
+    // a language model adds perplexity, exp(token loss), on its own right axis.
     const regression = run.isRegression;
-    this.metric.setTitle(regression ? "R² and MAE" : "Accuracy");
+    const ppl = !regression && run.hasPerplexity;
+    this.metric.setTitle(regression ? "R² and MAE" : ppl ? "Token accuracy and perplexity" : "Accuracy");
     const metricKeys = regression
       ? [["val_r2", "val R²"], ["val_mae", "val MAE", "mae"]]
-      : [["train_accuracy", "train acc"], ["val_accuracy", "val acc"]];
+      : [["train_accuracy", "train acc"], ["val_accuracy", "val acc"],
+        ...(ppl ? [["val_perplexity", "val perplexity", "ppl"]] : [])];
     const metricSeries = metricKeys.map(([, label, scale], i) =>
       ({label: label + tag, color: c.s[i + 1], width: 2, points: true, scale}));
     const metricTables = [[range(run.epochs.length), ...metricKeys.map(([k]) => run.epochSeries(k))]];
@@ -263,7 +266,7 @@ export class TrainingCharts {
       metricSeries.push({label: label + ctag, color: c.s[3], width: 2, dash: [6, 3], points: true, scale});
       metricTables.push([range(cmp.epochs.length), cmp.epochSeries(k)]);
     }
-    this.metric.show(metricSeries, join(metricTables), regression ? {mae: {}} : {});
+    this.metric.show(metricSeries, join(metricTables), regression ? {mae: {}} : ppl ? {ppl: {}} : {});
 
     // Learning rate: what the scheduler actually did.
     const lrSeries = [{label: `lr${tag}`, color: c.s[3], width: 2, points: true}];

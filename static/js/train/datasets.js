@@ -72,7 +72,8 @@ export class DatasetPicker {
       if (!d.upload && (needsFile(d) || !Array.isArray(d.input_shape))) continue;
       (groups[d.upload ? "upload" : d.kind || "other"] ||= []).push(d);
     }
-    const names = {"2d": "2-D points", image: "Images", tabular: "Tables", upload: "Uploaded", other: "Other"};
+    const names = {"2d": "2-D points", image: "Images", tabular: "Tables", sequence: "Sequences and text",
+      upload: "Uploaded", other: "Other"};
     this.select.replaceChildren(el("option", {value: ""}, "Choose a dataset…"),
       ...Object.entries(groups).map(([kind, list]) => el("optgroup", {label: names[kind] || kind},
         list.map((d) => el("option", {value: d.name, title: d.how_to_get || null},

@@ -18,6 +18,7 @@ function metrics(run) {
   const bits = [];
   if (m.val_accuracy != null) bits.push(`acc ${(m.val_accuracy * 100).toFixed(1)}%`);
   if (m.val_r2 != null) bits.push(`R² ${fmt(m.val_r2, 3)}`);
+  if (m.val_perplexity != null) bits.push(`ppl ${fmt(m.val_perplexity, 3)}`);
   if (m.val_loss != null) bits.push(`val loss ${fmt(m.val_loss, 3)}`);
   return bits.join(" · ");
 }

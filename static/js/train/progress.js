@@ -98,6 +98,7 @@ export class ProgressView {
       if (m.val_accuracy != null) bits.push(`val accuracy ${(m.val_accuracy * 100).toFixed(1)}%`);
       if (m.val_r2 != null) bits.push(`val R² ${fmt(m.val_r2, 3)}`);
       if (m.val_mae != null) bits.push(`val MAE ${fmt(m.val_mae, 3)}`);
+      if (m.val_perplexity != null) bits.push(`val perplexity ${fmt(m.val_perplexity, 3)}`);
       return `${base} ${bits.join(", ")}.`;
     }
     return run.error ? `${base} ${run.error}` : base;

@@ -105,6 +105,9 @@ export class RunModel {
       && (e.val_r2 != null || e.val_mae != null);
   }
 
+  /** Does the run report perplexity (a language model: one class per token)? */
+  get hasPerplexity() { return this.epochs.some((e) => e.val_perplexity != null || e.train_perplexity != null); }
+
   /** Headline metrics for the history list and the status line. */
   finalMetrics() {
     const e = this.lastEpoch;
@@ -113,6 +116,7 @@ export class RunModel {
     if (e.val_accuracy != null) out.val_accuracy = e.val_accuracy;
     if (e.val_r2 != null) out.val_r2 = e.val_r2;
     if (e.val_mae != null) out.val_mae = e.val_mae;
+    if (e.val_perplexity != null) out.val_perplexity = e.val_perplexity;
     return out;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * "Try it": after training, ask the model about an input of your own: draw a
- * digit, or click a point on the decision boundary, and see the predicted
- * probabilities per class.
+ * digit, click a point on the decision boundary, or type text (a sentence for a
+ * text classifier, a prompt a language model continues), and see the answer.
  *
  * Inputs are sent raw (pixels in 0..1 shaped like one sample, or a point in
  * the data's own coordinates); the server applies the dataset's own
@@ -12,7 +12,10 @@
  *   request  {"input": <nested list shaped like data input_shape, e.g. (1, 8, 8)
  *             pixels in 0..1 for images, [x1, x2] in preview coordinates for 2-D sets>}
  *   answer   {"probabilities": [p per class], "labels": [class names]}
- *             (regression: {"output": [values]}); 404 without a checkpoint,
+ *             (regression: {"output": [values]}); a model of token ids takes text:
+ *             {"input": "a sentence", "length", "temperature", "seed"} and answers
+ *             probabilities (with the "tokens" it saw) or {"text": continuation};
+ *             404 without a checkpoint,
  *             422 for an input of the wrong shape, with the usual {"detail"}.
  */
 import {el, fmt, errorText} from "./dom.js";
@@ -60,11 +63,15 @@ export class TryIt {
     this.result.classList.remove("tp-float");
     this.wrap.append(this.result);
     const info = ctx?.dataset;
-    if (!ctx || !info || !this.enabled) { this.wrap.hidden = true; return; }
+    // A model of several Inputs (a Siamese pair) has no single input to type or draw.
+    if (!ctx || !info || !this.enabled || info.input_count > 1) { this.wrap.hidden = true; return; }
     const shape = info.input_shape || [];
     if (info.kind === "image" && shape.length >= 2 && (shape.length === 2 || shape[0] === 1)) {
       this.ctx = {...ctx, mode: "draw", shape};
       this._drawPad(shape);
+    } else if (info.input_dtype === "long" && info.tokens) {
+      this.ctx = {...ctx, mode: "text"};
+      this._textBox(info);
     } else if (shape.length === 1 && shape[0] === 2 && this.boundary) {
       this.ctx = {...ctx, mode: "point"};
       this.body.replaceChildren(el("p", {class: "tp-hint"}, "Click anywhere on the decision boundary to ask the model about that point."));
@@ -73,6 +80,33 @@ export class TryIt {
       return;
     }
     this.wrap.hidden = false;
+  }
+
+  /** A line of text to classify, or a prompt and sampling settings for a language model. */
+  _textBox(info) {
+    const lm = !!info.language_model;
+    const text = el("input", {type: "text", class: "tp-text", "data-testid": "try-text", maxlength: 2000,
+      placeholder: lm ? "A prompt, e.g. Beautiful is" : "Type a sentence",
+      "aria-label": lm ? "Prompt for the language model" : "Text to classify"});
+    const length = el("input", {type: "number", min: 1, max: 500, value: 200, "data-testid": "try-length",
+      "aria-label": "Characters to generate"});
+    const temperature = el("input", {type: "number", min: 0.05, max: 5, step: 0.05, value: 0.8,
+      "data-testid": "try-temperature", "aria-label": "Temperature"});
+    const go = () => {
+      if (!text.value) return;
+      const options = lm ? {length: Math.min(500, Math.max(1, Number(length.value) || 200)),
+        temperature: Math.min(5, Math.max(0.05, Number(temperature.value) || 0.8))} : {};
+      this._ask(text.value, options);
+    };
+    text.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+    const hint = lm
+      ? "The model samples a continuation one character at a time; lower temperature is safer, higher more surprising."
+      : info.per_token ? "The model answers one token per position of what you type."
+        : "Words the model never saw count as unknown (<unk>).";
+    this.body.replaceChildren(el("div", {class: "tp-row"}, text,
+      el("button", {type: "button", "data-testid": "try-go", onclick: go}, lm ? "Generate" : "Ask")),
+    ...(lm ? [el("div", {class: "tp-row"}, el("label", {}, "Length ", length), el("label", {}, "Temperature ", temperature))] : []),
+    el("p", {class: "tp-hint"}, hint));
   }
 
   _drawPad(shape) {
@@ -120,12 +154,12 @@ export class TryIt {
     return this.ctx.shape.length === 3 ? [rows] : rows;
   }
 
-  async _ask(input) {
+  async _ask(input, options = {}) {
     const ctx = this.ctx;
     if (!ctx) return;
     this.result.replaceChildren(el("p", {class: "tp-caption"}, "Asking the model…"));
     try {
-      const answer = await predict(ctx.run.id, input);
+      const answer = await predict(ctx.run.id, input, options);
       if (this.ctx !== ctx) return;
       this._show(answer, ctx.dataset);
     } catch (err) {
@@ -135,10 +169,16 @@ export class TryIt {
   }
 
   _show(answer, info) {
+    if (typeof answer.text === "string") { // a continuation, or a per-position answer
+      this.result.replaceChildren(el("pre", {class: "tp-generated", "data-testid": "generated"},
+        answer.prompt ? el("b", {}, answer.prompt) : "", answer.text));
+      return;
+    }
     const probs = answer.probabilities ?? answer.probs ?? null;
     if (!probs) {
       const out = answer.output ?? answer.outputs ?? answer.value;
-      const image = info.target_shape; // the targets are images: show the output as one
+      // The targets are images (C, H, W): show the output as one.
+      const image = info.target_shape?.length === 3 && info.task === "regression" ? info.target_shape : null;
       if (image && Array.isArray(out) && out.length === image.reduce((a, b) => a * b, 1)) {
         this.result.replaceChildren(el("p", {class: "tp-prediction"}, "The model's image:"),
           imageCanvas(out, image, Math.max(1, Math.round(96 / image[image.length - 1]))));
@@ -149,7 +189,9 @@ export class TryIt {
     }
     const labels = answer.labels ?? answer.classes ?? info.class_names ?? probs.map((_, i) => String(i));
     const best = probs.indexOf(Math.max(...probs));
-    this.result.replaceChildren(el("p", {class: "tp-prediction"}, `Predicted: ${labels[best]}`),
+    const seen = Array.isArray(answer.tokens) && answer.tokens.length
+      ? [el("p", {class: "tp-hint"}, `Read as: ${answer.tokens.join(" ")}`)] : [];
+    this.result.replaceChildren(el("p", {class: "tp-prediction"}, `Predicted: ${labels[best]}`), ...seen,
       el("ul", {class: "tp-bars"}, probs.map((p, i) => el("li", {class: "tp-bar-row"},
         el("span", {class: "tp-bar-label"}, labels[i]),
         el("span", {class: "tp-bar-track"}, el("span", {class: "tp-bar", style: `width:${(p * 100).toFixed(1)}%;background:${classColor(i)}`})),

@@ -1,5 +1,6 @@
 /**
- * Upload a dataset: a CSV (the user picks its label column) or a zip of class
+ * Upload a dataset: a CSV (the user picks its label column, and optionally a
+ * text column to classify, read as words or characters) or a zip of class
  * folders. The header is read in the browser so the label can be chosen
  * before anything is sent; the server still checks everything, and when it
  * refuses the file its own message is shown as-is, since it names the row or
@@ -46,6 +47,14 @@ export class UploadForm {
       el("option", {value: ""}, "(pick a CSV first)"));
     this.labelField = field("Label column", this.label);
     this.labelField.hidden = true;
+    // A text column turns the CSV into token ids (text classification); none: numbers.
+    this.text = el("select", {"data-testid": "upload-text", onchange: () => this._textChosen()},
+      el("option", {value: ""}, "(none: numeric features)"));
+    this.tokens = el("select", {"data-testid": "upload-tokens"},
+      el("option", {value: "word"}, "words"), el("option", {value: "char"}, "characters"));
+    this.textField = field("Text column", this.text);
+    this.tokensField = field("Split text into", this.tokens);
+    this.textField.hidden = this.tokensField.hidden = true;
     this.submit = el("button", {type: "button", "data-testid": "upload-submit", disabled: true,
       onclick: () => this._send()}, "Upload");
     this.bar = el("progress", {max: 1, value: 0, hidden: true, "aria-label": "Upload progress",
@@ -55,7 +64,7 @@ export class UploadForm {
     container.append(el("details", {class: "tp-upload"},
       el("summary", {}, "Upload your own data"),
       el("p", {class: "tp-hint"}, "A CSV with a header row (numeric features, any label column), or a zip with one folder of images per class."),
-      field("File", this.file), this.labelField, el("div", {class: "tp-row"}, this.submit, this.bar), this.message));
+      field("File", this.file), this.labelField, this.textField, this.tokensField, el("div", {class: "tp-row"}, this.submit, this.bar), this.message));
   }
 
   async _picked() {
@@ -67,6 +76,8 @@ export class UploadForm {
     this.bar.value = 0;
     const csv = isCsv(file);
     this.labelField.hidden = !csv;
+    this.textField.hidden = !csv;
+    this.tokensField.hidden = true;
     this.label.disabled = !csv;
     if (file && !csv && !isZip(file)) {
       // Refused here, before a byte is sent: a .txt is not a CSV even if it looks like one.
@@ -84,7 +95,14 @@ export class UploadForm {
     // The label is usually the last column; preselect one named like a label.
     const guess = columns.find((c) => /^(label|target|class|y)$/i.test(c)) || columns[columns.length - 1];
     if (guess) this.label.value = guess;
+    this.text.replaceChildren(el("option", {value: ""}, "(none: numeric features)"),
+      ...columns.map((c) => el("option", {value: c}, c)));
+    const textGuess = columns.find((c) => /^(text|review|sentence|comment|message|title)$/i.test(c));
+    this.text.value = textGuess || "";
+    this._textChosen();
   }
+
+  _textChosen() { this.tokensField.hidden = !this.text.value; }
 
   async _send() {
     const file = this.file.files[0];
@@ -95,7 +113,9 @@ export class UploadForm {
     this.message.className = "tp-upload-message";
     this.message.textContent = `Uploading ${file.name}…`;
     try {
-      const info = await uploadDataset(file, isCsv(file) ? {label: this.label.value} : {}, (f) => { this.bar.value = f; });
+      const fields = isCsv(file) ? {label: this.label.value, text: this.text.value,
+        tokens: this.text.value ? this.tokens.value : ""} : {};
+      const info = await uploadDataset(file, fields, (f) => { this.bar.value = f; });
       this.message.textContent = `Added dataset "${info.name}".`;
       await this.onUploaded?.(info);
       if (this.canSwitch()) await this.onUse?.(info);
