@@ -37,10 +37,19 @@ PER_SAMPLE_KINDS = ("2d", "tabular", "image")
 TRANSPARENT = ("activation", "regularization", "norm")
 
 
-def sequence_nodes(analysis: Any, nodes: dict[str, Any]) -> set[str]:
-    """Ids of nodes whose output is a per-position sequence."""
-    seq: set[str] = set()
+def sequence_nodes(analysis: Any, nodes: dict[str, Any], seeded: Any = ()) -> set[str]:
+    """Ids of nodes whose output is a per-position sequence (`seeded`: known ones, such as
+    a block's Inputs fed by sequences)."""
+    seq: set[str] = set(seeded)
     for nid in analysis.order:
+        sub = getattr(analysis, "sub", {}).get(nid)
+        if sub is not None:  # a block instance: a sequence out if its output is one inside
+            fed = [i for i, s in zip(sub.input_ids, nodes[nid].inputs, strict=False)
+                   if source(s) in seq]
+            inner = sequence_nodes(sub, {n.id: n for n in sub.graph.nodes}, fed)
+            if any(out in inner for out, _ in sub.outputs):
+                seq.add(nid)
+            continue
         spec = LAYERS.get(nodes[nid].type)
         shape = analysis.shapes.get(nid)
         if spec is None or shape is None or len(shape) < 2:

@@ -308,3 +308,72 @@ def squeezenet1_1_graph(size: int = 64, num_classes: int = 1000) -> dict[str, An
               n("pool", "AdaptiveAvgPool2d", ["relu"], "classifier.3", output_size=[1, 1]),
               n("flatten", "Flatten", ["pool"])]
     return {"version": 1, "name": "SqueezeNet", "nodes": nodes, "blocks": {"Fire": fire_block()}}
+
+
+# -- karpathy/nanoGPT (model.py, commit 3adf61e): GPT of Blocks -----------------------
+
+
+def gpt_attention(heads: int, bias: bool = True) -> dict[str, Any]:
+    """CausalSelfAttention: c_attn -> q, k, v -> causal attention per head -> c_proj."""
+    return {"nodes": [
+        n("x", "Input"),
+        n("c_attn", "Linear", ["x"], out_features="$qkv", bias=bias),
+        n("qkv", "Chunk", ["c_attn"], chunks=3, dim=2),
+        n("attention", "ScaledDotProductAttention",
+          [{"node": "qkv", "port": p} for p in range(3)], num_heads=heads, causal=True),
+        n("c_proj", "Linear", ["attention"], out_features="$n_embd", bias=bias),
+        n("resid_dropout", "Dropout", ["c_proj"], p="$dropout")],
+        "output": "resid_dropout",
+        "params": {"n_embd": {}, "qkv": {}, "dropout": {"default": 0.0}},
+        "description": "nanoGPT's causal self-attention: each position attends to itself "
+                       "and the positions before it"}
+
+
+def gpt_mlp() -> dict[str, Any]:
+    return {"nodes": [
+        n("x", "Input"),
+        n("c_fc", "Linear", ["x"], out_features="$hidden"),
+        n("gelu", "GELU", ["c_fc"]),
+        n("c_proj", "Linear", ["gelu"], out_features="$n_embd"),
+        n("dropout", "Dropout", ["c_proj"], p="$dropout")],
+        "output": "dropout",
+        "params": {"n_embd": {}, "hidden": {}, "dropout": {"default": 0.0}},
+        "description": "nanoGPT's MLP: widen four times, GELU, back"}
+
+
+def gpt_block() -> dict[str, Any]:
+    """Block: x + attn(ln_1(x)), then x + mlp(ln_2(x))."""
+    return {"nodes": [
+        n("x", "Input"),
+        n("ln_1", "LayerNorm", ["x"]),
+        n("attn", "block:CausalSelfAttention", ["ln_1"], n_embd="$n_embd", qkv="$qkv",
+          dropout="$dropout"),
+        n("res_1", "Add", ["x", "attn"]),
+        n("ln_2", "LayerNorm", ["res_1"]),
+        n("mlp", "block:MLP", ["ln_2"], n_embd="$n_embd", hidden="$hidden", dropout="$dropout"),
+        n("res_2", "Add", ["res_1", "mlp"])],
+        "output": "res_2",
+        "params": {"n_embd": {}, "qkv": {}, "hidden": {}, "dropout": {"default": 0.0}},
+        "description": "nanoGPT's transformer block: attention and an MLP, each after a "
+                       "LayerNorm and added back to the stream"}
+
+
+def gpt_graph(vocab: int = 65, block_size: int = 32, n_layer: int = 2, n_head: int = 4,
+              n_embd: int = 48, dropout: float = 0.0) -> dict[str, Any]:
+    """GPT: token and position embeddings, n_layer Blocks, ln_f, lm_head (every position)."""
+    nodes = [n("idx", "Input", shape=[block_size], dtype="long", vocab=vocab),
+             n("wte", "Embedding", ["idx"], "transformer.wte", num_embeddings=vocab,
+               embedding_dim=n_embd),
+             n("wpe", "PositionalEmbedding", ["wte"], "transformer.wpe",
+               num_embeddings=block_size),
+             n("drop", "Dropout", ["wpe"], "transformer.drop", p=dropout)]
+    last = "drop"
+    for i in range(n_layer):
+        nodes.append(n(f"h{i}", "block:Block", [last], f"transformer.h.{i}", n_embd=n_embd,
+                       qkv=3 * n_embd, hidden=4 * n_embd, dropout=dropout))
+        last = f"h{i}"
+    nodes += [n("ln_f", "LayerNorm", [last], "transformer.ln_f"),
+              n("lm_head", "Linear", ["ln_f"], "lm_head", out_features=vocab, bias=False)]
+    return {"version": 1, "name": "GPT", "nodes": nodes,
+            "blocks": {"CausalSelfAttention": gpt_attention(n_head), "MLP": gpt_mlp(),
+                       "Block": gpt_block()}}
