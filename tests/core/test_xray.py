@@ -100,3 +100,23 @@ def test_cli_table_and_json(capsys, tmp_path):
     assert set(report["nodes"]) == {"x", "conv1", "relu1", "pool1", "flat", "fc"}
     assert main(["inspect", GRAPH, "--sample", "100000"]) == 1
     assert "out of range" in capsys.readouterr().err
+
+
+def test_cli_inspects_your_own_input_and_a_checkpoint(capsys, tmp_path):
+    graph = load_graph_file(GRAPH)
+    drawn = torch.rand(1, 8, 8)
+    (tmp_path / "digit.json").write_text(json.dumps(drawn.tolist()))
+    model = compile_graph(graph, seed=7)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "w.pt")
+    assert main(["inspect", GRAPH, "--input", str(tmp_path / "digit.json"),
+                 "--checkpoint", str(tmp_path / "w.pt"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    seen = {}
+    model.eval().conv1.register_forward_hook(lambda m, i, o: seen.__setitem__("c", o))
+    with torch.no_grad():
+        model(drawn[None])
+    assert report["input"] == "yours" and report["weights"] == "checkpoint"
+    assert abs(report["nodes"]["conv1"]["mean"] - float(seen["c"].mean())) < 1e-6
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert main(["inspect", GRAPH, "--input", str(tmp_path / "bad.json")]) == 1
+    assert "the network's Input takes [1, 8, 8]" in capsys.readouterr().err
