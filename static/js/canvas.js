@@ -5,11 +5,14 @@
  * in line with the document (layer nodes, loss/optimizer/scheduler blocks, one
  * edge per entry of a node's `inputs`, labelled with the shape it carries); user
  * gestures (drop, connect, move, select, remove an edge) go to the `handlers`
- * given by main.js, which change the store, which renders again. X6 comes from
- * its script-tag build as `window.X6`.
+ * given by main.js, which change the store, which renders again. Hovering an
+ * edge reports it (`onEdgeHover`/`onEdgeLeave`) for the X-ray popover; `setCost`
+ * puts each node's FLOPs and training memory on its card. X6 comes from its
+ * script-tag build as `window.X6`.
  */
 
 import { categoryColor, entry, fmtCount, fmtShape } from "./catalog.js";
+import { fmtBytes, fmtFlops } from "./cost-view.js";
 import { BLOCK_KINDS } from "./graph-state.js";
 
 const { Graph, Shape, Selection, MiniMap, Snapline } = window.X6;
@@ -26,6 +29,7 @@ let selection = null; // the X6 Selection plugin (the script build does not mix 
 let handlers = {};
 let lastValidation = null;
 let lastGraph = null;
+let lastCost = null; // POST /api/graphs/cost's answer for the graph on screen, or null
 let rendering = false;
 let dragging = false;
 
@@ -51,8 +55,27 @@ function nodeElement(d) {
   title.className = "tc-node-title";
   title.append(span("tc-type", d.type), span("tc-id", d.label));
   el.append(title);
-  if (d.shape !== undefined) el.append(span("tc-node-shape", d.shape, "div"));
-  if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
+  if (d.shape !== undefined) {
+    const row = span("tc-node-shape", d.shape, "div");
+    if (d.cost) {
+      // The cost badge: FLOPs for one sample and training memory; the details on hover.
+      const badge = span("tc-node-cost", d.cost.text);
+      badge.title = d.cost.title;
+      badge.dataset.testid = `cost-${d.id}`;
+      row.append(badge);
+    }
+    el.append(row);
+  }
+  if (d.meta) {
+    const meta = span("tc-node-meta", d.meta, "div");
+    if (d.cost) {
+      const memory = span("tc-node-mem", ` · ${d.cost.memory}`);
+      memory.title = d.cost.title;
+      memory.dataset.testid = `memory-${d.id}`;
+      meta.append(memory);
+    }
+    el.append(meta);
+  }
   if (d.message) {
     // The card has room for one line: the whole message is its tooltip (and in the inspector).
     el.append(span("tc-node-msg", d.message, "div"));
@@ -104,6 +127,15 @@ function nodeData(node, v, output) {
   const shape = nv?.output_shape ? fmtShape(nv.output_shape) : "–";
   const meta = [`${fmtCount(nv?.params ?? null)} params`, node.frozen ? "frozen" : null,
     node.id === output ? "output" : null].filter(Boolean).join(" · ");
+  const c = lastCost?.nodes?.[node.id];
+  const cost = c && {
+    text: `${fmtFlops(c.flops)} FLOPs`,
+    memory: `${fmtBytes(c.training_bytes)} to train`,
+    title: `${c.flops.toLocaleString("en-US")} FLOPs (${c.macs.toLocaleString("en-US")} MACs) for one sample, `
+      + "as torch.utils.flop_counter counts them (matrix products and convolutions); "
+      + `activations ${fmtBytes(c.activation_bytes)} for a batch of ${lastCost.batch_size}; `
+      + `about ${fmtBytes(c.training_bytes)} to train (weights, gradients, optimizer state, activations)`,
+  };
   return {
     id: node.id,
     cellId: node.id,
@@ -116,6 +148,7 @@ function nodeData(node, v, output) {
     frozen: !!node.frozen,
     shape,
     meta,
+    cost,
     message,
     aria: `${node.type} ${node.id}, output ${shape}${message ? `, ${message}` : ""}`,
   };
@@ -199,6 +232,25 @@ export function createCanvas({ container, minimap, on }) {
   });
   graph.on("selection:changed", () => {
     if (!rendering) handlers.onSelect?.(selectedIds().nodes);
+  });
+  // Hovering an edge asks for the X-ray of the value flowing along it. X6 3.x reports
+  // mouseover/out per element of the edge (its path, its label), not enter/leave: moving
+  // from the line onto its label is not leaving, so a leave waits for the next over.
+  let hovered = null;
+  let leaving = null;
+  graph.on("edge:mouseover", ({ edge, e }) => {
+    clearTimeout(leaving);
+    const d = edge.getData();
+    if (hovered === edge.id || d?.src === undefined) return;
+    hovered = edge.id;
+    handlers.onEdgeHover?.(d, e.clientX, e.clientY);
+  });
+  graph.on("edge:mouseout", () => {
+    clearTimeout(leaving);
+    leaving = setTimeout(() => {
+      hovered = null;
+      handlers.onEdgeLeave?.();
+    }, 60);
   });
 
   container.addEventListener("dragover", (e) => {
@@ -300,6 +352,12 @@ export function render(g, v = lastValidation) {
   rendering = false;
 }
 
+/** Show each node's cost (POST /api/graphs/cost's answer), or none (null). */
+export function setCost(cost) {
+  lastCost = cost;
+  if (lastGraph) render(lastGraph, lastValidation);
+}
+
 function renderCells(g, v) {
   graph.batchUpdate(() => {
     const output = outputOf(g, v);
@@ -327,12 +385,13 @@ function renderCells(g, v) {
       n.inputs.forEach((src, i) => {
         const shape = v?.nodes?.[src]?.output_shape;
         const label = `${max !== 1 && n.inputs.length > 1 ? `#${i + 1}  ` : ""}${shape ? fmtShape(shape) : ""}`;
+        const from = typeof src === "string" ? { src, port: 0 } : { src: src.node, port: src.port || 0 };
         // The id names both ends: a reused id for a new source left stale edges behind.
-        edges.set(`e|${src}|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true } });
+        edges.set(`e|${src}|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true, ...from } });
       });
     }
     if (g.loss && output && want.has(output)) {
-      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
+      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output, src: output, port: 0 } });
     }
     for (const e of graph.getEdges()) {
       if (!e.id.startsWith("e|")) continue; // an edge the user is drawing right now
@@ -345,6 +404,7 @@ function renderCells(g, v) {
       const labels = w.label ? [{ attrs: { label: { text: w.label, class: "tc-edge-label" }, body: { class: "tc-edge-label-bg" } } }] : [];
       if (existing) {
         if (JSON.stringify(existing.getLabels()) !== JSON.stringify(labels)) existing.setLabels(labels);
+        if (JSON.stringify(existing.getData()) !== JSON.stringify(w.data)) existing.setData(w.data, { overwrite: true });
         continue;
       }
       graph.addEdge({
