@@ -94,3 +94,73 @@ def test_cost_badges_on_cards_and_the_total(page: Page) -> None:
     set_param(page, "out_channels", "32")
     expect(canvas(page).get_by_test_id("cost-conv1")).to_have_attribute(
         "title", re.compile(rf"^{2 * cost['nodes']['conv1']['flops']:,} FLOPs "), timeout=10_000)
+
+
+# -- a finished run: any epoch's weights, and Try it's input ---------------------------
+
+FINAL = ["completed", "stopped", "diverged", "failed", "interrupted"]
+
+
+def _mean_std(node: dict) -> str:
+    return f"{node['mean']:.3f} / {node['std']:.3f}"
+
+
+def test_epoch_chooser_and_x_ray_of_the_try_it_input(page: Page) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_editor(page)
+    expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+    load_template(page, "circles_mlp")
+    page.get_by_test_id("dataset").select_option("circles")
+    page.get_by_test_id("epochs").fill("3")
+    page.get_by_test_id("epochs").press("Tab")
+    page.get_by_test_id("train").click()
+    page.wait_for_function(
+        "final => final.includes(document.querySelector('[data-testid=run-status]').textContent)",
+        arg=FINAL, timeout=120_000)
+    run_id = page.evaluate("() => window.__trainPanel.run.id")
+    kept = page.request.get(f"/api/runs/{run_id}/checkpoints").json()
+    assert kept["epochs"] == [0, 1, 2, 3]
+
+    # The weights chooser lists best, last and every epoch the run kept.
+    select(page, "fc1")
+    chooser = page.get_by_test_id("xray-epoch")
+    expect(chooser).to_be_visible()
+    expect(chooser.locator("option")).to_have_count(2 + 4)
+    expect(chooser.locator("option[value='epoch:0']")).to_have_text("epoch 0 (before training)")
+    xray = page.get_by_test_id("xray")
+    page.get_by_test_id("xray-button").click()
+    expect(xray).to_have_attribute("data-state", "ready", timeout=60_000)
+    body = page.get_by_test_id("xray-body")
+    api = lambda **body: page.request.post(  # noqa: E731
+        f"/api/runs/{run_id}/inspect", data=body).json()["nodes"]["fc1"]
+    expect(body).to_contain_text(_mean_std(api(which="best")))
+    # Epoch 0: the weights before training, another picture, the same as the API's.
+    chooser.select_option("epoch:0")
+    expect(xray).to_have_attribute("data-weights", "epoch 0", timeout=60_000)
+    expect(xray).to_have_attribute("data-state", "ready", timeout=60_000)
+    before = api(epoch=0)
+    expect(body).to_contain_text(_mean_std(before))
+    chooser.select_option("epoch:2")
+    expect(xray).to_have_attribute("data-weights", "epoch 2", timeout=60_000)
+    expect(body).to_contain_text(_mean_std(api(epoch=2)))
+    assert _mean_std(api(epoch=2)) != _mean_std(before)
+
+    # Try it: click the boundary, then "X-ray this" looks inside for that very point.
+    heat = page.get_by_test_id("boundary").locator("canvas")
+    box = heat.bounding_box()
+    with page.expect_request("**/predict") as asked:
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    point = asked.value.post_data_json["input"]
+    expect(page.get_by_test_id("predictions")).to_contain_text("Predicted:")
+    with page.expect_response("**/inspect", timeout=60_000) as answered:
+        page.get_by_test_id("xray-this").click()
+    sent = answered.value.request.post_data_json
+    assert sent["input"] == point and sent["epoch"] == 2
+    expect(page.get_by_test_id("inspector").get_by_test_id("node-id")).to_have_value("fc1")
+    expect(xray).to_have_attribute("data-state", "ready", timeout=60_000)
+    expect(page.get_by_test_id("xray-source")).to_have_value("yours")
+    expect(body).to_contain_text("Your Try-it input")
+    expect(body).to_contain_text(_mean_std(api(epoch=2, input=point)))
+    # Back to the dataset's sample 0: the first picture again.
+    page.get_by_test_id("xray-source").select_option("dataset")
+    expect(body).to_contain_text("Label of sample 0", timeout=60_000)
