@@ -87,3 +87,23 @@ def test_an_invalid_graph_is_refused():
     graph["nodes"][1]["inputs"] = ["nowhere"]
     with pytest.raises(InvalidGraph):
         graph_cost(graph)
+
+
+@pytest.mark.parametrize("make", ["siamese", "vae_encoder", "vit_tokens"])
+def test_shared_layers_ports_parameters_and_several_inputs_add_up(make):
+    # Twin encoders (one module called twice), Split/Chunk ports, Parameter nodes:
+    # each node counted as the compiled module calls it, the total FlopCounterMode's.
+    from . import test_ports
+
+    graph = getattr(test_ports, make)()
+    cost = graph_cost(graph)
+    analysis = require_valid(graph)
+    model = compile_graph(graph, seed=0).eval()
+    xs = [torch.zeros(1, *analysis.shapes[i]) for i in model.input_ids]
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(*xs)
+    assert cost["total_flops"] == counter.get_total_flops()
+    assert sum(n["flops"] for n in cost["nodes"].values()) == cost["total_flops"]
+    if make == "siamese":  # the twin is counted where it runs, as much as the original
+        assert cost["nodes"]["enc_b"]["flops"] == cost["nodes"]["enc"]["flops"] == 2 * 8 * 4
