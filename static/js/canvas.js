@@ -130,7 +130,7 @@ function nodeData(node, v, output) {
   const c = lastCost?.nodes?.[node.id];
   const cost = c && {
     text: `${fmtFlops(c.flops)} FLOPs`,
-    memory: `${fmtBytes(c.training_bytes)} to train`,
+    memory: fmtBytes(c.training_bytes), // the card has room for the number; the title says what
     title: `${c.flops.toLocaleString("en-US")} FLOPs (${c.macs.toLocaleString("en-US")} MACs) for one sample, `
       + "as torch.utils.flop_counter counts them (matrix products and convolutions); "
       + `activations ${fmtBytes(c.activation_bytes)} for a batch of ${lastCost.batch_size}; `

@@ -15,7 +15,7 @@ export function fmtFlops(n) {
   return String(n);
 }
 
-/** 1536 -> "1.5 KB". */
+/** 1536 -> "1.5 KB", 526848 -> "515 KB". */
 export function fmtBytes(n) {
   if (typeof n !== "number") return "–";
   const units = ["bytes", "KB", "MB", "GB", "TB"];
@@ -24,7 +24,7 @@ export function fmtBytes(n) {
     n /= 1024;
     i++;
   }
-  return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`;
+  return i === 0 ? `${n} bytes` : `${n.toFixed(n >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
 export function createCostView({ total, setCost }) {

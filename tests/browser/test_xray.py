@@ -84,7 +84,8 @@ def test_cost_badges_on_cards_and_the_total(page: Page) -> None:
     expect(canvas(page).get_by_test_id("cost-conv1")).to_have_text("18k FLOPs")
     mem = canvas(page).get_by_test_id("memory-fc")
     expect(mem).to_be_visible()
-    expect(mem).to_contain_text("KB to train")
+    expect(mem).to_have_text(" · 45.2 KB")  # fc: 2,570 weights x 4 bytes x 4, + activations
+    expect(mem).to_have_attribute("title", re.compile("to train"))
     total = page.get_by_test_id("total-cost")
     expect(total).to_be_visible()
     expect(total).to_contain_text(f"FLOPs · {cost['memory']['total_human']} to train")
