@@ -382,12 +382,16 @@ function renderCells(g, v) {
     const edges = new Map();
     for (const n of g.nodes) {
       const max = entry(n.type)?.arity?.max;
-      n.inputs.forEach((src, i) => {
-        const shape = v?.nodes?.[src]?.output_shape;
+      n.inputs.forEach((ref, i) => {
+        // An input is a node id (port 0) or {node, port} (a Split/Chunk's further output).
+        const from = typeof ref === "string" ? { src: ref, port: 0 } : { src: ref.node, port: ref.port || 0 };
+        const src = from.src;
+        const nv = v?.nodes?.[src];
+        const shape = from.port ? nv?.output_shapes?.[from.port] : nv?.output_shape;
         const label = `${max !== 1 && n.inputs.length > 1 ? `#${i + 1}  ` : ""}${shape ? fmtShape(shape) : ""}`;
-        const from = typeof src === "string" ? { src, port: 0 } : { src: src.node, port: src.port || 0 };
         // The id names both ends: a reused id for a new source left stale edges behind.
-        edges.set(`e|${src}|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true, ...from } });
+        const id = `e|${src}${from.port ? `#${from.port}` : ""}|${n.id}|${i}`;
+        edges.set(id, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true, ...from } });
       });
     }
     if (g.loss && output && want.has(output)) {
