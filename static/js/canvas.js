@@ -56,26 +56,13 @@ function nodeElement(d) {
   title.append(span("tc-type", d.type), span("tc-id", d.label));
   el.append(title);
   if (d.shape !== undefined) {
-    const row = span("tc-node-shape", d.shape, "div");
-    if (d.cost) {
-      // The cost badge: FLOPs for one sample and training memory; the details on hover.
-      const badge = span("tc-node-cost", d.cost.text);
-      badge.title = d.cost.title;
-      badge.dataset.testid = `cost-${d.id}`;
-      row.append(badge);
-    }
+    const row = document.createElement("div");
+    row.className = "tc-node-row";
+    row.append(span("tc-node-shape", d.shape));
     el.append(row);
   }
-  if (d.meta) {
-    const meta = span("tc-node-meta", d.meta, "div");
-    if (d.cost) {
-      const memory = span("tc-node-mem", ` · ${d.cost.memory}`);
-      memory.title = d.cost.title;
-      memory.dataset.testid = `memory-${d.id}`;
-      meta.append(memory);
-    }
-    el.append(meta);
-  }
+  if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
+  showCost(el, d);
   if (d.message) {
     // The card has room for one line: the whole message is its tooltip (and in the inspector).
     el.append(span("tc-node-msg", d.message, "div"));
@@ -96,6 +83,20 @@ function nodeElement(d) {
     }
   });
   return el;
+}
+
+/** The cost badges of a card: FLOPs beside the shape, training memory after the meta line. */
+function showCost(el, d) {
+  for (const old of el.querySelectorAll(".tc-node-cost, .tc-node-mem")) old.remove();
+  if (!d.cost) return;
+  const badge = span("tc-node-cost", d.cost.text);
+  badge.title = d.cost.title;
+  badge.dataset.testid = `cost-${d.id}`;
+  el.querySelector(".tc-node-row")?.append(badge);
+  const memory = span("tc-node-mem", ` · ${d.cost.memory}`);
+  memory.title = d.cost.title;
+  memory.dataset.testid = `memory-${d.id}`;
+  el.querySelector(".tc-node-meta")?.append(memory);
 }
 
 function span(cls, text, tag = "span") {
@@ -355,7 +356,20 @@ export function render(g, v = lastValidation) {
 /** Show each node's cost (POST /api/graphs/cost's answer), or none (null). */
 export function setCost(cost) {
   lastCost = cost;
-  if (lastGraph) render(lastGraph, lastValidation);
+  if (!lastGraph) return;
+  // Patch the badges in place (and the cells' data, silently): re-rendering every card
+  // would replace each element under the user's pointer whenever an answer arrives.
+  const output = outputOf(lastGraph, lastValidation);
+  const cards = new Map();
+  for (const el of graph.container.querySelectorAll(".tc-node.kind-layer")) cards.set(el.dataset.testid, el);
+  for (const node of lastGraph.nodes) {
+    const cell = graph.getCellById(node.id);
+    if (!cell) continue;
+    const d = nodeData(node, lastValidation, output);
+    cell.setData(d, { overwrite: true, silent: true });
+    const el = cards.get(d.testid);
+    if (el) showCost(el, d);
+  }
 }
 
 function renderCells(g, v) {
