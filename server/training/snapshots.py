@@ -12,7 +12,8 @@ disk, so the policy is:
   that doubles whenever more would be kept (1, 2, 4, 8, ...), so a long run keeps
   a log-spaced history of at most 1 + 5 + 16 = 22 files (88 MiB worst case);
 - snapshots are written atomically but without fsync: one lost in a crash costs
-  nothing (best/last are the durable copies).
+  nothing (best/last are the durable copies); one that cannot be written (a full
+  disk) stops the snapshots, never the run.
 
 They live in `<run dir>/epochs/epoch-NNNN.pt`, in the format of `checkpoint.py`, so
 the data dir's quota counts them and deleting a run deletes them
@@ -87,8 +88,12 @@ class EpochSnapshots:
         if sum(t.numel() * t.element_size() for t in state.values()) > MAX_SNAPSHOT_BYTES:
             self.enabled = False  # a large model: best/last only
             return
-        save_checkpoint(self.folder / snapshot_name(epoch), state, self.graph, epoch=epoch,
-                        sync=False)
+        try:
+            save_checkpoint(self.folder / snapshot_name(epoch), state, self.graph, epoch=epoch,
+                            sync=False)
+        except OSError:  # a full disk, a blocked folder: the run goes on without them
+            self.enabled = False
+            return
         self.written.append(epoch)
         kept = keep(self.written)
         for e in [e for e in self.written if e not in kept]:

@@ -56,3 +56,10 @@ def test_a_large_model_keeps_best_and_last_only(tmp_path):
     for epoch in range(12):
         small.save(nn.Linear(4, 2), epoch)
     assert list_epochs(tmp_path / "s") == sorted(keep(range(12)))
+
+
+def test_snapshots_that_cannot_be_written_never_fail_the_run(tmp_path):
+    (tmp_path / "epochs").write_text("not a folder")  # mkdir of epochs/ fails
+    status, _ = run_loop(mlp(epochs=2), tmp_path)
+    assert status == "completed" and (tmp_path / "last.pt").is_file()
+    assert list_epochs(tmp_path) == []
