@@ -15,16 +15,16 @@ export function fmtFlops(n) {
   return String(n);
 }
 
-/** 1536 -> "1.5 KB", 526848 -> "515 KB". */
+/** 800 -> "800 B", 1536 -> "1.5 KB", 526848 -> "515 KB": short enough for a card. */
 export function fmtBytes(n) {
   if (typeof n !== "number") return "–";
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  const units = ["B", "KB", "MB", "GB", "TB"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) {
     n /= 1024;
     i++;
   }
-  return i === 0 ? `${n} bytes` : `${n.toFixed(n >= 100 ? 0 : 1)} ${units[i]}`;
+  return i === 0 ? `${n} B` : `${n.toFixed(n >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
 export function createCostView({ total, setCost }) {
