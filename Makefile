@@ -52,6 +52,8 @@ bench: setup
 	$(BIN)/python benchmarks/ws_fanout.py
 	$(BIN)/python benchmarks/chart_redraw.py
 	$(BIN)/python benchmarks/import_speed.py
+	$(BIN)/python benchmarks/cost_speed.py
+	$(BIN)/python benchmarks/epoch_snapshots.py
 	$(BIN)/python benchmarks/reference_networks.py
 
 # On a machine with a GPU: the trainer against the same loops hand-written for CUDA.

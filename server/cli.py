@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=0, help="validation sample index")
     p.add_argument("--checkpoint", help="weights to inspect (a checkpoint or state_dict .pt); "
                                         "default: the seed's initial weights")
+    p.add_argument("--input", metavar="FILE.json",
+                   help="inspect this input instead of a dataset sample: a JSON nested list "
+                        "shaped like the Input (without the batch)")
     p.add_argument("--timing", action="store_true",
                    help="also measure forward+backward time per layer")
     p.add_argument("--json", action="store_true", help="the full report as JSON")
@@ -315,8 +318,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     graph = _load(args.graph)
     state = _load_weights(args.checkpoint) if args.checkpoint else None
+    value = None
+    if args.input:
+        try:
+            value = json.loads(Path(args.input).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot read {args.input} as JSON: {exc}") from None
     try:
-        report = xray(graph, args.sample, state, measure_time=args.timing)
+        report = xray(graph, args.sample, state, measure_time=args.timing, value=value)
     except InvalidGraph as exc:
         lines = [_issue_line(e) for e in exc.validation.all_errors()]
         raise UserError(f"{args.graph} is invalid:\n" + "\n".join(lines)) from None
@@ -325,7 +334,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"sample {report['sample']} (label {report['label']}), {report['weights']} weights, "
+    which = "your input" if report["sample"] is None else f"sample {report['sample']}"
+    print(f"{which} (label {report['label']}), {report['weights']} weights, "
           f"loss on one batch {report['loss']:.4f}")
     head = (f"{'node':<16} {'shape':<14} {'mean':>8} {'std':>8} {'zeros':>6} {'satur.':>6} "
             f"{'grad':>9} {'grad/w':>8} {'FLOPs':>10} {'act. mem':>9}")

@@ -8,6 +8,9 @@ the same seed, identical initial weights.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
@@ -93,19 +96,29 @@ class GraphModule(nn.Module):
         values = self._run(xs, keep_grad)
         return {nid: value for (nid, port), value in values.items() if port == 0}
 
-    def _run(self, xs: tuple, keep_grad: bool = False) -> dict[tuple[str, int], torch.Tensor]:
+    def forward_ports(self, *xs: torch.Tensor, keep_grad: bool = False,
+                      around: Callable[[str], AbstractContextManager] | None = None
+                      ) -> dict[tuple[str, int], torch.Tensor]:
+        """Every output of every node by (node id, port); `around(node id)` is entered
+        while that node computes (the cost counts FLOPs per node this way)."""
+        return self._run(xs, keep_grad, around)
+
+    def _run(self, xs: tuple, keep_grad: bool = False,
+             around: Callable[[str], AbstractContextManager] | None = None
+             ) -> dict[tuple[str, int], torch.Tensor]:
         if len(xs) != len(self.input_ids):
             raise TypeError(f"the model takes {len(self.input_ids)} input(s), got {len(xs)}")
         values = {(nid, 0): x for nid, x in zip(self.input_ids, xs, strict=True)}
         for nid, attr, function, inputs, params, ports in self._steps:
             args = [values[i] for i in inputs]
-            if function is _PARAMETER:  # the learned tensor, expanded over the batch
-                tensor = layer_at(self, attr)
-                out = tensor.expand(xs[0].size(0), *[-1] * (tensor.dim() - 1))
-            elif attr is not None:
-                out = layer_at(self, attr)(*args)
-            else:
-                out = function(args, params)
+            with around(nid) if around is not None else contextlib.nullcontext():
+                if function is _PARAMETER:  # the learned tensor, expanded over the batch
+                    tensor = layer_at(self, attr)
+                    out = tensor.expand(xs[0].size(0), *[-1] * (tensor.dim() - 1))
+                elif attr is not None:
+                    out = layer_at(self, attr)(*args)
+                else:
+                    out = function(args, params)
             if ports:  # several outputs: one value per port
                 for port, value in enumerate(out):
                     values[(nid, port)] = value

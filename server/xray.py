@@ -4,16 +4,20 @@
 seed, same loss), optionally loads a checkpoint's weights, and reports for every
 node:
 
-- its output for one validation sample, with statistics (mean, std, the share of
+- its output for one validation sample (or for `value`, an input of the user's own,
+  such as the digit drawn in Try it), with statistics (mean, std, the share of
   zeros, and for Sigmoid/Tanh the share saturated) and a small picture: one
   thumbnail per channel for image tensors, a heat strip for vectors and sequences;
 - the gradient one backward pass of one batch sends to it (the norm reaching the
   node's output, and for layers with weights the weight-gradient norm and its
   ratio to the weight norm), so vanishing or exploding gradients show before any
-  training;
+  training (always from a batch of the dataset: a gradient needs targets);
 - its cost: FLOPs for one sample from `torch.utils.flop_counter` (not a hand
-  count) and the activation memory of its output for the run's batch size,
+  count; see `server.cost`) and the activation memory of its output for the run's batch size,
   beside the whole run's training-memory estimate (`server.memory`).
+
+Nodes with several outputs (Split, Chunk) also report each further port under
+`ports`, so an edge from port 1 shows the value that flows along it.
 
 The values come from the same compiled module the trainer uses, so a forward
 hook on that module sees exactly these tensors (the tests check that).
@@ -28,6 +32,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from server.catalog import LAYERS
+from server.cost import node_flops
 from server.memory import estimate_training_memory, human_bytes
 from server.nesting import layer_at, layer_parameters
 from server.validation import require_valid
@@ -35,11 +40,17 @@ from server.validation import require_valid
 MAX_CHANNELS = 16  # thumbnails per image tensor
 THUMB = 32  # each thumbnail at most THUMB x THUMB
 STRIP = 256  # values in a heat strip
+MAX_INPUT_VALUES = 1 << 18  # an input of the user's own: at most 262,144 numbers
+
+
+class BadInput(ValueError):
+    """An input of the user's own that the network cannot take, said plainly."""
 
 
 def xray(graph: Any, sample: int = 0, state_dict: Mapping[str, torch.Tensor] | None = None,
-         measure_time: bool = False) -> dict[str, Any]:
-    """The X-ray of `graph` for validation sample `sample` (weights: fresh, or `state_dict`)."""
+         measure_time: bool = False, value: Any = None) -> dict[str, Any]:
+    """The X-ray of `graph` for validation sample `sample`, or for `value` (one input
+    shaped like the Input, without the batch); weights: fresh, or `state_dict`."""
     from server.training.setup import build_run
 
     analysis = require_valid(graph)
@@ -52,30 +63,38 @@ def xray(graph: Any, sample: int = 0, state_dict: Mapping[str, torch.Tensor] | N
         model.load_state_dict(state_dict, strict=True)
     batches = run.val if run.val is not None else run.train
     x_batch, _, target = next(iter(batches))
-    if not 0 <= sample < len(x_batch):
+    if value is not None:
+        one = user_input(value, tuple(model.input_shape), x_batch.dtype)
+    elif not 0 <= sample < len(x_batch):
         raise ValueError(f"sample {sample} is out of range: the first batch holds "
                          f"{len(x_batch)} samples (0-{len(x_batch) - 1})")
+    else:
+        one = x_batch[sample:sample + 1]
     types = {n.id: n.type for n in analysis.graph.nodes}
 
     model.eval()
     with torch.no_grad():
-        values = model.forward_all(x_batch[sample:sample + 1])
-    nodes = {nid: _describe(values[nid][0], types[nid]) for nid in analysis.order}
+        values = model.forward_ports(one)
+    nodes = {nid: _describe(values[(nid, 0)][0], types[nid]) for nid in analysis.order}
+    for (nid, port), v in values.items():
+        if port > 0:  # a further output of a Split/Chunk: what flows along its edges
+            nodes[nid].setdefault("ports", {})[str(port)] = _describe(v[0], types[nid])
 
     batch_size = analysis.graph.data.batch_size  # the gradient of one training-sized batch
     grads = _gradients(model, x_batch[:batch_size], target[:batch_size], run)
-    flops = _flops(model, x_batch[sample:sample + 1])
+    flops, _ = node_flops(model, (one,))
     for nid, report in nodes.items():
         report.update(grads.get(nid, {}))
         report["flops"] = flops.get(nid, 0)
-        report["activation_bytes"] = int(values[nid][0].numel() * 4 * batch_size)
+        report["activation_bytes"] = int(values[(nid, 0)][0].numel() * 4 * batch_size)
     if measure_time:
         for nid, seconds in layer_times(model, x_batch[:batch_size]).items():
             nodes[nid]["forward_backward_ms"] = round(seconds * 1000, 3)
     memory = estimate_training_memory(analysis)
     return {
-        "sample": sample,
-        "label": _label(batches, run, sample),
+        "sample": None if value is not None else sample,
+        "input": "yours" if value is not None else "dataset",
+        "label": None if value is not None else _label(batches, run, sample),
         "nodes": nodes,
         "order": list(analysis.order),
         "total_flops": sum(flops.values()),
@@ -83,6 +102,25 @@ def xray(graph: Any, sample: int = 0, state_dict: Mapping[str, torch.Tensor] | N
         "loss": grads.get("__loss__"),
         "weights": "checkpoint" if state_dict is not None else "initial",
     }
+
+
+def user_input(value: Any, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """`value` as a batch of one, checked against the Input's shape; `BadInput` otherwise."""
+    try:
+        x = torch.tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise BadInput(f"the input must be a nested list of numbers ({exc})") from None
+    if x.numel() > MAX_INPUT_VALUES:
+        raise BadInput(f"the input holds {x.numel():,} numbers, at most "
+                       f"{MAX_INPUT_VALUES:,} are accepted")
+    if tuple(x.shape) != shape:
+        raise BadInput(f"the input has shape {list(x.shape)}, the network's Input takes "
+                       f"{list(shape)} (one sample, without the batch)")
+    if not torch.isfinite(x).all():
+        raise BadInput("the input holds a value that is not a finite number")
+    if not dtype.is_floating_point and not bool((x == x.round()).all() and (x >= 0).all()):
+        raise BadInput("this network reads token ids: the input must hold whole numbers >= 0")
+    return x.to(dtype).unsqueeze(0)
 
 
 # -- one tensor ----------------------------------------------------------------------
@@ -180,21 +218,6 @@ def _gradients(model: Any, x: torch.Tensor, target: torch.Tensor, run: Any) -> d
     model.zero_grad(set_to_none=True)
     model.eval()
     return report
-
-
-def _flops(model: Any, x: torch.Tensor) -> dict[str, int]:
-    """FLOPs per node for one sample, as torch.utils.flop_counter counts them."""
-    counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
-        model(x)
-    counts = counter.get_flop_counts()
-    by_attr = {attr: nid for nid, attr in model.node_attrs.items()}
-    out: dict[str, int] = {}
-    for name, ops in counts.items():
-        attr = name.split(".", 1)[1] if "." in name else None
-        if attr in by_attr:
-            out[by_attr[attr]] = int(sum(ops.values()))
-    return out
 
 
 def total_flops(model: Any, x: torch.Tensor) -> int:

@@ -23,6 +23,33 @@ def checkpoint_path(runs_dir: Path, run_id: str, which: Which) -> Path | None:
     return None
 
 
+def epoch_checkpoints(runs_dir: Path, run_id: str) -> list[int]:
+    """The epochs whose weights the run kept (`server.training.snapshots`), in order."""
+    from server.training.snapshots import list_epochs
+
+    return list_epochs(runs_dir / run_id)
+
+
+def epoch_checkpoint(runs_dir: Path, run_id: str, epoch: int) -> Path | None:
+    """The weights kept after `epoch` (0: before training), or None."""
+    from server.training.snapshots import epoch_path
+
+    return epoch_path(runs_dir / run_id, epoch)
+
+
+def checkpoint_epoch(path: Path) -> int | None:
+    """The epoch a checkpoint was written after; None when unreadable. Memory-mapped,
+    so asking costs no read of the weights."""
+    import torch
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:
+        return None
+    epoch = data.get("epoch") if isinstance(data, dict) else None
+    return epoch if isinstance(epoch, int) else None
+
+
 class CheckpointUnreadable(ValueError):
     """A damaged or foreign checkpoint; the message names it by role, never by path."""
 

@@ -1,9 +1,12 @@
 """Keeping the data dir bounded: its size against a quota, and old runs' retention.
 
-Uploads (up to 200 MB each), runs' checkpoints and events would otherwise grow
-until the disk is full. `require_room` refuses new uploads and runs with 507
-and a plain message once the data dir holds its quota; `prune_runs` forgets
-finished runs older than the retention setting (events, checkpoints and all).
+Uploads (up to 200 MB each), runs' checkpoints (best, last, and the per-epoch
+weights small models keep for the X-ray, at most 22 files of 4 MiB per run: see
+`server/training/snapshots.py`) and events would otherwise grow until the disk is
+full. Everything under the data dir counts against the quota. `require_room`
+refuses new uploads and runs with 507 and a plain message once the data dir
+holds its quota; `prune_runs` forgets finished runs older than the retention
+setting (events, checkpoints, per-epoch weights and all).
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ def cpu_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_checkpoint(path: str | Path, state_dict: dict[str, torch.Tensor],
-                    graph: dict[str, Any], **extra: Any) -> Path:
-    """Write atomically: a temporary file in the same folder, fsync, then rename."""
+                    graph: dict[str, Any], sync: bool = True, **extra: Any) -> Path:
+    """Write atomically: a temporary file in the same folder, fsync (unless `sync` is
+    False: a copy whose loss in a crash costs nothing), then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"state_dict": state_dict, "graph": graph, **extra}
@@ -42,7 +43,8 @@ def save_checkpoint(path: str | Path, state_dict: dict[str, torch.Tensor],
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

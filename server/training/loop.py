@@ -33,6 +33,7 @@ from .events import (
     StepEvent,
 )
 from .setup import Loader, Run, build_run
+from .snapshots import EpochSnapshots
 
 Emit = Callable[[dict[str, Any]], None]
 CONFUSION_MAX_CLASSES = 40
@@ -93,6 +94,8 @@ def _epochs(run: Run, out_dir: Path, events: Emitter, should_stop: Callable[[], 
             log: Callable[[str], None]) -> tuple[str, str | None]:
     ckpt = Checkpoints(out_dir, run.graph.model_dump(mode="json"),
                        extra={"vocab": run.vocab} if run.vocab else None)
+    snapshots = EpochSnapshots(out_dir, ckpt.graph)
+    snapshots.save(run.model, 0)  # the weights before training, for the X-ray
     best, since_best, step = math.inf, 0, 0
     epoch = 0
     try:
@@ -106,6 +109,7 @@ def _epochs(run: Run, out_dir: Path, events: Emitter, should_stop: Callable[[], 
                 ckpt.last(run.model, epoch - 1)
                 return "stopped", None
             monitored = _end_epoch(run, events, epoch, train_seconds, train_avg)
+            snapshots.save(run.model, epoch)
             if run.scheduler is not None and run.scheduler_step == "epoch":
                 run.scheduler.step()
             elif run.scheduler is not None and run.scheduler_step == "plateau" \

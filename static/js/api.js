@@ -80,10 +80,16 @@ export const exportModelFile = (graph, format) =>
   request("POST", `/api/graphs/export?format=${enc(format)}`, { body: graph, blob: true });
 
 // -- X-ray -----------------------------------------------------------------------------
-export const inspectGraph = (graph, sample = 0, timing = false) =>
-  request("POST", "/api/graphs/inspect", { body: { graph, sample, timing } });
-export const inspectRun = (id, sample = 0, which = "best", timing = false) =>
-  request("POST", `/api/runs/${enc(id)}/inspect`, { body: { sample, which, timing } });
+// `input`: one sample of the user's own (Try it) instead of dataset sample `sample`.
+export const inspectGraph = (graph, sample = 0, timing = false, input = null) =>
+  request("POST", "/api/graphs/inspect", { body: { graph, sample, timing, input } });
+/** `epoch` (a number) picks the weights kept after that epoch instead of `which`. */
+export const inspectRun = (id, sample = 0, which = "best", timing = false, { epoch = null, input = null } = {}) =>
+  request("POST", `/api/runs/${enc(id)}/inspect`, { body: { sample, which, timing, epoch, input } });
+/** The weights a run kept: {epochs: [0, 1, ...], best: epoch|null, last: epoch|null}. */
+export const runCheckpoints = (id) => request("GET", `/api/runs/${enc(id)}/checkpoints`);
+/** FLOPs/MACs per node for one sample, activation and training memory for the batch. */
+export const graphCost = (graph, signal) => request("POST", "/api/graphs/cost", { body: { graph }, signal });
 
 /** The pre-flight doctor: {findings, lr_curve, suggested_lr, current_lr, overfit, init}. */
 export const doctor = (graph) => request("POST", "/api/graphs/doctor", { body: { graph } });

@@ -5,11 +5,14 @@
  * in line with the document (layer nodes, loss/optimizer/scheduler blocks, one
  * edge per entry of a node's `inputs`, labelled with the shape it carries); user
  * gestures (drop, connect, move, select, remove an edge) go to the `handlers`
- * given by main.js, which change the store, which renders again. X6 comes from
- * its script-tag build as `window.X6`.
+ * given by main.js, which change the store, which renders again. Hovering an
+ * edge reports it (`onEdgeHover`/`onEdgeLeave`) for the X-ray popover; `setCost`
+ * puts each node's FLOPs and training memory on its card. X6 comes from its
+ * script-tag build as `window.X6`.
  */
 
 import { categoryColor, entry, fmtCount, fmtShape } from "./catalog.js";
+import { fmtBytes, fmtFlops } from "./cost-view.js";
 import { BLOCK_KINDS } from "./graph-state.js";
 
 const { Graph, Shape, Selection, MiniMap, Snapline } = window.X6;
@@ -26,6 +29,7 @@ let selection = null; // the X6 Selection plugin (the script build does not mix 
 let handlers = {};
 let lastValidation = null;
 let lastGraph = null;
+let lastCost = null; // POST /api/graphs/cost's answer for the graph on screen, or null
 let rendering = false;
 let dragging = false;
 
@@ -51,8 +55,14 @@ function nodeElement(d) {
   title.className = "tc-node-title";
   title.append(span("tc-type", d.type), span("tc-id", d.label));
   el.append(title);
-  if (d.shape !== undefined) el.append(span("tc-node-shape", d.shape, "div"));
+  if (d.shape !== undefined) {
+    const row = document.createElement("div");
+    row.className = "tc-node-row";
+    row.append(span("tc-node-shape", d.shape));
+    el.append(row);
+  }
   if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
+  showCost(el, d);
   if (d.message) {
     // The card has room for one line: the whole message is its tooltip (and in the inspector).
     el.append(span("tc-node-msg", d.message, "div"));
@@ -73,6 +83,20 @@ function nodeElement(d) {
     }
   });
   return el;
+}
+
+/** The cost badges of a card: FLOPs beside the shape, training memory after the meta line. */
+function showCost(el, d) {
+  for (const old of el.querySelectorAll(".tc-node-cost, .tc-node-mem")) old.remove();
+  if (!d.cost) return;
+  const badge = span("tc-node-cost", d.cost.text);
+  badge.title = d.cost.title;
+  badge.dataset.testid = `cost-${d.id}`;
+  el.querySelector(".tc-node-row")?.append(badge);
+  const memory = span("tc-node-mem", ` · ${d.cost.memory}`);
+  memory.title = d.cost.title;
+  memory.dataset.testid = `memory-${d.id}`;
+  el.querySelector(".tc-node-meta")?.append(memory);
 }
 
 function span(cls, text, tag = "span") {
@@ -104,6 +128,15 @@ function nodeData(node, v, output) {
   const shape = nv?.output_shape ? fmtShape(nv.output_shape) : "–";
   const meta = [`${fmtCount(nv?.params ?? null)} params`, node.frozen ? "frozen" : null,
     node.id === output ? "output" : null].filter(Boolean).join(" · ");
+  const c = lastCost?.nodes?.[node.id];
+  const cost = c && {
+    text: `${fmtFlops(c.flops)} FLOPs`,
+    memory: fmtBytes(c.training_bytes), // the card has room for the number; the title says what
+    title: `${c.flops.toLocaleString("en-US")} FLOPs (${c.macs.toLocaleString("en-US")} MACs) for one sample, `
+      + "as torch.utils.flop_counter counts them (matrix products and convolutions); "
+      + `activations ${fmtBytes(c.activation_bytes)} for a batch of ${lastCost.batch_size}; `
+      + `about ${fmtBytes(c.training_bytes)} to train (weights, gradients, optimizer state, activations)`,
+  };
   return {
     id: node.id,
     cellId: node.id,
@@ -116,6 +149,7 @@ function nodeData(node, v, output) {
     frozen: !!node.frozen,
     shape,
     meta,
+    cost,
     message,
     aria: `${node.type} ${node.id}, output ${shape}${message ? `, ${message}` : ""}`,
   };
@@ -199,6 +233,25 @@ export function createCanvas({ container, minimap, on }) {
   });
   graph.on("selection:changed", () => {
     if (!rendering) handlers.onSelect?.(selectedIds().nodes);
+  });
+  // Hovering an edge asks for the X-ray of the value flowing along it. X6 3.x reports
+  // mouseover/out per element of the edge (its path, its label), not enter/leave: moving
+  // from the line onto its label is not leaving, so a leave waits for the next over.
+  let hovered = null;
+  let leaving = null;
+  graph.on("edge:mouseover", ({ edge, e }) => {
+    clearTimeout(leaving);
+    const d = edge.getData();
+    if (hovered === edge.id || d?.src === undefined) return;
+    hovered = edge.id;
+    handlers.onEdgeHover?.(d, e.clientX, e.clientY);
+  });
+  graph.on("edge:mouseout", () => {
+    clearTimeout(leaving);
+    leaving = setTimeout(() => {
+      hovered = null;
+      handlers.onEdgeLeave?.();
+    }, 60);
   });
 
   container.addEventListener("dragover", (e) => {
@@ -300,6 +353,25 @@ export function render(g, v = lastValidation) {
   rendering = false;
 }
 
+/** Show each node's cost (POST /api/graphs/cost's answer), or none (null). */
+export function setCost(cost) {
+  lastCost = cost;
+  if (!lastGraph) return;
+  // Patch the badges in place (and the cells' data, silently): re-rendering every card
+  // would replace each element under the user's pointer whenever an answer arrives.
+  const output = outputOf(lastGraph, lastValidation);
+  const cards = new Map();
+  for (const el of graph.container.querySelectorAll(".tc-node.kind-layer")) cards.set(el.dataset.testid, el);
+  for (const node of lastGraph.nodes) {
+    const cell = graph.getCellById(node.id);
+    if (!cell) continue;
+    const d = nodeData(node, lastValidation, output);
+    cell.setData(d, { overwrite: true, silent: true });
+    const el = cards.get(d.testid);
+    if (el) showCost(el, d);
+  }
+}
+
 function renderCells(g, v) {
   graph.batchUpdate(() => {
     const output = outputOf(g, v);
@@ -324,15 +396,20 @@ function renderCells(g, v) {
     const edges = new Map();
     for (const n of g.nodes) {
       const max = entry(n.type)?.arity?.max;
-      n.inputs.forEach((src, i) => {
-        const shape = v?.nodes?.[src]?.output_shape;
+      n.inputs.forEach((ref, i) => {
+        // An input is a node id (port 0) or {node, port} (a Split/Chunk's further output).
+        const from = typeof ref === "string" ? { src: ref, port: 0 } : { src: ref.node, port: ref.port || 0 };
+        const src = from.src;
+        const nv = v?.nodes?.[src];
+        const shape = from.port ? nv?.output_shapes?.[from.port] : nv?.output_shape;
         const label = `${max !== 1 && n.inputs.length > 1 ? `#${i + 1}  ` : ""}${shape ? fmtShape(shape) : ""}`;
         // The id names both ends: a reused id for a new source left stale edges behind.
-        edges.set(`e|${src}|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true } });
+        const id = `e|${src}${from.port ? `#${from.port}` : ""}|${n.id}|${i}`;
+        edges.set(id, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true, ...from } });
       });
     }
     if (g.loss && output && want.has(output)) {
-      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
+      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output, src: output, port: 0 } });
     }
     for (const e of graph.getEdges()) {
       if (!e.id.startsWith("e|")) continue; // an edge the user is drawing right now
@@ -345,6 +422,7 @@ function renderCells(g, v) {
       const labels = w.label ? [{ attrs: { label: { text: w.label, class: "tc-edge-label" }, body: { class: "tc-edge-label-bg" } } }] : [];
       if (existing) {
         if (JSON.stringify(existing.getLabels()) !== JSON.stringify(labels)) existing.setLabels(labels);
+        if (JSON.stringify(existing.getData()) !== JSON.stringify(w.data)) existing.setData(w.data, { overwrite: true });
         continue;
       }
       graph.addEdge({

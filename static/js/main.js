@@ -23,7 +23,9 @@ import {
 import { createExportView } from "./export-view.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
 import { createImportView } from "./import-view.js";
-import { xraySection } from "./xray-view.js";
+import { setXrayInput, xrayNow, xraySection } from "./xray-view.js";
+import { createEdgePopover } from "./edge-xray.js";
+import { createCostView } from "./cost-view.js";
 import { loadTemplates, renderTemplates } from "./templates.js";
 import { createValidator } from "./validation-view.js";
 
@@ -275,10 +277,24 @@ async function start() {
   }
   renderPalette({ list: $("#palette-list"), search: byTestId("palette-search"), onAdd: (t) => addFromPalette(t) });
 
+  // The X-ray looks at the open run's weights when its network is the one on the canvas,
+  // else at the seed's fresh weights; the inspector's section and the edge popover share it.
+  const xrayContext = {
+    getGraph: () => serializeGraph(store.get()),
+    runId: () => {
+      const run = window.__trainPanel?.run;
+      const final = ["completed", "stopped", "failed", "diverged", "interrupted"];
+      return run && final.includes(run.status) && sameNetwork(run.meta?.graph, store.get()) ? run.id : null;
+    },
+  };
+  const edgePopover = createEdgePopover(xrayContext);
+
   canvas.createCanvas({
     container: byTestId("canvas"),
     minimap: $("#minimap"),
     on: {
+      onEdgeHover: (d, x, y) => edgePopover.show(d, x, y),
+      onEdgeLeave: () => edgePopover.hide(),
       onDrop: (type, pos) => addFromPalette(type, pos),
       onConnect: connect,
       onMove: (positions) => store.apply("move", { positions }),
@@ -293,15 +309,7 @@ async function start() {
     setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => store.apply("setOutput", { id }),
     setFrozen: (id, frozen) => store.apply("setFrozen", { id, frozen }),
-    // The open run's checkpoint when its network is the one on the canvas, else fresh weights.
-    xray: (id) => xraySection(id, {
-      getGraph: () => serializeGraph(store.get()),
-      runId: () => {
-        const run = window.__trainPanel?.run;
-        const final = ["completed", "stopped", "failed", "diverged", "interrupted"];
-        return run && final.includes(run.status) && sameNetwork(run.meta?.graph, store.get()) ? run.id : null;
-      },
-    }),
+    xray: (id) => xraySection(id, xrayContext),
     setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
     connect,
     wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),
@@ -327,12 +335,26 @@ async function start() {
     refresh: () => renderInspector(store.get(), selection.length === 1 ? selection[0] : null, validation),
   });
 
+  const costView = createCostView({ total: byTestId("total-cost"), setCost: canvas.setCost });
+  // Try it's "X-ray this": look inside the network for the user's own input, at the
+  // selected layer (or the output when none is selected).
+  window.addEventListener("tc-xray-input", (e) => {
+    setXrayInput(e.detail.input);
+    const g = store.get();
+    const layer = selection.length === 1 && findNode(g, selection[0]) ? selection[0] : canvas.outputOf(g, validation);
+    if (!layer) return;
+    setSelection([layer]);
+    canvas.reveal(layer);
+    xrayNow();
+  });
+
   const validator = createValidator({
     summary: byTestId("validation"),
     list: $("#problems"),
     onResult: (v) => {
       validation = v;
       const g = store.get();
+      costView.update(serializeGraph(g), !!v.valid);
       canvas.render(g, v);
       const sel = selection.length === 1 ? selection[0] : null;
       const inspectorEl = byTestId("inspector");

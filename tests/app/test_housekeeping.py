@@ -51,3 +51,23 @@ def test_finished_runs_past_retention_are_deleted_at_start(tmp_path):
     with TestClient(create_app(settings), base_url=BASE) as client:
         ids = [r["id"] for r in client.get("/api/runs").json()]
         assert ids == ["00000000000000a2"] and not old.exists()
+
+
+def test_per_epoch_weights_count_in_the_quota_and_go_with_their_run(tmp_path):
+    from .conftest import WS, read_stream, wait_for
+
+    settings = make_settings(tmp_path / "data")
+    with TestClient(create_app(settings), base_url=BASE) as client:
+        run_id = client.post("/api/runs", json=tiny_graph()).json()["id"]
+        with client.websocket_connect(f"{WS}/ws/runs/{run_id}") as ws:
+            read_stream(ws)
+        wait_for(lambda: not client.app.state.ctx.runs.is_active(run_id))
+        epochs = settings.runs_dir / run_id / "epochs"
+        files = sorted(p.name for p in epochs.iterdir())
+        assert files == ["epoch-0000.pt", "epoch-0001.pt", "epoch-0002.pt"]
+        from server.app.housekeeping import data_dir_bytes
+
+        used = data_dir_bytes(settings.data_dir)
+        assert used >= sum(p.stat().st_size for p in epochs.iterdir()) > 0
+        assert client.delete(f"/api/runs/{run_id}").status_code == 204
+        assert not epochs.exists() and not (settings.runs_dir / run_id).exists()

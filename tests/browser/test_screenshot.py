@@ -1,5 +1,6 @@
-"""Regenerates docs/editor.png (the seed CNN in the editor) and docs/training-view.png
-(a run training at 1280x720, curves moving) when asked.
+"""Regenerates docs/editor.png (the seed CNN in the editor), docs/training-view.png
+(a run training at 1280x720, curves moving) and docs/xray.png (the X-ray of a
+convolution, with cost badges and an edge's popover) when asked.
 
 `TORCHCANVAS_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_screenshot.py`
 rewrites the pictures the README shows; without the variable the tests are skipped,
@@ -57,3 +58,32 @@ def test_training_view_screenshot(page: Page) -> None:
     page.wait_for_function(
         "() => document.querySelector('[data-testid=run-status]').textContent !== 'running'",
         timeout=60_000)
+
+
+XRAY = Path(__file__).parents[2] / "docs" / "xray.png"
+
+
+@ASKED
+def test_xray_screenshot(page: Page) -> None:
+    """The X-ray of the Seed CNN's first convolution at 1280x720, with the cost badges on
+    the cards and the popover of the edge leaving the convolution."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    expect(page.get_by_test_id("total-cost")).to_contain_text("FLOPs")
+    select(page, "conv1")
+    page.get_by_test_id("xray-sample").fill("4")
+    page.get_by_test_id("xray-button").click()
+    xray = page.get_by_test_id("xray")
+    expect(xray).to_have_attribute("data-state", "ready", timeout=60_000)
+    xray.scroll_into_view_if_needed()
+    page.locator(".toast").evaluate_all("els => els.forEach((e) => e.remove())")
+    at = page.get_by_test_id("canvas").locator('g.x6-edge[data-cell-id="e|x|conv1|0"]') \
+        .evaluate("""g => { const p = g.querySelector('path.tc-line');
+            const a = p.getPointAtLength(p.getTotalLength() / 2); const m = p.getScreenCTM();
+            return {x: a.x * m.a + a.y * m.c + m.e, y: a.x * m.b + a.y * m.d + m.f}; }""")
+    page.mouse.move(at["x"], at["y"])
+    expect(page.get_by_test_id("edge-xray")).to_have_attribute("data-state", "ready")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(XRAY))

@@ -135,6 +135,12 @@ def test_digits_trains_to_completed_and_lands_in_history(page: Page, tmp_path) -
     answer = page.get_by_test_id("predictions")
     expect(answer).to_contain_text("Predicted:")
     expect(answer.locator("li")).to_have_count(10)
+    # "X-ray this": the drawn digit goes through the network, the output layer's X-ray
+    # (no layer selected) shows what the model made of it.
+    page.get_by_test_id("xray-this").click()
+    expect(page.get_by_test_id("xray")).to_have_attribute("data-state", "ready", timeout=60_000)
+    expect(page.get_by_test_id("xray-body")).to_contain_text("Your Try-it input")
+    expect(page.get_by_test_id("inspector").get_by_test_id("node-id")).to_have_value("fc")
     # The gallery: the model's answers on validation images, mistakes counted and marked.
     gallery = page.get_by_test_id("gallery")
     expect(gallery).to_contain_text("never trained on")

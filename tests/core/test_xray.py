@@ -100,3 +100,51 @@ def test_cli_table_and_json(capsys, tmp_path):
     assert set(report["nodes"]) == {"x", "conv1", "relu1", "pool1", "flat", "fc"}
     assert main(["inspect", GRAPH, "--sample", "100000"]) == 1
     assert "out of range" in capsys.readouterr().err
+
+
+def test_cli_inspects_your_own_input_and_a_checkpoint(capsys, tmp_path):
+    graph = load_graph_file(GRAPH)
+    drawn = torch.rand(1, 8, 8)
+    (tmp_path / "digit.json").write_text(json.dumps(drawn.tolist()))
+    model = compile_graph(graph, seed=7)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "w.pt")
+    assert main(["inspect", GRAPH, "--input", str(tmp_path / "digit.json"),
+                 "--checkpoint", str(tmp_path / "w.pt"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    seen = {}
+    model.eval().conv1.register_forward_hook(lambda m, i, o: seen.__setitem__("c", o))
+    with torch.no_grad():
+        model(drawn[None])
+    assert report["input"] == "yours" and report["weights"] == "checkpoint"
+    assert abs(report["nodes"]["conv1"]["mean"] - float(seen["c"].mean())) < 1e-6
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert main(["inspect", GRAPH, "--input", str(tmp_path / "bad.json")]) == 1
+    assert "the network's Input takes [1, 8, 8]" in capsys.readouterr().err
+
+
+def test_each_port_of_a_split_is_what_flows_along_its_edges():
+    # The value on an edge from port 1 is the second piece of torch.split, by hand.
+    graph = {
+        "version": 1, "name": "halves",
+        "nodes": [
+            {"id": "x", "type": "Input"},
+            {"id": "fc", "type": "Linear", "params": {"out_features": 6}, "inputs": ["x"]},
+            {"id": "split", "type": "Split", "params": {"sections": [2, 4], "dim": 1},
+             "inputs": ["fc"]},
+            {"id": "out", "type": "Linear", "params": {"out_features": 2},
+             "inputs": [{"node": "split", "port": 1}]},
+        ],
+        "output": "out",
+        "data": {"dataset": "moons", "params": {"n_samples": 100}, "batch_size": 16},
+        "training": {"seed": 0},
+    }
+    point = [0.5, -0.25]
+    report = xray(graph, value=point)
+    model = compile_graph(graph, seed=0)
+    w = model.state_dict()
+    h = torch.tensor(point) @ w["fc.weight"].T + w["fc.bias"]
+    first, second = torch.split(h, [2, 4])
+    assert report["nodes"]["split"]["shape"] == [2]
+    assert abs(report["nodes"]["split"]["mean"] - float(first.mean())) < 1e-6
+    port = report["nodes"]["split"]["ports"]["1"]
+    assert port["shape"] == [4] and abs(port["mean"] - float(second.mean())) < 1e-6

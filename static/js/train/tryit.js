@@ -7,6 +7,9 @@
  * the data's own coordinates); the server applies the dataset's own
  * preprocessing, so the browser never has to know a dataset's statistics.
  *
+ * Each answer offers "X-ray this": the editor's X-ray (xray-view.js) then looks
+ * inside the network for that same input (a `tc-xray-input` event on window).
+ *
  * The view appears only when /openapi.json lists `POST /api/runs/{id}/predict`,
  * so an older server simply shows no "Try it". The contract it relies on:
  *   request  {"input": <nested list shaped like data input_shape, e.g. (1, 8, 8)
@@ -162,6 +165,10 @@ export class TryIt {
       const answer = await predict(ctx.run.id, input, options);
       if (this.ctx !== ctx) return;
       this._show(answer, ctx.dataset);
+      this.result.append(el("button", {type: "button", class: "tp-xray-this", "data-testid": "xray-this",
+        title: "See what this input does inside every layer (the X-ray in the inspector)",
+        onclick: () => window.dispatchEvent(new CustomEvent("tc-xray-input", {detail: {input, run: ctx.run.id}}))},
+      "X-ray this"));
     } catch (err) {
       this.result.replaceChildren(el("p", {class: "tp-error"}, err.status === 404 || err.status === 405
         ? "This server cannot make predictions yet (no /api/runs/{id}/predict)." : `Prediction failed: ${errorText(err)}`));
