@@ -110,13 +110,14 @@ MAX_LAYER_CACHE = 4096
 def layer_flops(node: Any, spec: Any, params: dict[str, Any], analysis: Any) -> int:
     """FlopCounterMode's count for one node called as the compiled module calls it: its
     own module (or its original's, when it shares one) or its function, on the meta device."""
-    from server.catalog import LAYERS
-
     if node.type == "Parameter":  # a learned tensor, expanded: no arithmetic
         return 0
+    sub = analysis.sub.get(node.shares or node.id)
+    if sub is not None:  # a block instance: what its layers count, with its input shapes
+        return sum(layer_flops(n, s, p, sub) for n, s, p in sub.layers())
     if node.shares is not None:
         original = next(n for n in analysis.graph.nodes if n.id == node.shares)
-        spec, params = LAYERS[original.type], analysis.resolved[node.shares]
+        spec, params = analysis.specs[original.type], analysis.resolved[node.shares]
     keys = [ref(i) for i in node.inputs]
     shapes = [list(analysis.shape_of(k)) for k in keys]
     dtypes = [analysis.dtypes.get(k[0], "float") for k in keys]

@@ -301,3 +301,19 @@ def test_memory_estimate_counts_the_activations_inside_blocks():
                                     n("out", "Linear", ["fc"], out_features=4)]}
     assert total_activation_values(analyze_graph(g)) == \
         total_activation_values(analyze_graph(flat)) == 4 + 100 + 4
+
+
+def test_cost_of_a_block_instance_is_what_its_layers_count():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from server.cost import graph_cost
+
+    g = resnet_graph(layers=(1, 1, 1, 1), size=32, num_classes=10)
+    cost = graph_cost(g)
+    model = compile_graph(g).eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(torch.zeros(1, 3, 32, 32))
+    assert cost["total_flops"] == counter.get_total_flops()
+    block = counter.get_flop_counts()["GraphModule.layer2.0"]
+    assert cost["nodes"]["layer2_0"]["flops"] == sum(block.values())
