@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python benchmarks/http_validate.py
 	$(BIN)/python benchmarks/ws_fanout.py
 	$(BIN)/python benchmarks/chart_redraw.py
+	$(BIN)/python benchmarks/sequence_training.py
 	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/cost_speed.py
 	$(BIN)/python benchmarks/epoch_snapshots.py

@@ -236,9 +236,12 @@ def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
     classify = run.classify
     avg = metrics.Averages(run.device)
     reg = metrics.RegressionStats(run.device, run.target_std) if task == "regression" else None
-    # A language model's vocabulary makes a matrix too big to read: left out past 40 classes.
+    # Per-token classes (a language model's vocabulary) make a matrix too big to read:
+    # left out past CONFUSION_MAX_CLASSES for those tasks.
+    token_vocab = getattr(run.info, "per_token", False) and \
+        _num_classes(run) > CONFUSION_MAX_CLASSES
     conf = metrics.Confusion(_num_classes(run), run.device) \
-        if classify and _num_classes(run) <= CONFUSION_MAX_CLASSES else None
+        if classify and not token_vocab else None
     model.eval()
     autocast = torch.autocast("cuda", dtype=run.amp_dtype) if run.amp else contextlib.nullcontext()
     with autocast:

@@ -91,12 +91,11 @@ def build_run(graph: Graph, load: Loader | None = None,
 
         given = describe_dataset(graph.data.dataset, graph.data.params).input_count
         if given != inputs:  # said before any data is read
+            per = "1 tensor" if given == 1 else f"{given} tensors"
             raise TrainingError(
-                f"this graph has {inputs} Inputs, but {graph.data.dataset!r} gives {given} "
-                f"tensor{'s' if given > 1 else ''} per sample, which feed{'' if given > 1 else 's'}"
-                f" {'that many Inputs' if given > 1 else 'one Input'}: use a dataset with "
-                f"{inputs} inputs (e.g. anagrams for two), or export the module and feed it "
-                "in your own code")
+                f"this graph has {inputs} Inputs, but {graph.data.dataset!r} gives {per} per "
+                f"sample (one per Input): use a dataset with {inputs} (e.g. anagrams gives 2), "
+                "or export the module and feed it in your own code")
     node_attrs = dict(getattr(model, "node_attrs", {}))
     try:  # a relative path was made absolute by whoever read the graph file
         apply_start_weights(model, graph, node_attrs=node_attrs)
