@@ -6,11 +6,17 @@
  * edge per entry of a node's `inputs`, labelled with the shape it carries); user
  * gestures (drop, connect, move, select, remove an edge) go to the `handlers`
  * given by main.js, which change the store, which renders again. X6 comes from
- * its script-tag build as `window.X6`.
+ * its script-tag build as `window.X6`. A node with several outputs (Split, a block
+ * with several outputs) gets one output port each (`out-0`, `out-1`, ...), and an
+ * edge drawn from one becomes a `{node, port}` reference; an expanded block instance
+ * is drawn as a group holding its inner nodes, read-only (canvas-groups.js).
  */
 
-import { categoryColor, entry, fmtCount, fmtShape } from "./catalog.js";
+import { blockNameOf, nodeEntry, portCount } from "./blocks.js";
+import { expandedCells } from "./canvas-groups.js";
+import { categoryColor, fmtCount, fmtShape } from "./catalog.js";
 import { BLOCK_KINDS } from "./graph-state.js";
+import { outputList, refNode, refPort } from "./refs.js";
 
 const { Graph, Shape, Selection, MiniMap, Snapline } = window.X6;
 
@@ -28,6 +34,8 @@ let lastValidation = null;
 let lastGraph = null;
 let rendering = false;
 let dragging = false;
+const INTERACTING = { edgeMovable: false, arrowheadMovable: false, vertexMovable: false, vertexAddable: false };
+const isInner = (cell) => cell.getData()?.kind === "inner";
 
 Shape.HTML.register({
   shape: "tc-node",
@@ -41,7 +49,7 @@ Shape.HTML.register({
 
 function nodeElement(d) {
   const el = document.createElement("div");
-  el.className = `tc-node kind-${d.kind}${d.state ? ` is-${d.state}` : ""}${d.frozen ? " is-frozen" : ""}`;
+  el.className = `tc-node kind-${d.kind}${d.state ? ` is-${d.state}` : ""}${d.frozen ? " is-frozen" : ""}${d.block ? " is-block" : ""}${d.expanded ? " is-expanded" : ""}`;
   el.style.setProperty("--cat", d.color);
   el.dataset.testid = d.testid;
   el.setAttribute("role", "button");
@@ -58,6 +66,7 @@ function nodeElement(d) {
     el.append(span("tc-node-msg", d.message, "div"));
     el.title = d.message;
   }
+  if (d.kind === "inner") return el; // read-only: open the block to edit it
   el.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
@@ -82,33 +91,58 @@ function span(cls, text, tag = "span") {
   return s;
 }
 
-function portItems(id, hasIn, hasOut) {
+/** Ports: one input (edges keep their order), and one output, or `out-k` per output port. */
+function portItems(id, hasIn, outs, names = null) {
   const items = [];
   if (hasIn) items.push({ id: "in", group: "in", attrs: { circle: { "data-testid": `port-${id}-in`, "aria-label": `${id} input` } } });
-  if (hasOut) items.push({ id: "out", group: "out", attrs: { circle: { "data-testid": `port-${id}-out`, "aria-label": `${id} output` } } });
+  if (outs === 1) items.push({ id: "out", group: "out", attrs: { circle: { "data-testid": `port-${id}-out`, "aria-label": `${id} output` } } });
+  for (let k = 0; outs > 1 && k < outs; k += 1) {
+    const name = names?.[k];
+    items.push({
+      id: `out-${k}`, group: "out",
+      attrs: {
+        circle: { "data-testid": `port-${id}-out-${k}`, "aria-label": `${id} output ${k}${name ? ` (${name})` : ""}` },
+        text: { text: String(k), class: "tc-port-label" },
+      },
+    });
+  }
   return items;
+}
+
+/** The X6 port an edge from `ref` leaves by (null: the node's centre, for a port it lacks). */
+function sourcePort(ref, outs) {
+  if (outs <= 1) return refPort(ref) === 0 ? "out" : null;
+  return refPort(ref) < outs ? `out-${refPort(ref)}` : null;
 }
 
 const PORT_GROUPS = {
   in: { position: "top", attrs: { circle: { r: 7, magnet: "passive", class: "tc-port tc-port-in" } } },
-  out: { position: "bottom", attrs: { circle: { r: 7, magnet: true, class: "tc-port tc-port-out" } } },
+  out: {
+    position: "bottom", label: { position: { name: "top", args: { y: -6 } } },
+    attrs: { circle: { r: 7, magnet: true, class: "tc-port tc-port-out" } },
+  },
 };
 
-function nodeData(node, v, output) {
-  const e = entry(node.type);
+function nodeData(node, v, outputs, g) {
+  const e = nodeEntry(g, node.type);
+  const block = blockNameOf(node.type);
   const nv = v?.nodes?.[node.id];
   const errors = nv?.errors || [];
   const warnings = nv?.warnings || [];
   const state = !e ? "error" : errors.length ? "error" : warnings.length ? "warning" : "";
-  const message = !e ? `unknown type ${node.type}` : errors[0]?.message || warnings[0]?.message || "";
-  const shape = nv?.output_shape ? fmtShape(nv.output_shape) : "–";
+  const unknown = block ? `no block named ${block} in this graph` : `unknown type ${node.type}`;
+  const message = !e ? unknown : errors[0]?.message || warnings[0]?.message || "";
+  const shape = nv?.output_shapes?.length ? nv.output_shapes.map(fmtShape).join(" · ")
+    : nv?.output_shape ? fmtShape(nv.output_shape) : "–";
   const meta = [`${fmtCount(nv?.params ?? null)} params`, node.frozen ? "frozen" : null,
-    node.id === output ? "output" : null].filter(Boolean).join(" · ");
+    outputs.has(node.id) ? "output" : null].filter(Boolean).join(" · ");
   return {
     id: node.id,
     cellId: node.id,
     kind: "layer",
-    type: node.type,
+    type: block ? `▣ ${block}` : node.type,
+    block: !!block,
+    expanded: !!(block && node.ui?.expanded),
     label: node.id,
     testid: `node-${node.id}`,
     color: categoryColor(e?.category || "unknown"),
@@ -147,10 +181,11 @@ export function createCanvas({ container, minimap, on }) {
   graph = new Graph({
     container,
     autoResize: true,
+    // The inside of an expanded block is read-only: open the block to edit it.
+    interacting: (view) => (view.cell.getData()?.kind === "inner" ? false : INTERACTING),
     grid: { visible: true, size: 10, type: "dot", args: { color: "#8888aa55", thickness: 1 } },
     panning: { enabled: true, eventTypes: ["leftMouseDown"] },
     mousewheel: { enabled: true, factor: 1.1, minScale: 0.2, maxScale: 2.5 },
-    interacting: { edgeMovable: false, arrowheadMovable: false, vertexMovable: false, vertexAddable: false },
     connecting: {
       snap: { radius: 24 },
       allowBlank: false,
@@ -177,7 +212,7 @@ export function createCanvas({ container, minimap, on }) {
   });
   selection = new Selection({
     enabled: true, multiple: true, rubberband: true, modifiers: ["shift"], movable: true,
-    showNodeSelectionBox: true, pointerEvents: "none",
+    showNodeSelectionBox: true, pointerEvents: "none", filter: (cell) => !isInner(cell),
   });
   graph.use(selection);
   graph.use(new Snapline({ enabled: true }));
@@ -187,8 +222,20 @@ export function createCanvas({ container, minimap, on }) {
     if (!isNew) return;
     const src = edge.getSourceCellId();
     const dst = edge.getTargetCellId();
+    const port = Number((edge.getSourcePortId() || "").split("-")[1] || 0);
     graph.removeEdge(edge);
-    handlers.onConnect?.(cellToId(src), cellToId(dst));
+    handlers.onConnect?.(cellToId(src), cellToId(dst), port);
+  });
+  // Double-click opens a block instance (or the block an inner node belongs to).
+  graph.on("node:dblclick", ({ node }) => {
+    const d = node.getData() || {};
+    if (d.kind === "inner") handlers.onOpen?.(d.owner);
+    else if (d.block) handlers.onOpen?.(d.id);
+  });
+  graph.on("node:contextmenu", ({ e, node }) => {
+    if (isInner(node)) return;
+    e.preventDefault?.();
+    handlers.onContextMenu?.(cellToId(node.id), e.clientX, e.clientY);
   });
   // While the user drags, a late re-render (a validation answer) must not snap nodes back.
   graph.on("node:mousedown", () => { dragging = true; });
@@ -261,6 +308,7 @@ function queueMoveReport() {
     moveQueued = false;
     const positions = {};
     for (const node of graph.getNodes()) {
+      if (isInner(node)) continue;
       const p = node.getPosition();
       const id = cellToId(node.id);
       const known = knownPosition(id);
@@ -278,9 +326,16 @@ function knownPosition(id) {
 
 // -- rendering --------------------------------------------------------------------
 
-/** The node the loss is attached to: the chosen output, else the one the validator found. */
+/** The output the loss reads: the chosen one (of a list: the loss's `output` entry), else the validator's. */
+export function outputRef(g, v) {
+  const list = outputList(g.output || v?.output || null);
+  return list[g.loss?.output ?? 0] ?? list[0] ?? null;
+}
+
+/** The node the loss is attached to. */
 export function outputOf(g, v) {
-  return g.output || v?.output || null;
+  const ref = outputRef(g, v);
+  return ref === null ? null : refNode(ref);
 }
 
 export function render(g, v = lastValidation) {
@@ -303,13 +358,23 @@ export function render(g, v = lastValidation) {
 function renderCells(g, v) {
   graph.batchUpdate(() => {
     const output = outputOf(g, v);
+    const outputs = new Set(outputList(g.output || v?.output || null).map(refNode));
     const want = new Map();
+    const outs = new Map();
+    const inner = [];
     for (const n of g.nodes) {
-      const arity = entry(n.type)?.arity || { min: 1, max: 1 };
+      const e = nodeEntry(g, n.type);
+      const arity = e?.arity || { min: 1, max: 1 };
+      outs.set(n.id, portCount(g, n, v?.nodes?.[n.id]));
+      const group = n.ui?.expanded ? expandedCells(g, n, { nodeW: NODE_W, nodeH: NODE_H }) : null;
       want.set(n.id, {
-        data: nodeData(n, v, output), pos: n.ui, w: NODE_W, h: NODE_H,
-        ports: portItems(n.id, arity.max !== 0, true),
+        data: nodeData(n, v, outputs, g), pos: n.ui, w: group?.w ?? NODE_W, h: group?.h ?? NODE_H,
+        ports: portItems(n.id, arity.max !== 0, outs.get(n.id), e?.outputs), zIndex: group ? 0 : 1,
       });
+      if (group) {
+        for (const c of group.cells) want.set(c.id, c);
+        inner.push(...group.edges);
+      }
     }
     for (const kind of BLOCK_KINDS) {
       if (!g[kind]) continue;
@@ -323,21 +388,27 @@ function renderCells(g, v) {
 
     const edges = new Map();
     for (const n of g.nodes) {
-      const max = entry(n.type)?.arity?.max;
-      n.inputs.forEach((src, i) => {
-        const shape = v?.nodes?.[src]?.output_shape;
+      const max = nodeEntry(g, n.type)?.arity?.max;
+      n.inputs.forEach((ref, i) => {
+        const src = refNode(ref);
+        const port = refPort(ref);
+        const sv = v?.nodes?.[src];
+        const shape = sv?.output_shapes ? sv.output_shapes[port] : sv?.output_shape;
         const label = `${max !== 1 && n.inputs.length > 1 ? `#${i + 1}  ` : ""}${shape ? fmtShape(shape) : ""}`;
         // The id names both ends: a reused id for a new source left stale edges behind.
-        edges.set(`e|${src}|${n.id}|${i}`, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true } });
+        const id = `e|${src}${port ? `#${port}` : ""}|${n.id}|${i}`;
+        edges.set(id, { src, dst: n.id, srcPort: sourcePort(ref, outs.get(src) ?? 1), label, data: { dst: n.id, index: i, removable: true } });
       });
     }
+    const lossRef = outputRef(g, v);
     if (g.loss && output && want.has(output)) {
-      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
+      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), srcPort: sourcePort(lossRef, outs.get(output) ?? 1), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output } });
     }
     for (const e of graph.getEdges()) {
       if (!e.id.startsWith("e|")) continue; // an edge the user is drawing right now
       const w = edges.get(e.id);
-      if (!w || e.getSourceCellId() !== w.src || e.getTargetCellId() !== w.dst || !want.has(w.src)) graph.removeEdge(e);
+      if (!w || e.getSourceCellId() !== w.src || e.getTargetCellId() !== w.dst || !want.has(w.src)
+        || (e.getSourcePortId() || null) !== w.srcPort) graph.removeEdge(e);
     }
     for (const [id, w] of edges) {
       if (!want.has(w.src) || !want.has(w.dst)) continue;
@@ -349,7 +420,7 @@ function renderCells(g, v) {
       }
       graph.addEdge({
         id,
-        source: { cell: w.src, port: "out" },
+        source: w.srcPort ? { cell: w.src, port: w.srcPort } : { cell: w.src },
         target: { cell: w.dst, port: "in" },
         connector: { name: "smooth" },
         data: w.data,
@@ -358,6 +429,8 @@ function renderCells(g, v) {
         zIndex: 0,
       });
     }
+    for (const e of graph.getEdges()) if (e.id.startsWith("x|") && !inner.some((w) => w.id === e.id)) graph.removeEdge(e);
+    for (const w of inner) if (!graph.getCellById(w.id)) graph.addEdge(w);
   });
 }
 
@@ -367,13 +440,21 @@ function upsertNode(cellId, w) {
   if (!cell) {
     graph.addNode({
       id: cellId, shape: "tc-node", x: pos.x, y: pos.y, width: w.w, height: w.h, data: w.data,
-      ports: { groups: PORT_GROUPS, items: w.ports }, zIndex: 1,
+      ports: { groups: PORT_GROUPS, items: w.ports }, zIndex: w.zIndex ?? 1,
     });
     return;
   }
   const p = cell.getPosition();
   if (!dragging && (Math.round(p.x) !== pos.x || Math.round(p.y) !== pos.y)) cell.setPosition(pos.x, pos.y);
+  const size = cell.getSize();
+  if (size.width !== w.w || size.height !== w.h) cell.resize(w.w, w.h);
   if (JSON.stringify(cell.getData()) !== JSON.stringify(w.data)) cell.setData(w.data, { overwrite: true });
+  // The number of output ports follows the params (Split's sections) and the validator.
+  const ports = cell.getPorts();
+  if (JSON.stringify(ports.map((q) => q.id)) !== JSON.stringify(w.ports.map((q) => q.id))) {
+    cell.prop("ports", { groups: PORT_GROUPS, items: w.ports });
+  }
+  if ((cell.getZIndex() ?? 1) !== (w.zIndex ?? 1)) cell.setZIndex(w.zIndex ?? 1);
 }
 
 // -- selection, view ----------------------------------------------------------------
@@ -382,6 +463,7 @@ export function selectedIds() {
   const nodes = [];
   const edges = [];
   for (const c of selection.getSelectedCells()) {
+    if (isInner(c)) continue;
     if (c.isNode()) nodes.push(cellToId(c.id));
     else if (c.getData()?.removable) edges.push(c.getData());
   }
@@ -406,7 +488,7 @@ export function reveal(id) {
 }
 
 export function selectAll() {
-  selection.reset(graph.getNodes());
+  selection.reset(graph.getNodes().filter((c) => !isInner(c)));
 }
 
 export const zoomIn = () => graph.zoom(0.15);

@@ -8,8 +8,10 @@
  * errors for a param are shown under its field after each validation.
  */
 
+import { blockNameOf, nodeEntry, portCount } from "./blocks.js";
 import { entry, fmtCount, fmtShape, getCatalog } from "./catalog.js";
 import { BLOCK_KINDS, findNode } from "./graph-state.js";
+import { makeRef, refKey, refLabel } from "./refs.js";
 
 let root = null;
 let actions = {};
@@ -65,8 +67,11 @@ function renderGraphForm(graph) {
 }
 
 function renderNodeForm(graph, node, v) {
-  const e = entry(node.type);
-  root.append(heading(node.type, e?.description || "Unknown type: not in the catalogue."));
+  const e = nodeEntry(graph, node.type);
+  const block = blockNameOf(node.type);
+  const unknown = block ? `No block named ${block} in this network.` : "Unknown type: not in the catalogue.";
+  root.append(heading(block ? `▣ ${block}` : node.type, e?.description || unknown));
+  if (block && e) root.append(blockButtons(node));
   const id = textInput("node-id", node.id);
   id.addEventListener("change", () => {
     const to = id.value.trim();
@@ -74,7 +79,7 @@ function renderNodeForm(graph, node, v) {
   });
   root.append(row("Id", id, "Unique name; becomes the attribute in the exported module"));
 
-  const info = document.createElement("p");
+  const info = document.createElement("div");
   info.className = "tc-inspector-shape";
   info.dataset.testid = "inspector-shape";
   root.append(info);
@@ -82,7 +87,7 @@ function renderNodeForm(graph, node, v) {
   if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}));
 
   const arity = e?.arity || { min: 1, max: 1 };
-  if (node.inputs.length || arity.max !== 0) root.append(inputsList(graph, node, arity));
+  if (node.inputs.length || arity.max !== 0) root.append(inputsList(graph, node, arity, v));
 
   const out = document.createElement("label");
   out.className = "check";
@@ -111,7 +116,8 @@ function renderNodeForm(graph, node, v) {
   errs.className = "tc-inspector-msgs";
   errs.dataset.testid = "inspector-messages";
   root.append(errs);
-  if (actions.xray) root.append(actions.xray(node.id));
+  const xray = actions.xray?.(node.id);
+  if (xray) root.append(xray);
   root.append(button("Delete layer", () => actions.remove([node.id]), "danger"));
 }
 
@@ -133,11 +139,26 @@ function renderBlockForm(graph, kind, block) {
   root.append(button(`Remove ${kind}`, () => actions.removeBlock(kind), "danger"));
 }
 
+/** Open the block an instance uses, or show its inside in place on the canvas. */
+function blockButtons(node) {
+  const box = document.createElement("div");
+  box.className = "field-row";
+  const open = button("Open block", () => actions.openBlock(node.id), "small");
+  open.dataset.testid = "block-open";
+  open.title = "Edit the block's inside (double-click the node); every use of the block changes";
+  const expanded = !!node.ui?.expanded;
+  const fold = button(expanded ? "Collapse" : "Expand in place", () => actions.setExpanded(node.id, !expanded), "small");
+  fold.dataset.testid = "block-expand";
+  box.append(open, fold);
+  return box;
+}
+
 /**
  * The node's inputs in order, each removable; merges can be reordered; and a
- * picker to connect another layer, so wiring works without a mouse too.
+ * picker to connect another layer (or one output port of a layer with several),
+ * so wiring works without a mouse too.
  */
-function inputsList(graph, node, arity) {
+function inputsList(graph, node, arity, v) {
   const box = document.createElement("div");
   box.className = "field";
   const label = document.createElement("label");
@@ -147,18 +168,18 @@ function inputsList(graph, node, arity) {
   ol.dataset.testid = "inputs";
   node.inputs.forEach((src, i) => {
     const li = document.createElement("li");
-    li.append(span(src));
+    li.append(span(refLabel(src)));
     if (i > 0) {
       const up = button("↑", () => {
         const next = [...node.inputs];
         [next[i - 1], next[i]] = [next[i], next[i - 1]];
         actions.setInputs(node.id, next);
       }, "small");
-      up.setAttribute("aria-label", `Move ${src} up to input ${i}`);
+      up.setAttribute("aria-label", `Move ${refLabel(src)} up to input ${i}`);
       li.append(up);
     }
     const cut = button("Disconnect", () => actions.setInputs(node.id, node.inputs.filter((_, j) => j !== i)), "small");
-    cut.setAttribute("aria-label", `Disconnect input ${i + 1} (${src})`);
+    cut.setAttribute("aria-label", `Disconnect input ${i + 1} (${refLabel(src)})`);
     cut.dataset.testid = `input-${i + 1}-remove`;
     li.append(cut);
     ol.append(li);
@@ -172,9 +193,17 @@ function inputsList(graph, node, arity) {
     pick.dataset.testid = "add-input";
     pick.setAttribute("aria-label", `Connect an input to ${node.id}`);
     pick.append(new Option(arity.max === 1 && node.inputs.length ? "Replace input with…" : "Connect input from…", ""));
-    for (const n of candidates) pick.append(new Option(`${n.id} (${n.type})`, n.id));
+    const refs = new Map();
+    for (const n of candidates) {
+      const outs = portCount(graph, n, v?.nodes?.[n.id]);
+      for (let k = 0; k < outs; k += 1) {
+        const ref = makeRef(n.id, k);
+        refs.set(refKey(ref), ref);
+        pick.append(new Option(`${outs > 1 ? `${n.id} output ${k}` : n.id} (${n.type})`, refKey(ref)));
+      }
+    }
     pick.addEventListener("change", () => {
-      if (pick.value) actions.connect(pick.value, node.id);
+      if (pick.value) actions.connect(refs.get(pick.value), node.id);
     });
     box.append(pick);
   }
@@ -358,7 +387,7 @@ function updateStatus(graph, sel, v) {
   const isBlock = BLOCK_KINDS.includes(sel);
   const nv = isBlock ? null : v?.nodes?.[sel];
   const info = root.querySelector("[data-testid=inspector-shape]");
-  if (info) info.textContent = nv ? `Output ${fmtShape(nv.output_shape)} · ${fmtCount(nv.params)} params` : "";
+  if (info) info.replaceChildren(...shapeLines(nv));
   const problems = isBlock
     ? [...(v?.errors || []).filter((e) => e.component === sel).map((e) => ({ ...e, level: "error" })),
       ...(v?.warnings || []).filter((e) => e.component === sel).map((e) => ({ ...e, level: "warning" }))]
@@ -385,6 +414,23 @@ function updateStatus(graph, sel, v) {
       return li;
     }));
   }
+}
+
+/** "Output (N, 16) · 2,080 params", or one line per output port (NodeReport.output_shapes). */
+function shapeLines(nv) {
+  if (!nv) return [];
+  const count = `${fmtCount(nv.params)} params`;
+  if (!nv.output_shapes?.length) return [`Output ${fmtShape(nv.output_shape)} · ${count}`];
+  const list = document.createElement("ol");
+  list.className = "tc-ports";
+  list.start = 0;
+  nv.output_shapes.forEach((shape, k) => {
+    const li = document.createElement("li");
+    li.dataset.testid = `inspector-port-${k}`;
+    li.textContent = `port ${k}: ${fmtShape(shape)}`;
+    list.append(li);
+  });
+  return [`${nv.output_shapes.length} outputs · ${count}`, list];
 }
 
 // -- small builders -------------------------------------------------------------------------

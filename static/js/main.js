@@ -7,7 +7,9 @@
  * through graph-state.js's currentGraph / loadGraph / onGraphChange.
  */
 
-import { getCatalog, getProject, listDatasets, saveProject } from "./api.js";
+import { getCatalog, getProject, listDatasets, saveProject, validateGraph } from "./api.js";
+import { blockNameOf, blockView, instancesOf, isBlockType, nodeEntry, probeGraph } from "./blocks.js";
+import { askBlockName, loadBuiltinBlocks, renderBlockPalette, renderBreadcrumb, showContextMenu } from "./blocks-view.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
@@ -26,6 +28,7 @@ import { createImportView } from "./import-view.js";
 import { xraySection } from "./xray-view.js";
 import { loadTemplates, renderTemplates } from "./templates.js";
 import { createValidator } from "./validation-view.js";
+import { makeRef, refLabel, refNode } from "./refs.js";
 
 const $ = (sel) => document.querySelector(sel);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -38,6 +41,12 @@ let pasteCount = 0;
 // The server's copy of the open project (stable JSON), or null when not known: "Saved"
 // is shown only while the canvas equals it.
 let serverCopy = null;
+// The open blocks, outermost first ([] = the network): [{block, instance}]. The canvas
+// shows the innermost one's inside, and edits go there (`edit`).
+let scope = [];
+let probe = null; // the validation of the open block's inside (shapes for its first use)
+let builtins = {};
+let madeBlock = null; // {ids, id} of the last "Make block", to select the right cells on undo/redo
 
 /** JSON with sorted keys, so two copies of one graph compare equal whatever their key order. */
 function stableJson(value) {
@@ -79,6 +88,24 @@ function toast(message, level = "info") {
 
 // -- edits ---------------------------------------------------------------------------------
 
+const openBlock = () => scope.at(-1)?.block ?? null;
+
+/** What the canvas shows: the network, or the inside of the open block. */
+function viewGraph() {
+  const g = store.get();
+  while (scope.length && !g.blocks?.[openBlock()]) scope.pop(); // the block went (an undo)
+  return openBlock() ? blockView(g, openBlock()) : g;
+}
+
+const shownValidation = () => (openBlock() ? probe : validation);
+
+/** A store edit on what the canvas shows (inside the open block: one `inScope` edit). */
+function edit(name, args = {}, opts = {}) {
+  const block = openBlock();
+  if (!block) return store.apply(name, args, opts);
+  return store.apply("inScope", { block, edit: name, args }, { ...opts, reason: opts.reason || name });
+}
+
 const layoutSizes = () => ({
   nodeW: canvas.NODE_W, nodeH: canvas.NODE_H, blockW: canvas.BLOCK_W, blockH: canvas.BLOCK_H,
   view: canvas.viewSize(), // long networks wrap into columns that fit this
@@ -110,41 +137,58 @@ function sinkOf(g) {
 }
 
 function addFromPalette(type, position) {
+  const pos = position || nudge(canvas.viewCentre());
+  if (isBlockType(type)) {
+    const name = blockNameOf(type);
+    try {
+      const id = store.apply("addBlockInstance", { name, def: builtins[name] || null, position: pos, scope: openBlock() });
+      setSelection([id]);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+    return;
+  }
   const e = entry(type);
   if (!e) return;
-  const pos = position || nudge(canvas.viewCentre());
   if (BLOCK_KINDS.includes(e.kind)) {
+    if (openBlock()) {
+      toast(`The ${e.kind} belongs to the network: go back to it first`, "error");
+      return;
+    }
     store.apply("setBlock", { kind: e.kind, type, params: initialParams(type), position: pos });
     setSelection([e.kind]);
   } else {
-    const id = store.apply("addNode", { type, params: initialParams(type), position: pos });
+    const id = edit("addNode", { type, params: initialParams(type), position: pos });
     setSelection([id]);
   }
 }
 
 /** Keyboard adds land at the centre; shift each so they don't stack exactly. */
 function nudge(p) {
-  const taken = new Set(store.get().nodes.map((n) => `${n.ui?.x},${n.ui?.y}`));
+  const taken = new Set(viewGraph().nodes.map((n) => `${n.ui?.x},${n.ui?.y}`));
   let q = { ...p };
   while (taken.has(`${q.x},${q.y}`)) q = { x: q.x + 30, y: q.y + 30 };
   return q;
 }
 
+/** Connect output reference `src` (an id, or `{node, port}`) to node `dst`. */
 function connect(src, dst) {
-  const g = store.get();
+  const g = viewGraph();
+  const srcId = refNode(src);
   if (dst === "loss") {
+    if (openBlock()) return;
     store.apply("setOutput", { id: src });
-    toast(`${src} is now the output`);
+    toast(`${refLabel(src)} is now the output`);
     return;
   }
-  if (BLOCK_KINDS.includes(src) || BLOCK_KINDS.includes(dst)) return;
-  const arity = entry(findNode(g, dst)?.type)?.arity;
-  const err = connectionError(g, src, dst, arity);
+  if (BLOCK_KINDS.includes(srcId) || BLOCK_KINDS.includes(dst)) return;
+  const arity = nodeEntry(g, findNode(g, dst)?.type)?.arity;
+  const err = connectionError(g, srcId, dst, arity);
   if (err) {
     toast(err, "error");
     return;
   }
-  store.apply("connect", { src, dst, max: arity ? arity.max : 1 });
+  edit("connect", { src, dst, max: arity ? arity.max : 1 });
 }
 
 function removeSelection() {
@@ -153,14 +197,14 @@ function removeSelection() {
   const blocks = [...ids].filter((id) => BLOCK_KINDS.includes(id));
   const layerIds = [...ids].filter((id) => !BLOCK_KINDS.includes(id));
   if (!blocks.length && !layerIds.length && !edges.length) return;
-  store.apply("removeCells", { nodes: layerIds, edges, blocks });
+  edit("removeCells", { nodes: layerIds, edges, blocks });
   setSelection([]);
 }
 
 function copy() {
   const ids = selection.filter((id) => !BLOCK_KINDS.includes(id));
   if (!ids.length) return false;
-  clipboard = copyCells(store.get(), ids);
+  clipboard = copyCells(viewGraph(), ids);
   pasteCount = 0;
   toast(`Copied ${ids.length} layer${ids.length === 1 ? "" : "s"}`);
   return true;
@@ -169,32 +213,137 @@ function copy() {
 function paste() {
   if (!clipboard) return;
   pasteCount += 1;
-  const ids = store.apply("paste", { fragment: clipboard, offset: 40 * pasteCount });
+  const ids = edit("paste", { fragment: clipboard, offset: 40 * pasteCount });
   setSelection(ids);
 }
 
 /** Arrow keys move the selected layers and blocks (Shift: further). */
 function nudgeSelection(dx, dy) {
-  const g = store.get();
+  const g = viewGraph();
   const positions = {};
   for (const id of selection) {
     const target = BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id);
     if (target?.ui) positions[id] = { x: target.ui.x + dx, y: target.ui.y + dy };
   }
-  if (Object.keys(positions).length) store.apply("move", { positions }, { coalesce: "nudge" });
+  if (Object.keys(positions).length) edit("move", { positions }, { coalesce: "nudge" });
 }
 
 function layout() {
-  const g = store.get();
-  const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, validation) });
-  store.apply("move", { positions }, { reason: "layout" });
+  const g = viewGraph();
+  const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, shownValidation()) });
+  edit("move", { positions }, { reason: "layout" });
   requestAnimationFrame(() => canvas.fitReadable());
 }
 
 function setSelection(ids) {
   selection = ids;
   canvas.select(ids);
-  renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
+  renderInspector(viewGraph(), ids.length === 1 ? ids[0] : null, shownValidation());
+  showMakeBlock();
+}
+
+// -- blocks ------------------------------------------------------------------------------------
+
+function showMakeBlock() {
+  byTestId("make-block").disabled = !selection.some((id) => !BLOCK_KINDS.includes(id));
+}
+
+/** Ask a name, then move the selected layers into a new block (one undo step). */
+async function makeBlockFromSelection() {
+  const ids = selection.filter((id) => !BLOCK_KINDS.includes(id));
+  if (!ids.length) {
+    toast("Select the layers to put in a block first", "error");
+    return;
+  }
+  const taken = store.get().blocks || {};
+  let n = 1;
+  while (taken[`Block${n}`] || builtins[`Block${n}`]) n += 1;
+  const name = await askBlockName($("#block-dialog"), `Block${n}`);
+  if (!name) return;
+  try {
+    const id = store.apply("makeBlock", { name, ids, scope: openBlock() });
+    madeBlock = { ids, id };
+    setSelection([id]);
+    toast(`Block ${name}: ${ids.length} layer${ids.length === 1 ? "" : "s"}, now in the palette`);
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+/** Open the block that instance `id` (in the canvas's graph) uses. */
+function enterBlock(id) {
+  const name = blockNameOf(findNode(viewGraph(), id)?.type);
+  if (!name || !store.get().blocks?.[name]) {
+    toast(name ? `no block named ${name} in this network` : `${id} is not a block`, "error");
+    return;
+  }
+  scope.push({ block: name, instance: id });
+  afterScopeChange();
+}
+
+/** Go back to level i of the breadcrumb (0: the network). */
+function goToLevel(i) {
+  scope = scope.slice(0, i);
+  afterScopeChange();
+}
+
+function afterScopeChange() {
+  probe = null;
+  selection = [];
+  const g = viewGraph();
+  canvas.render(g, shownValidation());
+  canvas.select([]);
+  renderInspector(g, null, shownValidation());
+  showMakeBlock();
+  showBreadcrumb();
+  requestAnimationFrame(() => (g.nodes.length ? canvas.fitReadable() : canvas.zoomReset()));
+  runProbe();
+}
+
+function showBreadcrumb() {
+  const path = [store.get().name || "Net", ...scope.map((s) => s.block)];
+  renderBreadcrumb(byTestId("breadcrumb"), path, goToLevel);
+}
+
+/** Validate the open block's inside as its instance sees it, to show shapes there. */
+let probeSeq = 0;
+async function runProbe() {
+  const block = openBlock();
+  if (!block) return;
+  const mine = ++probeSeq;
+  const g = store.get();
+  const via = scope.at(-1).instance;
+  const inst = findNode(g, via)?.type === `block:${block}` ? via : instancesOf(g, block)[0];
+  const pg = probeGraph(g, block, inst, validation);
+  let v = null;
+  try {
+    v = pg ? await validateGraph(pg) : null;
+  } catch {
+    v = null; // shapes are a help here; the network's own validation still runs
+  }
+  if (mine !== probeSeq || openBlock() !== block) return;
+  probe = v;
+  const view = viewGraph();
+  canvas.render(view, probe);
+  const typing = byTestId("inspector").contains(document.activeElement);
+  if (typing) ownEdit();
+  renderInspector(view, selection.length === 1 ? selection[0] : null, probe, { force: !typing });
+}
+
+function contextMenu(id, x, y) {
+  if (!selection.includes(id)) setSelection([id]);
+  const node = findNode(viewGraph(), id);
+  const layers = selection.filter((s) => !BLOCK_KINDS.includes(s));
+  const items = [];
+  if (layers.length) {
+    items.push([`Make block from ${layers.length} layer${layers.length === 1 ? "" : "s"}…`, "menu-make-block", makeBlockFromSelection]);
+  }
+  if (isBlockType(node?.type)) {
+    items.push(["Open block", "menu-open-block", () => enterBlock(id)]);
+    const expanded = !!node.ui?.expanded;
+    items.push([expanded ? "Collapse" : "Expand in place", "menu-expand", () => edit("setExpanded", { id, expanded: !expanded })]);
+  }
+  showContextMenu(x, y, items);
 }
 
 // -- opening and saving ------------------------------------------------------------------------
@@ -208,6 +357,9 @@ function sameNetwork(runGraph, graph) {
 
 function openGraph(graph, { name = null, undoable = false } = {}) {
   const g = withPositions(graph);
+  scope = [];
+  probe = null;
+  madeBlock = null;
   if (name !== project) serverCopy = null;
   project = name;
   byTestId("project-name").value = name || "";
@@ -274,57 +426,71 @@ async function start() {
     return;
   }
   renderPalette({ list: $("#palette-list"), search: byTestId("palette-search"), onAdd: (t) => addFromPalette(t) });
+  try {
+    builtins = await loadBuiltinBlocks();
+  } catch (err) {
+    toast(`Built-in blocks unavailable: ${err.message}`, "error");
+  }
+  const blockPalette = () => renderBlockPalette({
+    list: $("#palette-list"), graph: store.get(), builtins, onAdd: (t) => addFromPalette(t), search: byTestId("palette-search"),
+  });
+  blockPalette();
 
   canvas.createCanvas({
     container: byTestId("canvas"),
     minimap: $("#minimap"),
     on: {
       onDrop: (type, pos) => addFromPalette(type, pos),
-      onConnect: connect,
-      onMove: (positions) => store.apply("move", { positions }),
+      onConnect: (src, dst, port) => connect(makeRef(src, port), dst),
+      onMove: (positions) => edit("move", { positions }),
       onSelect: (ids) => {
         selection = ids;
-        renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
+        renderInspector(viewGraph(), ids.length === 1 ? ids[0] : null, shownValidation());
+        showMakeBlock();
       },
+      onOpen: enterBlock,
+      onContextMenu: contextMenu,
     },
   });
 
   createInspector(byTestId("inspector"), {
-    setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
-    setOutput: (id) => store.apply("setOutput", { id }),
-    setFrozen: (id, frozen) => store.apply("setFrozen", { id, frozen }),
+    setParam: (id, name, value, coalesce) => (BLOCK_KINDS.includes(id) ? store.apply.bind(store) : edit)("setParam", { id, name, value }, { coalesce }),
+    setOutput: (id) => edit("setOutput", { id }),
+    setFrozen: (id, frozen) => edit("setFrozen", { id, frozen }),
+    openBlock: enterBlock,
+    setExpanded: (id, expanded) => edit("setExpanded", { id, expanded }),
     // The open run's checkpoint when its network is the one on the canvas, else fresh weights.
-    xray: (id) => xraySection(id, {
+    xray: (id) => (openBlock() ? null : xraySection(id, {
       getGraph: () => serializeGraph(store.get()),
       runId: () => {
         const run = window.__trainPanel?.run;
         const final = ["completed", "stopped", "failed", "diverged", "interrupted"];
         return run && final.includes(run.status) && sameNetwork(run.meta?.graph, store.get()) ? run.id : null;
       },
-    }),
-    setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
+    })),
+    setInputs: (id, inputs) => edit("setInputs", { id, inputs }),
     connect,
-    wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),
+    wouldCycle: (src, dst) => dependsOn(viewGraph(), src, dst),
     setFields: (fields) => store.apply("setFields", { fields }),
     setBlock: (kind, type) => store.apply("setBlock", { kind, type, params: initialParams(type) }),
     rename: (id, to) => {
       try {
-        store.apply("renameNode", { id, to });
+        edit("renameNode", { id, to });
         setSelection([to]);
       } catch (err) {
         toast(err.message, "error");
-        renderInspector(store.get(), id, validation);
+        renderInspector(viewGraph(), id, shownValidation());
       }
     },
     remove: (ids) => {
-      store.apply("removeCells", { nodes: ids });
+      edit("removeCells", { nodes: ids });
       setSelection([]);
     },
     removeBlock: (kind) => {
       store.apply("removeCells", { blocks: [kind] });
       setSelection([]);
     },
-    refresh: () => renderInspector(store.get(), selection.length === 1 ? selection[0] : null, validation),
+    refresh: () => renderInspector(viewGraph(), selection.length === 1 ? selection[0] : null, shownValidation()),
   });
 
   const validator = createValidator({
@@ -332,6 +498,10 @@ async function start() {
     list: $("#problems"),
     onResult: (v) => {
       validation = v;
+      if (openBlock()) {
+        runProbe(); // the open block's shapes follow its instance's inputs
+        return;
+      }
       const g = store.get();
       canvas.render(g, v);
       const sel = selection.length === 1 ? selection[0] : null;
@@ -342,16 +512,24 @@ async function start() {
       renderInspector(g, sel, v, { force: !typing });
     },
     onPick: (id) => {
+      if (openBlock()) goToLevel(0); // the report names the network's nodes
       setSelection([id]);
       canvas.reveal(id);
     },
   });
 
   store.subscribe((g, { reason }) => {
-    selection = selection.filter((id) => (BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id)));
-    canvas.render(g, validation);
+    const view = viewGraph();
+    // Undo of "Make block" brings its layers back selected; redo selects the block again.
+    if (reason === "undo" && madeBlock?.ids.every((id) => findNode(view, id))) selection = madeBlock.ids;
+    if (reason === "redo" && madeBlock && findNode(view, madeBlock.id)) selection = [madeBlock.id];
+    selection = selection.filter((id) => (BLOCK_KINDS.includes(id) ? view[id] : findNode(view, id)));
+    canvas.render(view, shownValidation());
     canvas.select(selection);
-    renderInspector(g, selection.length === 1 ? selection[0] : null, validation);
+    renderInspector(view, selection.length === 1 ? selection[0] : null, shownValidation());
+    showMakeBlock();
+    showBreadcrumb();
+    blockPalette();
     validator.schedule(serializeGraph(g));
     autosave(project, serializeGraph(g));
     byTestId("undo").disabled = !store.canUndo();
@@ -431,9 +609,12 @@ async function start() {
     selectAll: () => {
       canvas.selectAll();
       selection = canvas.selectedIds().nodes;
-      renderInspector(store.get(), null, validation);
+      renderInspector(viewGraph(), null, shownValidation());
+      showMakeBlock();
     },
-    escape: () => setSelection([]),
+    // Escape clears the selection; with none, it leaves the open block.
+    escape: () => (selection.length || !scope.length ? setSelection([]) : goToLevel(scope.length - 1)),
+    makeBlock: makeBlockFromSelection,
     left: () => nudgeSelection(-10, 0),
     right: () => nudgeSelection(10, 0),
     up: () => nudgeSelection(0, -10),
@@ -459,6 +640,7 @@ async function start() {
   click("undo", commands.undo);
   click("redo", commands.redo);
   click("layout", layout);
+  click("make-block", makeBlockFromSelection);
   click("fit", commands.fit);
   click("zoom-in", commands.zoomIn);
   click("zoom-out", commands.zoomOut);
