@@ -261,7 +261,8 @@ Object.assign(edits, { makeBlock, addBlockInstance, inScope, setExpanded });
 export function blockView(g, name) {
   const def = g.blocks?.[name];
   if (!def) return null;
-  return { version: 1, name, nodes: def.nodes || [], output: def.output ?? null, blocks: g.blocks };
+  // `inBlock` tells the inspector this is a block's inside (it is never saved).
+  return { version: 1, name, nodes: def.nodes || [], output: def.output ?? null, blocks: g.blocks, inBlock: true };
 }
 
 /**

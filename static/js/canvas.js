@@ -12,9 +12,10 @@
  * is drawn as a group holding its inner nodes, read-only (canvas-groups.js).
  */
 
-import { blockNameOf, nodeEntry, portCount } from "./blocks.js";
+import { nodeEntry, portCount } from "./blocks.js";
+import { blockData, nodeData, nodeElement, PORT_GROUPS, portItems, sourcePort } from "./canvas-cells.js";
 import { expandedCells } from "./canvas-groups.js";
-import { categoryColor, fmtCount, fmtShape } from "./catalog.js";
+import { fmtShape } from "./catalog.js";
 import { BLOCK_KINDS } from "./graph-state.js";
 import { outputList, refNode, refPort } from "./refs.js";
 
@@ -42,137 +43,14 @@ Shape.HTML.register({
   width: NODE_W,
   height: NODE_H,
   effect: ["data"],
-  html: (cell) => nodeElement(cell.getData()),
+  html: (cell) => nodeElement(cell.getData(), {
+    pick: (id) => {
+      handlers.onSelect?.([id]);
+      select([id]);
+    },
+    isSelected: (cellId) => selection.isSelected(cellId),
+  }),
 });
-
-// -- node content --------------------------------------------------------------
-
-function nodeElement(d) {
-  const el = document.createElement("div");
-  el.className = `tc-node kind-${d.kind}${d.state ? ` is-${d.state}` : ""}${d.frozen ? " is-frozen" : ""}${d.block ? " is-block" : ""}${d.expanded ? " is-expanded" : ""}`;
-  el.style.setProperty("--cat", d.color);
-  el.dataset.testid = d.testid;
-  el.setAttribute("role", "button");
-  el.setAttribute("tabindex", "0");
-  el.setAttribute("aria-label", d.aria);
-  const title = document.createElement("div");
-  title.className = "tc-node-title";
-  title.append(span("tc-type", d.type), span("tc-id", d.label));
-  el.append(title);
-  if (d.shape !== undefined) el.append(span("tc-node-shape", d.shape, "div"));
-  if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
-  if (d.message) {
-    // The card has room for one line: the whole message is its tooltip (and in the inspector).
-    el.append(span("tc-node-msg", d.message, "div"));
-    el.title = d.message;
-  }
-  if (d.kind === "inner") return el; // read-only: open the block to edit it
-  el.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      handlers.onSelect?.([d.id]);
-      select([d.id]);
-    }
-  });
-  el.addEventListener("focus", () => {
-    // Keyboard focus selects; a mouse click is left to X6's own selection.
-    if (el.matches(":focus-visible") && !selection.isSelected(d.cellId)) {
-      handlers.onSelect?.([d.id]);
-      select([d.id]);
-    }
-  });
-  return el;
-}
-
-function span(cls, text, tag = "span") {
-  const s = document.createElement(tag);
-  s.className = cls;
-  s.textContent = text;
-  return s;
-}
-
-/** Ports: one input (edges keep their order), and one output, or `out-k` per output port. */
-function portItems(id, hasIn, outs, names = null) {
-  const items = [];
-  if (hasIn) items.push({ id: "in", group: "in", attrs: { circle: { "data-testid": `port-${id}-in`, "aria-label": `${id} input` } } });
-  if (outs === 1) items.push({ id: "out", group: "out", attrs: { circle: { "data-testid": `port-${id}-out`, "aria-label": `${id} output` } } });
-  for (let k = 0; outs > 1 && k < outs; k += 1) {
-    const name = names?.[k];
-    items.push({
-      id: `out-${k}`, group: "out",
-      attrs: {
-        circle: { "data-testid": `port-${id}-out-${k}`, "aria-label": `${id} output ${k}${name ? ` (${name})` : ""}` },
-        text: { text: String(k), class: "tc-port-label" },
-      },
-    });
-  }
-  return items;
-}
-
-/** The X6 port an edge from `ref` leaves by (null: the node's centre, for a port it lacks). */
-function sourcePort(ref, outs) {
-  if (outs <= 1) return refPort(ref) === 0 ? "out" : null;
-  return refPort(ref) < outs ? `out-${refPort(ref)}` : null;
-}
-
-const PORT_GROUPS = {
-  in: { position: "top", attrs: { circle: { r: 7, magnet: "passive", class: "tc-port tc-port-in" } } },
-  out: {
-    position: "bottom", label: { position: { name: "top", args: { y: -6 } } },
-    attrs: { circle: { r: 7, magnet: true, class: "tc-port tc-port-out" } },
-  },
-};
-
-function nodeData(node, v, outputs, g) {
-  const e = nodeEntry(g, node.type);
-  const block = blockNameOf(node.type);
-  const nv = v?.nodes?.[node.id];
-  const errors = nv?.errors || [];
-  const warnings = nv?.warnings || [];
-  const state = !e ? "error" : errors.length ? "error" : warnings.length ? "warning" : "";
-  const unknown = block ? `no block named ${block} in this graph` : `unknown type ${node.type}`;
-  const message = !e ? unknown : errors[0]?.message || warnings[0]?.message || "";
-  const shape = nv?.output_shapes?.length ? nv.output_shapes.map(fmtShape).join(" · ")
-    : nv?.output_shape ? fmtShape(nv.output_shape) : "–";
-  const meta = [`${fmtCount(nv?.params ?? null)} params`, node.frozen ? "frozen" : null,
-    outputs.has(node.id) ? "output" : null].filter(Boolean).join(" · ");
-  return {
-    id: node.id,
-    cellId: node.id,
-    kind: "layer",
-    type: block ? `▣ ${block}` : node.type,
-    block: !!block,
-    expanded: !!(block && node.ui?.expanded),
-    label: node.id,
-    testid: `node-${node.id}`,
-    color: categoryColor(e?.category || "unknown"),
-    state,
-    frozen: !!node.frozen,
-    shape,
-    meta,
-    message,
-    aria: `${node.type} ${node.id}, output ${shape}${message ? `, ${message}` : ""}`,
-  };
-}
-
-function blockData(kind, block, v) {
-  const problems = [...(v?.errors || []), ...(v?.warnings || [])].filter((e) => e.component === kind);
-  const isError = (v?.errors || []).some((e) => e.component === kind);
-  const params = Object.entries(block.params || {}).map(([k, val]) => `${k}=${JSON.stringify(val)}`).join(", ");
-  return {
-    id: kind,
-    cellId: BLOCK_ID(kind),
-    kind,
-    type: block.type,
-    label: kind,
-    testid: `block-${kind}`,
-    color: categoryColor(kind),
-    state: problems.length ? (isError ? "error" : "warning") : "",
-    meta: params || "defaults",
-    message: problems[0]?.message || "",
-    aria: `${kind}: ${block.type}`,
-  };
-}
 
 // -- set-up ----------------------------------------------------------------------
 

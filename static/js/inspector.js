@@ -56,6 +56,11 @@ function commit(fn) {
 // -- the three forms ------------------------------------------------------------------
 
 function renderGraphForm(graph) {
+  if (graph.inBlock) {
+    root.append(heading(`Block ${graph.name}`, "Its inside: every use of the block changes with it. "
+      + "Shapes are those of its first use. Back to the network: the breadcrumb, or Escape."));
+    return;
+  }
   root.append(heading("Network", "Select a layer to edit it."));
   const input = textInput("graph-name", graph.name);
   input.addEventListener("change", () => commit(() => actions.setFields({ name: input.value.trim() || "Net" })));

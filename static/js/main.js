@@ -7,9 +7,13 @@
  * through graph-state.js's currentGraph / loadGraph / onGraphChange.
  */
 
-import { getCatalog, getProject, listDatasets, saveProject, validateGraph } from "./api.js";
-import { blockNameOf, blockView, instancesOf, isBlockType, nodeEntry, probeGraph } from "./blocks.js";
-import { askBlockName, loadBuiltinBlocks, renderBlockPalette, renderBreadcrumb, showContextMenu } from "./blocks-view.js";
+import { getCatalog, getProject, listDatasets, saveProject } from "./api.js";
+import {
+  contextMenu, depth, edit, enterBlock, goToLevel, initBlockScope, makeBlockFromSelection, openBlock, resetScope, runProbe,
+  selectionAfter, showBreadcrumb, shownValidation, viewGraph,
+} from "./block-scope.js";
+import { blockNameOf, isBlockType, nodeEntry } from "./blocks.js";
+import { loadBuiltinBlocks, renderBlockPalette } from "./blocks-view.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
@@ -41,12 +45,7 @@ let pasteCount = 0;
 // The server's copy of the open project (stable JSON), or null when not known: "Saved"
 // is shown only while the canvas equals it.
 let serverCopy = null;
-// The open blocks, outermost first ([] = the network): [{block, instance}]. The canvas
-// shows the innermost one's inside, and edits go there (`edit`).
-let scope = [];
-let probe = null; // the validation of the open block's inside (shapes for its first use)
 let builtins = {};
-let madeBlock = null; // {ids, id} of the last "Make block", to select the right cells on undo/redo
 
 /** JSON with sorted keys, so two copies of one graph compare equal whatever their key order. */
 function stableJson(value) {
@@ -87,24 +86,6 @@ function toast(message, level = "info") {
 }
 
 // -- edits ---------------------------------------------------------------------------------
-
-const openBlock = () => scope.at(-1)?.block ?? null;
-
-/** What the canvas shows: the network, or the inside of the open block. */
-function viewGraph() {
-  const g = store.get();
-  while (scope.length && !g.blocks?.[openBlock()]) scope.pop(); // the block went (an undo)
-  return openBlock() ? blockView(g, openBlock()) : g;
-}
-
-const shownValidation = () => (openBlock() ? probe : validation);
-
-/** A store edit on what the canvas shows (inside the open block: one `inScope` edit). */
-function edit(name, args = {}, opts = {}) {
-  const block = openBlock();
-  if (!block) return store.apply(name, args, opts);
-  return store.apply("inScope", { block, edit: name, args }, { ...opts, reason: opts.reason || name });
-}
 
 const layoutSizes = () => ({
   nodeW: canvas.NODE_W, nodeH: canvas.NODE_H, blockW: canvas.BLOCK_W, blockH: canvas.BLOCK_H,
@@ -242,108 +223,17 @@ function setSelection(ids) {
   showMakeBlock();
 }
 
-// -- blocks ------------------------------------------------------------------------------------
-
 function showMakeBlock() {
   byTestId("make-block").disabled = !selection.some((id) => !BLOCK_KINDS.includes(id));
 }
 
-/** Ask a name, then move the selected layers into a new block (one undo step). */
-async function makeBlockFromSelection() {
-  const ids = selection.filter((id) => !BLOCK_KINDS.includes(id));
-  if (!ids.length) {
-    toast("Select the layers to put in a block first", "error");
-    return;
-  }
-  const taken = store.get().blocks || {};
-  let n = 1;
-  while (taken[`Block${n}`] || builtins[`Block${n}`]) n += 1;
-  const name = await askBlockName($("#block-dialog"), `Block${n}`);
-  if (!name) return;
-  try {
-    const id = store.apply("makeBlock", { name, ids, scope: openBlock() });
-    madeBlock = { ids, id };
-    setSelection([id]);
-    toast(`Block ${name}: ${ids.length} layer${ids.length === 1 ? "" : "s"}, now in the palette`);
-  } catch (err) {
-    toast(err.message, "error");
-  }
-}
-
-/** Open the block that instance `id` (in the canvas's graph) uses. */
-function enterBlock(id) {
-  const name = blockNameOf(findNode(viewGraph(), id)?.type);
-  if (!name || !store.get().blocks?.[name]) {
-    toast(name ? `no block named ${name} in this network` : `${id} is not a block`, "error");
-    return;
-  }
-  scope.push({ block: name, instance: id });
-  afterScopeChange();
-}
-
-/** Go back to level i of the breadcrumb (0: the network). */
-function goToLevel(i) {
-  scope = scope.slice(0, i);
-  afterScopeChange();
-}
-
-function afterScopeChange() {
-  probe = null;
-  selection = [];
-  const g = viewGraph();
-  canvas.render(g, shownValidation());
-  canvas.select([]);
-  renderInspector(g, null, shownValidation());
-  showMakeBlock();
-  showBreadcrumb();
-  requestAnimationFrame(() => (g.nodes.length ? canvas.fitReadable() : canvas.zoomReset()));
-  runProbe();
-}
-
-function showBreadcrumb() {
-  const path = [store.get().name || "Net", ...scope.map((s) => s.block)];
-  renderBreadcrumb(byTestId("breadcrumb"), path, goToLevel);
-}
-
-/** Validate the open block's inside as its instance sees it, to show shapes there. */
-let probeSeq = 0;
-async function runProbe() {
-  const block = openBlock();
-  if (!block) return;
-  const mine = ++probeSeq;
-  const g = store.get();
-  const via = scope.at(-1).instance;
-  const inst = findNode(g, via)?.type === `block:${block}` ? via : instancesOf(g, block)[0];
-  const pg = probeGraph(g, block, inst, validation);
-  let v = null;
-  try {
-    v = pg ? await validateGraph(pg) : null;
-  } catch {
-    v = null; // shapes are a help here; the network's own validation still runs
-  }
-  if (mine !== probeSeq || openBlock() !== block) return;
-  probe = v;
-  const view = viewGraph();
-  canvas.render(view, probe);
+/** Draw `view` (the network or an open block's inside) with report `v`, keeping a form being typed in. */
+function show(view, v, { fit = false } = {}) {
+  canvas.render(view, v);
   const typing = byTestId("inspector").contains(document.activeElement);
   if (typing) ownEdit();
-  renderInspector(view, selection.length === 1 ? selection[0] : null, probe, { force: !typing });
-}
-
-function contextMenu(id, x, y) {
-  if (!selection.includes(id)) setSelection([id]);
-  const node = findNode(viewGraph(), id);
-  const layers = selection.filter((s) => !BLOCK_KINDS.includes(s));
-  const items = [];
-  if (layers.length) {
-    items.push([`Make block from ${layers.length} layer${layers.length === 1 ? "" : "s"}…`, "menu-make-block", makeBlockFromSelection]);
-  }
-  if (isBlockType(node?.type)) {
-    items.push(["Open block", "menu-open-block", () => enterBlock(id)]);
-    const expanded = !!node.ui?.expanded;
-    items.push([expanded ? "Collapse" : "Expand in place", "menu-expand", () => edit("setExpanded", { id, expanded: !expanded })]);
-  }
-  showContextMenu(x, y, items);
+  renderInspector(view, selection.length === 1 ? selection[0] : null, v, { force: !typing });
+  if (fit) requestAnimationFrame(() => (view.nodes.length ? canvas.fitReadable() : canvas.zoomReset()));
 }
 
 // -- opening and saving ------------------------------------------------------------------------
@@ -357,9 +247,7 @@ function sameNetwork(runGraph, graph) {
 
 function openGraph(graph, { name = null, undoable = false } = {}) {
   const g = withPositions(graph);
-  scope = [];
-  probe = null;
-  madeBlock = null;
+  resetScope();
   if (name !== project) serverCopy = null;
   project = name;
   byTestId("project-name").value = name || "";
@@ -419,6 +307,16 @@ async function start() {
   initTheme();
   initDock();
   setGraphPreparer(withPositions); // loadGraph() from the training panel gets a layout too
+  initBlockScope({
+    toast,
+    selection: () => selection,
+    setSelection,
+    validation: () => validation,
+    show,
+    builtins: () => builtins,
+    breadcrumb: byTestId("breadcrumb"),
+    dialog: $("#block-dialog"),
+  });
   try {
     setCatalog(await getCatalog());
   } catch (err) {
@@ -502,14 +400,8 @@ async function start() {
         runProbe(); // the open block's shapes follow its instance's inputs
         return;
       }
-      const g = store.get();
-      canvas.render(g, v);
-      const sel = selection.length === 1 ? selection[0] : null;
-      const inspectorEl = byTestId("inspector");
-      // Rebuild (inferred sizes may now be known) unless the user is typing in it.
-      const typing = inspectorEl.contains(document.activeElement);
-      if (typing) ownEdit();
-      renderInspector(g, sel, v, { force: !typing });
+      // Rebuild the inspector (inferred sizes may now be known) unless the user is typing in it.
+      show(store.get(), v);
     },
     onPick: (id) => {
       if (openBlock()) goToLevel(0); // the report names the network's nodes
@@ -520,10 +412,7 @@ async function start() {
 
   store.subscribe((g, { reason }) => {
     const view = viewGraph();
-    // Undo of "Make block" brings its layers back selected; redo selects the block again.
-    if (reason === "undo" && madeBlock?.ids.every((id) => findNode(view, id))) selection = madeBlock.ids;
-    if (reason === "redo" && madeBlock && findNode(view, madeBlock.id)) selection = [madeBlock.id];
-    selection = selection.filter((id) => (BLOCK_KINDS.includes(id) ? view[id] : findNode(view, id)));
+    selection = selectionAfter(reason, view, selection).filter((id) => (BLOCK_KINDS.includes(id) ? view[id] : findNode(view, id)));
     canvas.render(view, shownValidation());
     canvas.select(selection);
     renderInspector(view, selection.length === 1 ? selection[0] : null, shownValidation());
@@ -613,7 +502,7 @@ async function start() {
       showMakeBlock();
     },
     // Escape clears the selection; with none, it leaves the open block.
-    escape: () => (selection.length || !scope.length ? setSelection([]) : goToLevel(scope.length - 1)),
+    escape: () => (selection.length || !depth() ? setSelection([]) : goToLevel(depth() - 1)),
     makeBlock: makeBlockFromSelection,
     left: () => nudgeSelection(-10, 0),
     right: () => nudgeSelection(10, 0),

@@ -223,3 +223,33 @@ def test_builtin_blocks_and_library_saved_with_the_project(page: Page) -> None:
     expect(page.locator("body[data-ready=true]")).to_be_attached()
     assert graph_json(page)["blocks"] == saved["blocks"]
     expect_block_valid(page)
+
+
+def test_a_block_with_two_outputs_has_two_ports(page: Page) -> None:
+    """The references leaving the selection become the block's outputs, read by port."""
+    open_editor(page)
+    new_graph(page)
+    graph = {"version": 1, "name": "Net", "nodes": [
+        {"id": "x", "type": "Input", "params": {"shape": [20]}, "inputs": [], "ui": {"x": 200, "y": 20}},
+        {"id": "fc", "type": "Linear", "params": {"out_features": 8}, "inputs": ["x"], "ui": {"x": 200, "y": 140}},
+        {"id": "halves", "type": "Chunk", "params": {"chunks": 2}, "inputs": ["fc"], "ui": {"x": 200, "y": 260}},
+        {"id": "a", "type": "ReLU", "params": {}, "inputs": ["halves"], "ui": {"x": 60, "y": 400}},
+        {"id": "b", "type": "Sigmoid", "params": {}, "inputs": [{"node": "halves", "port": 1}], "ui": {"x": 340, "y": 400}},
+        {"id": "sum", "type": "Add", "params": {}, "inputs": ["a", "b"], "ui": {"x": 200, "y": 520}}],
+        "output": "sum"}
+    load(page, graph)
+    expect(canvas(page).get_by_test_id("port-halves-out-1")).to_be_visible()
+    make_block(page, ["fc", "halves"], "Heads")
+    g = graph_json(page)
+    assert g["blocks"]["Heads"]["output"] == ["halves", {"node": "halves", "port": 1}]
+    inst = next(n["id"] for n in g["nodes"] if n["type"] == "block:Heads")
+    by_id = {n["id"]: n for n in g["nodes"]}
+    assert by_id["a"]["inputs"] == [inst]  # port 0 is written as a plain id
+    assert by_id["b"]["inputs"] == [{"node": inst, "port": 1}]
+    expect(canvas(page).get_by_test_id(f"port-{inst}-out-0")).to_be_visible()
+    expect(canvas(page).get_by_test_id(f"port-{inst}-out-1")).to_be_visible()
+    expect_block_valid(page)
+    expect_shape(page, inst, "(N, 4) · (N, 4)")
+    if served(page):
+        select(page, inst)
+        expect(page.get_by_test_id("inspector").get_by_test_id("inspector-port-1")).to_have_text("port 1: (N, 4)")
