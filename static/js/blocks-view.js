@@ -51,7 +51,8 @@ export function renderBlockPalette({ list, graph, builtins, onAdd, search }) {
     btn.dataset.testid = `palette-${type}`;
     btn.dataset.type = type;
     const text = def?.description || `${name}: ${(def?.nodes || []).length} nodes`;
-    btn.dataset.search = `${name} block ${builtin ? "built-in" : ""} ${text}`.toLowerCase();
+    // Found by name (and "block"), not by description: "input" must still find Input first.
+    btn.dataset.search = `${name} block${builtin ? " built-in" : ""}`.toLowerCase();
     btn.style.setProperty("--cat", categoryColor("block"));
     btn.title = builtin ? `Built-in: ${text}` : text;
     btn.setAttribute("aria-description", btn.title);

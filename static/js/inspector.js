@@ -203,8 +203,9 @@ function inputsList(graph, node, arity, v) {
       const outs = portCount(graph, n, v?.nodes?.[n.id]);
       for (let k = 0; k < outs; k += 1) {
         const ref = makeRef(n.id, k);
-        refs.set(refKey(ref), ref);
-        pick.append(new Option(`${outs > 1 ? `${n.id} output ${k}` : n.id} (${n.type})`, refKey(ref)));
+        const value = outs > 1 ? refKey(ref) : n.id; // a plain id stays the option's value
+        refs.set(value, ref);
+        pick.append(new Option(`${outs > 1 ? `${n.id} output ${k}` : n.id} (${n.type})`, value));
       }
     }
     pick.addEventListener("change", () => {
