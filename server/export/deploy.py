@@ -27,7 +27,7 @@ import torch
 
 from server.compiler import compile_analysis
 from server.graph import Graph
-from server.naming import node_names
+from server.nesting import attr_names
 from server.validation import Analysis, Limits, require_valid
 
 DeployFormat = Literal["onnx", "torchscript", "exported-program"]
@@ -68,8 +68,9 @@ def export_deployable(graph: Graph | dict | Analysis, format: DeployFormat,
 
 def io_names(analysis: Analysis) -> tuple[str, str]:
     """The input and output names a runtime sees: the nodes' names in exported code."""
-    names = node_names(analysis.order)
-    return names[analysis.input_id], names[analysis.output_id]
+    names = attr_names(analysis.graph, analysis.order)
+    return (names[analysis.input_id].replace(".", "_"),
+            names[analysis.output_id].replace(".", "_"))
 
 
 def example_input(analysis: Analysis) -> torch.Tensor:
