@@ -25,37 +25,25 @@ from .editor import (
 
 pytestmark = pytest.mark.browser
 
+def N(id_: str, type_: str, params: dict, inputs: list, x: int, y: int) -> dict:  # noqa: N802
+    return {"id": id_, "type": type_, "params": params, "inputs": inputs, "ui": {"x": x, "y": y}}
+
+
 MLP = {
     "version": 1, "name": "Net",
     "nodes": [
-        {"id": "x", "type": "Input", "params": {"shape": [16]}, "inputs": [], "ui": {"x": 40, "y": 20}},
-        {"id": "fc1", "type": "Linear", "params": {"out_features": 32}, "inputs": ["x"], "ui": {"x": 40, "y": 140}},
-        {"id": "act", "type": "ReLU", "params": {}, "inputs": ["fc1"], "ui": {"x": 40, "y": 260}},
-        {"id": "fc2", "type": "Linear", "params": {"out_features": 16}, "inputs": ["act"], "ui": {"x": 40, "y": 380}},
-        {"id": "head", "type": "Linear", "params": {"out_features": 3}, "inputs": ["fc2"], "ui": {"x": 40, "y": 500}},
+        N("x", "Input", {"shape": [16]}, [], 40, 20),
+        N("fc1", "Linear", {"out_features": 32}, ["x"], 40, 140),
+        N("act", "ReLU", {}, ["fc1"], 40, 260),
+        N("fc2", "Linear", {"out_features": 16}, ["act"], 40, 380),
+        N("head", "Linear", {"out_features": 3}, ["fc2"], 40, 500),
     ],
     "output": "head",
 }
 
 
-def served(page: Page) -> bool:
-    """Whether this server validates blocks (the server side lands separately)."""
-    report = page.evaluate("""async () => (await (await fetch('/api/graphs/validate', {method: 'POST',
-        headers: {'Content-Type': 'application/json'}, body: JSON.stringify({version: 1, nodes: [
-          {id: 'x', type: 'Input', params: {shape: [2]}}, {id: 'b', type: 'block:B', inputs: ['x']}],
-          blocks: {B: {nodes: [{id: 'i', type: 'Input'}, {id: 'r', type: 'ReLU', inputs: ['i']}],
-                      output: 'r'}}})})).json())""")
-    return report.get("valid") is True
-
-
-def expect_block_valid(page: Page) -> None:
-    if served(page):
-        expect_valid(page)
-
-
 def expect_shape(page: Page, node_id: str, text: str) -> None:
-    if served(page):
-        expect(node(page, node_id).locator(".tc-node-shape")).to_have_text(text)
+    expect(node(page, node_id).locator(".tc-node-shape")).to_have_text(text)
 
 
 def load(page: Page, graph: dict) -> None:
@@ -76,14 +64,15 @@ def make_block(page: Page, ids: list[str], name: str) -> None:
 
 
 def drop_block(page: Page, name: str, x: float, y: float) -> None:
-    page.get_by_test_id(f"palette-block:{name}").drag_to(canvas(page), target_position={"x": x, "y": y})
+    item = page.get_by_test_id(f"palette-block:{name}")
+    item.drag_to(canvas(page), target_position={"x": x, "y": y})
 
 
 def test_make_block_reuse_three_times_undo_redo(page: Page) -> None:
     open_editor(page)
     new_graph(page)
     load(page, MLP)
-    expect_block_valid(page)
+    expect_valid(page)
     before = graph_json(page)
 
     make_block(page, ["fc1", "act", "fc2"], "Mlp")
@@ -99,7 +88,7 @@ def test_make_block_reuse_three_times_undo_redo(page: Page) -> None:
     first = inst[0]["id"]
     expect(node(page, first)).to_contain_text("Mlp")
     expect(page.get_by_test_id("palette-block:Mlp")).to_be_visible()
-    expect_block_valid(page)
+    expect_valid(page)
     expect_shape(page, first, "(N, 16)")
 
     # One undo step brings the three layers back, exactly, and selected.
@@ -122,10 +111,10 @@ def test_make_block_reuse_three_times_undo_redo(page: Page) -> None:
     connect(page, uses[-1], "head")  # Linear takes one input: this replaces fc2's block
     g = graph_json(page)
     assert [n["inputs"] for n in g["nodes"] if n["id"] == "head"] == [[uses[-1]]]
-    expect_block_valid(page)
+    expect_valid(page)
     expect_shape(page, uses[-1], "(N, 16)")
-    if served(page):
-        expect(page.get_by_test_id("total-params")).to_have_text(f"{4 * (16 * 32 + 32 + 32 * 16 + 16) + 51:,} params")
+    per_use = 16 * 32 + 32 + 32 * 16 + 16
+    expect(page.get_by_test_id("total-params")).to_have_text(f"{4 * per_use + 51:,} params")
 
 
 def test_open_a_block_edit_it_and_come_back(page: Page) -> None:
@@ -134,7 +123,7 @@ def test_open_a_block_edit_it_and_come_back(page: Page) -> None:
     load(page, MLP)
     make_block(page, ["fc1", "act"], "Stem")
     inst = next(n["id"] for n in graph_json(page)["nodes"] if n["type"] == "block:Stem")
-    expect_block_valid(page)
+    expect_valid(page)
 
     node(page, inst).locator(".tc-node-title").dblclick()
     crumbs = page.get_by_test_id("breadcrumb")
@@ -153,7 +142,7 @@ def test_open_a_block_edit_it_and_come_back(page: Page) -> None:
     expect(crumbs).to_be_hidden()
     expect(node(page, "head")).to_be_visible()
     expect_shape(page, inst, "(N, 24)")
-    expect_block_valid(page)
+    expect_valid(page)
 
     # Undo reaches into the block too; Escape leaves an open block.
     node(page, inst).locator(".tc-node-title").dblclick()
@@ -179,7 +168,7 @@ def test_expand_in_place_and_context_menu(page: Page) -> None:
     expect(inner).to_have_count(4)
     expect(canvas(page).get_by_test_id(f"inner-{inst}-act")).to_be_visible()
     assert graph_json(page)["nodes"][1]["ui"]["expanded"] is True
-    expect_block_valid(page)
+    expect_valid(page)
     # Read-only: a click on an inner node selects nothing; the block itself stays selectable.
     select(page, inst)
     page.get_by_test_id("inspector").get_by_test_id("block-expand").click()
@@ -192,9 +181,8 @@ def test_builtin_blocks_and_library_saved_with_the_project(page: Page) -> None:
     new_graph(page)
     for name in ["BasicBlock", "TransformerBlock", "Inception"]:
         expect(page.get_by_test_id(f"palette-block:{name}")).to_be_visible()
-    graph = {"version": 1, "name": "Net", "nodes": [
-        {"id": "img", "type": "Input", "params": {"shape": [64, 8, 8]}, "inputs": [], "ui": {"x": 40, "y": 20}}],
-        "output": None}
+    graph = {"version": 1, "name": "Net", "output": None,
+             "nodes": [N("img", "Input", {"shape": [64, 8, 8]}, [], 40, 20)]}
     load(page, graph)
     drop_block(page, "BasicBlock", 300, 200)
     drop_block(page, "BasicBlock", 300, 400)
@@ -204,10 +192,10 @@ def test_builtin_blocks_and_library_saved_with_the_project(page: Page) -> None:
     page.get_by_test_id("fit").click()
     connect(page, "img", a)
     connect(page, a, b)
-    expect_block_valid(page)
+    expect_valid(page)
     expect_shape(page, b, "(N, 64, 8, 8)")
-    if served(page):
-        expect(page.get_by_test_id("total-params")).to_have_text(f"{2 * (2 * 64 * 64 * 9 + 4 * 64):,} params")
+    per_use = 2 * 64 * 64 * 9 + 4 * 64  # two 3x3 convolutions without bias, two batch norms
+    expect(page.get_by_test_id("total-params")).to_have_text(f"{2 * per_use:,} params")
 
     page.get_by_test_id("project-name").fill("with blocks")
     page.get_by_test_id("project-save").click()
@@ -222,21 +210,20 @@ def test_builtin_blocks_and_library_saved_with_the_project(page: Page) -> None:
     page.reload()
     expect(page.locator("body[data-ready=true]")).to_be_attached()
     assert graph_json(page)["blocks"] == saved["blocks"]
-    expect_block_valid(page)
+    expect_valid(page)
 
 
 def test_a_block_with_two_outputs_has_two_ports(page: Page) -> None:
     """The references leaving the selection become the block's outputs, read by port."""
     open_editor(page)
     new_graph(page)
-    graph = {"version": 1, "name": "Net", "nodes": [
-        {"id": "x", "type": "Input", "params": {"shape": [20]}, "inputs": [], "ui": {"x": 200, "y": 20}},
-        {"id": "fc", "type": "Linear", "params": {"out_features": 8}, "inputs": ["x"], "ui": {"x": 200, "y": 140}},
-        {"id": "halves", "type": "Chunk", "params": {"chunks": 2}, "inputs": ["fc"], "ui": {"x": 200, "y": 260}},
-        {"id": "a", "type": "ReLU", "params": {}, "inputs": ["halves"], "ui": {"x": 60, "y": 400}},
-        {"id": "b", "type": "Sigmoid", "params": {}, "inputs": [{"node": "halves", "port": 1}], "ui": {"x": 340, "y": 400}},
-        {"id": "sum", "type": "Add", "params": {}, "inputs": ["a", "b"], "ui": {"x": 200, "y": 520}}],
-        "output": "sum"}
+    graph = {"version": 1, "name": "Net", "output": "sum", "nodes": [
+        N("x", "Input", {"shape": [20]}, [], 200, 20),
+        N("fc", "Linear", {"out_features": 8}, ["x"], 200, 140),
+        N("halves", "Chunk", {"chunks": 2}, ["fc"], 200, 260),
+        N("a", "ReLU", {}, ["halves"], 60, 400),
+        N("b", "Sigmoid", {}, [{"node": "halves", "port": 1}], 340, 400),
+        N("sum", "Add", {}, ["a", "b"], 200, 520)]}
     load(page, graph)
     expect(canvas(page).get_by_test_id("port-halves-out-1")).to_be_visible()
     make_block(page, ["fc", "halves"], "Heads")
@@ -248,8 +235,8 @@ def test_a_block_with_two_outputs_has_two_ports(page: Page) -> None:
     assert by_id["b"]["inputs"] == [{"node": inst, "port": 1}]
     expect(canvas(page).get_by_test_id(f"port-{inst}-out-0")).to_be_visible()
     expect(canvas(page).get_by_test_id(f"port-{inst}-out-1")).to_be_visible()
-    expect_block_valid(page)
+    expect_valid(page)
     expect_shape(page, inst, "(N, 4) · (N, 4)")
-    if served(page):
-        select(page, inst)
-        expect(page.get_by_test_id("inspector").get_by_test_id("inspector-port-1")).to_have_text("port 1: (N, 4)")
+    select(page, inst)
+    port1 = page.get_by_test_id("inspector").get_by_test_id("inspector-port-1")
+    expect(port1).to_have_text("port 1: (N, 4)")

@@ -2,7 +2,10 @@
 
 Drags Input -> Reshape -> LSTM -> Linear, connects the ports, sets the LSTM's
 `returns` in the inspector and checks the shapes on the canvas follow: every time
-step (N, 8, 16) becomes the last one (N, 16); input_size is inferred.
+step (N, 8, 16) becomes the last one (N, 16); input_size is inferred. Then a
+token classifier (long ids -> Embedding -> LSTM -> Select the last step ->
+Linear), and output ports: an edge drawn from a Chunk's port 1 is the reference
+`{"node", "port": 1}`, and the inspector lists each port's shape.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def test_token_lstm_classifier_with_long_ids(page: Page) -> None:
     """Input of token ids (dtype long) -> Embedding -> LSTM -> Select the last step -> Linear."""
     open_editor(page)
     new_graph(page)
-    chain = [("Input", {"shape": "12", "vocab": "50"}), ("Embedding", {"num_embeddings": "50", "embedding_dim": "16"}),
+    chain = [("Input", {"shape": "12", "vocab": "50"}),
+             ("Embedding", {"num_embeddings": "50", "embedding_dim": "16"}),
              ("LSTM", {"hidden_size": "32"}), ("Select", {}), ("Linear", {"out_features": "2"})]
     ids = []
     for i, (type_, params) in enumerate(chain):
