@@ -199,6 +199,14 @@ export const edits = {
     g.output = id;
   },
 
+  /** The layer's attribute path in the module (`layer1.0`); empty: derived from the id. */
+  setName(g, { id, name }) {
+    const node = findNode(g, id);
+    if (!node) return;
+    if (name) node.name = name;
+    else delete node.name;
+  },
+
   /** Keep a layer's start weights while training (graph format: the node's `frozen`). */
   setFrozen(g, { id, frozen }) {
     const node = findNode(g, id);

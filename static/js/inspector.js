@@ -83,6 +83,13 @@ function renderNodeForm(graph, node, v) {
     if (to && to !== node.id) actions.rename(node.id, to);
   });
   root.append(row("Id", id, "Unique name; becomes the attribute in the exported module"));
+  if (e && node.type !== "Input") {
+    const name = textInput("node-name", node.name || "");
+    name.placeholder = "from the id";
+    name.addEventListener("change", () => commit(() => actions.setName(node.id, name.value.trim())));
+    root.append(row("Module name", name, "Attribute path in the module, e.g. layer1.0: dotted names nest "
+      + "in nn.Sequential, so state_dict keys can match another model's (empty: from the id)"));
+  }
 
   const info = document.createElement("div");
   info.className = "tc-inspector-shape";

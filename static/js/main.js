@@ -317,6 +317,11 @@ async function start() {
     breadcrumb: byTestId("breadcrumb"),
     dialog: $("#block-dialog"),
   });
+  // Both requests at once; the built-in blocks are a convenience, the catalogue is needed.
+  const builtinsLoaded = loadBuiltinBlocks().catch((err) => {
+    toast(`Built-in blocks unavailable: ${err.message}`, "error");
+    return {};
+  });
   try {
     setCatalog(await getCatalog());
   } catch (err) {
@@ -324,11 +329,7 @@ async function start() {
     return;
   }
   renderPalette({ list: $("#palette-list"), search: byTestId("palette-search"), onAdd: (t) => addFromPalette(t) });
-  try {
-    builtins = await loadBuiltinBlocks();
-  } catch (err) {
-    toast(`Built-in blocks unavailable: ${err.message}`, "error");
-  }
+  builtins = await builtinsLoaded;
   const blockPalette = () => renderBlockPalette({
     list: $("#palette-list"), graph: store.get(), builtins, onAdd: (t) => addFromPalette(t), search: byTestId("palette-search"),
   });
@@ -355,6 +356,7 @@ async function start() {
     setParam: (id, name, value, coalesce) => (BLOCK_KINDS.includes(id) ? store.apply.bind(store) : edit)("setParam", { id, name, value }, { coalesce }),
     setOutput: (id) => edit("setOutput", { id }),
     setFrozen: (id, frozen) => edit("setFrozen", { id, frozen }),
+    setName: (id, name) => edit("setName", { id, name }),
     openBlock: enterBlock,
     setExpanded: (id, expanded) => edit("setExpanded", { id, expanded }),
     // The open run's checkpoint when its network is the one on the canvas, else fresh weights.

@@ -196,6 +196,18 @@ def test_builtin_blocks_and_library_saved_with_the_project(page: Page) -> None:
     expect_shape(page, b, "(N, 64, 8, 8)")
     per_use = 2 * 64 * 64 * 9 + 4 * 64  # two 3x3 convolutions without bias, two batch norms
     expect(page.get_by_test_id("total-params")).to_have_text(f"{2 * per_use:,} params")
+    # Module names nest the uses as torchvision does: layer1.0.conv1.weight, ...
+    for i, use in enumerate([a, b]):
+        select(page, use)
+        name = page.get_by_test_id("inspector").get_by_test_id("node-name")
+        name.fill(f"layer1.{i}")
+        name.press("Tab")
+    assert [n.get("name") for n in graph_json(page)["nodes"]] == [None, "layer1.0", "layer1.1"]
+    expect_valid(page)
+    code = page.evaluate("""async (g) => (await (await fetch('/api/graphs/export?format=module',
+        {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(g)}))
+        .text())""", graph_json(page))
+    assert "class BasicBlock(nn.Module)" in code and "self.layer1 = nn.Sequential(" in code
 
     page.get_by_test_id("project-name").fill("with blocks")
     page.get_by_test_id("project-save").click()
