@@ -51,12 +51,22 @@ def load(page: Page, graph: dict) -> None:
     expect(canvas(page).locator(".tc-node.kind-layer")).to_have_count(len(graph["nodes"]))
 
 
-def make_block(page: Page, ids: list[str], name: str) -> None:
-    """Select `ids` (Ctrl+click adds to the selection), then Make block with `name`."""
+def select_nodes(page: Page, ids: list[str]) -> None:
+    """Click the first, Ctrl+click the others (adds them to the selection)."""
     page.get_by_test_id("fit").click()
     node(page, ids[0]).locator(".tc-node-title").click()
     for i in ids[1:]:
         node(page, i).locator(".tc-node-title").click(modifiers=["Control"])
+    expect(canvas(page).locator(".x6-node-selected .tc-node")).to_have_count(len(ids))
+
+
+def make_block(page: Page, ids: list[str], name: str) -> None:
+    """Select `ids`, then Make block with `name`."""
+    select_nodes(page, ids)
+    name_block(page, name)
+
+
+def name_block(page: Page, name: str) -> None:
     page.get_by_test_id("make-block").click()
     page.get_by_test_id("block-name").fill(name)
     page.get_by_test_id("block-create").click()
@@ -73,9 +83,9 @@ def test_make_block_reuse_three_times_undo_redo(page: Page) -> None:
     new_graph(page)
     load(page, MLP)
     expect_valid(page)
+    select_nodes(page, ["fc1", "act", "fc2"])
     before = graph_json(page)
-
-    make_block(page, ["fc1", "act", "fc2"], "Mlp")
+    name_block(page, "Mlp")
     g = graph_json(page)
     block = g["blocks"]["Mlp"]
     assert [(n["id"], n["type"]) for n in block["nodes"]] == [
