@@ -262,7 +262,10 @@ export function blockView(g, name) {
   const def = g.blocks?.[name];
   if (!def) return null;
   // `inBlock` tells the inspector this is a block's inside (it is never saved).
-  return { version: 1, name, nodes: def.nodes || [], output: def.output ?? null, blocks: g.blocks, inBlock: true };
+  return {
+    version: 1, name, nodes: def.nodes || [], output: def.output ?? null, blocks: g.blocks,
+    inBlock: true, params: def.params || {},
+  };
 }
 
 /**

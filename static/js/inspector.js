@@ -59,6 +59,7 @@ function renderGraphForm(graph) {
   if (graph.inBlock) {
     root.append(heading(`Block ${graph.name}`, "Its inside: every use of the block changes with it. "
       + "Shapes are those of its first use. Back to the network: the breadcrumb, or Escape."));
+    root.append(blockParamsForm(graph.params || {}));
     return;
   }
   root.append(heading("Network", "Select a layer to edit it."));
@@ -96,7 +97,7 @@ function renderNodeForm(graph, node, v) {
   info.dataset.testid = "inspector-shape";
   root.append(info);
 
-  if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}));
+  if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}, !!graph.inBlock));
 
   const arity = e?.arity || { min: 1, max: 1 };
   if (node.inputs.length || arity.max !== 0) root.append(inputsList(graph, node, arity, v));
@@ -149,6 +150,60 @@ function renderBlockForm(graph, kind, block) {
   errs.dataset.testid = "inspector-messages";
   root.append(errs);
   root.append(button(`Remove ${kind}`, () => actions.removeBlock(kind), "danger"));
+}
+
+/**
+ * A block's exposed params: each has a default, each use may set its own value, and a
+ * layer inside reads one as `$name` in any of its fields.
+ */
+function blockParamsForm(params) {
+  const box = document.createElement("div");
+  box.className = "field";
+  box.dataset.testid = "block-params";
+  const label = document.createElement("label");
+  label.textContent = "Params of the block (a layer inside uses one as $name)";
+  const list = document.createElement("ul");
+  list.className = "tc-inputs";
+  // Not `commit`: the form is rebuilt to list the new params.
+  const save = (next) => actions.setBlockFields({ params: Object.keys(next).length ? next : null });
+  for (const [name, p] of Object.entries(params)) {
+    const li = document.createElement("li");
+    li.append(span(`$${name} = ${JSON.stringify(p?.default)}`));
+    const cut = button("Remove", () => {
+      const next = { ...params };
+      delete next[name];
+      save(next);
+    }, "small");
+    cut.dataset.testid = `block-param-${name}-remove`;
+    li.append(cut);
+    list.append(li);
+  }
+  const name = textInput("block-param-name", "");
+  name.placeholder = "name";
+  const value = textInput("block-param-default", "");
+  value.placeholder = "default, e.g. 64";
+  const msg = document.createElement("div");
+  msg.className = "field-msg";
+  const add = button("Add", () => {
+    const n = name.value.trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) || !value.value.trim()) {
+      msg.textContent = "A name (letters, digits and _) and a default value";
+      return;
+    }
+    let d;
+    try {
+      d = JSON.parse(value.value.trim()); // 64, 0.5, true, [3, 3]
+    } catch {
+      d = value.value.trim(); // anything else is text
+    }
+    save({ ...params, [n]: { default: d } });
+  }, "small");
+  add.dataset.testid = "block-param-add";
+  const line = document.createElement("div");
+  line.className = "field-row";
+  line.append(name, value, add);
+  box.append(label, list, line, msg);
+  return box;
 }
 
 /** Open the block an instance uses, or show its inside in place on the canvas. */
@@ -231,13 +286,14 @@ function span(text) {
 
 // -- params --------------------------------------------------------------------------
 
-function paramsForm(ownerId, schema, params, inferred) {
+/** `inBlock`: the node is inside a block, so a value may be `$name`, one of the block's params. */
+function paramsForm(ownerId, schema, params, inferred, inBlock = false) {
   const form = document.createElement("div");
   form.className = "tc-params";
   for (const [name, raw] of Object.entries(schema?.properties || {})) {
     const spec = fieldSpec(raw);
     const required = (schema.required || []).includes(name);
-    form.append(paramField(ownerId, name, spec, params, inferred, required));
+    form.append(paramField(ownerId, name, inBlock ? { ...spec, blockRef: true } : spec, params, inferred, required));
   }
   if (!form.childElementCount) {
     const p = document.createElement("p");
@@ -286,11 +342,13 @@ function paramField(ownerId, name, spec, params, inferred, required) {
     for (const opt of spec.options) input.append(new Option(String(opt), JSON.stringify(opt), false, opt === value));
   } else {
     input = document.createElement("input");
-    input.type = spec.kind === "int" || spec.kind === "float" ? "number" : "text";
+    // Inside a block a number may be `$planes`: typed as text there.
+    input.type = (spec.kind === "int" || spec.kind === "float") && !spec.blockRef ? "number" : "text";
     if (spec.kind === "int") input.step = "1";
     if (spec.kind === "float") input.step = "any";
     input.value = toText(value);
     input.placeholder = spec.inferred ? "inferred" : spec.nullable ? "none" : required ? "required" : "";
+    if (spec.blockRef) input.placeholder += input.placeholder ? " or $param" : "value or $param";
   }
   input.dataset.testid = `param-${name}`;
   input.dataset.param = name;
@@ -351,6 +409,10 @@ export function parseValue(input, spec, required) {
   if (text === "") {
     if (required) return { error: "required", value: undefined };
     return { value: undefined };
+  }
+  if (spec.blockRef && text.startsWith("$")) {
+    // One of the block's params, replaced by each use's value (the server checks the name).
+    return /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? { value: text } : { error: "$ and a param name" };
   }
   if (spec.kind === "str") return { value: input.value };
   if (spec.kind === "int" || spec.kind === "float") {

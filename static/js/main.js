@@ -357,6 +357,8 @@ async function start() {
     setOutput: (id) => edit("setOutput", { id }),
     setFrozen: (id, frozen) => edit("setFrozen", { id, frozen }),
     setName: (id, name) => edit("setName", { id, name }),
+    // Inside an open block, its own fields (exposed params): a setFields on its definition.
+    setBlockFields: (fields) => edit("setFields", { fields }),
     openBlock: enterBlock,
     setExpanded: (id, expanded) => edit("setExpanded", { id, expanded }),
     // The open run's checkpoint when its network is the one on the canvas, else fresh weights.

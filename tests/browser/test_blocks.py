@@ -148,15 +148,41 @@ def test_open_a_block_edit_it_and_come_back(page: Page) -> None:
     expect_shape(page, "fc1", "(N, 24)")
     assert graph_json(page)["blocks"]["Stem"]["nodes"][1]["params"]["out_features"] == 24
 
+    # Expose a param: fc1's width becomes `$width`, each use sets its own.
+    canvas(page).click(position={"x": 5, "y": 5})
+    inspector = page.get_by_test_id("inspector")
+    inspector.get_by_test_id("block-param-name").fill("width")
+    inspector.get_by_test_id("block-param-default").fill("24")
+    inspector.get_by_test_id("block-param-add").click()
+    expect(inspector.get_by_test_id("block-params")).to_contain_text("$width = 24")
+    select(page, "fc1")
+    field.fill("$width")
+    field.press("Tab")
+    block = graph_json(page)["blocks"]["Stem"]
+    assert block["params"] == {"width": {"default": 24}}
+    assert block["nodes"][1]["params"]["out_features"] == "$width"
+    expect_shape(page, "fc1", "(N, 24)")
+
     crumbs.get_by_test_id("crumb-0").click()
     expect(crumbs).to_be_hidden()
     expect(node(page, "head")).to_be_visible()
     expect_shape(page, inst, "(N, 24)")
     expect_valid(page)
+    select(page, inst)
+    width = page.get_by_test_id("inspector").get_by_test_id("param-width")
+    expect(width).to_have_value("24")
+    width.fill("40")
+    width.press("Tab")
+    expect_shape(page, inst, "(N, 40)")
+    expect_valid(page)
+    assert graph_json(page)["nodes"][1]["params"] == {"width": 40}
 
     # Undo reaches into the block too; Escape leaves an open block.
     node(page, inst).locator(".tc-node-title").dblclick()
     expect(crumbs).to_be_visible()
+    for _ in range(3):  # the use's width, $width, the param
+        page.get_by_test_id("undo").click()
+    assert graph_json(page)["blocks"]["Stem"]["nodes"][1]["params"]["out_features"] == 24
     page.get_by_test_id("undo").click()
     assert graph_json(page)["blocks"]["Stem"]["nodes"][1]["params"]["out_features"] == 32
     canvas(page).click(position={"x": 5, "y": 5})
