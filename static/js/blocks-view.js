@@ -20,9 +20,10 @@ export async function loadBuiltinBlocks() {
 
 /**
  * (Re)draw the palette's blocks group at the top of `list`: one draggable item per block,
- * `palette-block:<name>`. Redrawn only when the names change, so a drag is never cut off.
+ * `palette-block:<name>`; right-click one of the network's own to remove it (`onRemove`).
+ * Redrawn only when the names change, so a drag is never cut off.
  */
-export function renderBlockPalette({ list, graph, builtins, onAdd, search }) {
+export function renderBlockPalette({ list, graph, builtins, onAdd, onRemove, search }) {
   const own = Object.keys(graph.blocks || {});
   const extra = Object.keys(builtins).filter((n) => !own.includes(n));
   const key = JSON.stringify([own, extra]);
@@ -59,6 +60,12 @@ export function renderBlockPalette({ list, graph, builtins, onAdd, search }) {
     btn.textContent = `▣ ${name}`;
     btn.addEventListener("dragstart", (ev) => startDrag(ev, type));
     btn.addEventListener("click", () => onAdd(type));
+    if (!builtin) {
+      btn.addEventListener("contextmenu", (ev) => {
+        ev.preventDefault();
+        showContextMenu(ev.clientX, ev.clientY, [[`Remove ${name} from this network`, "menu-remove-block", () => onRemove(name)]]);
+      });
+    }
     li.append(btn);
     ul.append(li);
   }

@@ -253,7 +253,21 @@ export function setExpanded(g, { id, expanded }) {
   else delete node.ui.expanded;
 }
 
-Object.assign(edits, { makeBlock, addBlockInstance, inScope, setExpanded });
+/** Drop block `name` from the graph's library; refused while a node still uses it. */
+export function removeBlockDef(g, { name }) {
+  const users = [...g.nodes.map((n) => [null, n]),
+    ...Object.entries(g.blocks || {}).flatMap(([b, def]) => (def.nodes || []).map((n) => [b, n]))]
+    .filter(([, n]) => n.type === `${BLOCK_PREFIX}${name}`);
+  if (users.length) {
+    const [where, n] = users[0];
+    throw new Error(`${name} is still used by ${n.id}${where ? ` in block ${where}` : ""}: delete its uses first`);
+  }
+  if (!g.blocks?.[name]) return;
+  delete g.blocks[name];
+  if (!Object.keys(g.blocks).length) delete g.blocks;
+}
+
+Object.assign(edits, { makeBlock, addBlockInstance, inScope, setExpanded, removeBlockDef });
 
 // -- a block's inside as a graph ---------------------------------------------------------
 

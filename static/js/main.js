@@ -332,6 +332,14 @@ async function start() {
   builtins = await builtinsLoaded;
   const blockPalette = () => renderBlockPalette({
     list: $("#palette-list"), graph: store.get(), builtins, onAdd: (t) => addFromPalette(t), search: byTestId("palette-search"),
+    onRemove: (name) => {
+      try {
+        store.apply("removeBlockDef", { name });
+        toast(`Removed block ${name}`);
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    },
   });
   blockPalette();
 

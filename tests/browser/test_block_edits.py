@@ -134,6 +134,19 @@ def test_instances_scope_and_entries(bs) -> None:
     assert got["ports"] == 2 and got["missing"] is None and got["lib"] == ["Halves"]
 
 
+def test_remove_a_block_only_when_unused(bs) -> None:
+    got = bs("""
+        const s = new gs.GraphStore(arg);
+        s.apply('makeBlock', {name: 'Mid', ids: ['side', 'b']});
+        const out = [];
+        try { s.apply('removeBlockDef', {name: 'Mid'}); } catch (e) { out.push(e.message); }
+        s.apply('removeCells', {nodes: ['mid_1']});
+        s.apply('removeBlockDef', {name: 'Mid'});
+        out.push(s.get().blocks === undefined);
+        return out;""", GRAPH)
+    assert "still used by mid_1" in got[0] and got[1] is True
+
+
 def test_probe_graph_gives_inputs_the_instance_shapes(bs) -> None:
     got = bs("""
         const g = gs.parseGraph(arg);

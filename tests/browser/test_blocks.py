@@ -108,6 +108,12 @@ def test_make_block_reuse_three_times_undo_redo(page: Page) -> None:
     page.get_by_test_id("redo").click()
     assert graph_json(page) == g
 
+    # A block still in use stays in the library; its palette item says why.
+    page.get_by_test_id("palette-block:Mlp").click(button="right")
+    page.get_by_test_id("menu-remove-block").click()
+    expect(page.locator(".toast-error", has_text="Mlp is still used by")).to_be_visible()
+    assert "Mlp" in graph_json(page)["blocks"]
+
     # Reuse it three times from the palette: each drop is a new instance (own weights).
     for i in range(3):
         drop_block(page, "Mlp", 420, 120 + 130 * i)
