@@ -376,6 +376,16 @@ export function fit() {
   if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1, minScale: 0.1 });
 }
 
+/** id -> {w, h} of the nodes drawn larger than a layer card (expanded blocks), for the layout. */
+export function cellSizes() {
+  const sizes = {};
+  for (const cell of graph.getNodes()) {
+    const { width, height } = cell.getSize();
+    if (!isInner(cell) && (width > NODE_W || height > NODE_H)) sizes[cellToId(cell.id)] = { w: width, h: height };
+  }
+  return sizes;
+}
+
 /** The canvas's size in screen pixels (null before it is laid out). */
 export function viewSize() {
   const el = graph?.container;

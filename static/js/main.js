@@ -100,6 +100,12 @@ function withPositions(graph) {
     for (const n of g.nodes) n.ui = { ...(n.ui || {}), ...pos[n.id] };
     for (const kind of BLOCK_KINDS) if (g[kind]) g[kind].ui = { ...(g[kind].ui || {}), ...pos[kind] };
   }
+  // A block's inside is drawn when opened or expanded: it needs positions too.
+  for (const def of Object.values(g.blocks || {})) {
+    if (!Array.isArray(def?.nodes) || !needsLayout(def)) continue;
+    const pos = layoutPositions({ nodes: def.nodes.map((n) => ({ inputs: [], ...n })) }, { ...layoutSizes(), output: null });
+    for (const n of def.nodes) n.ui = { ...(n.ui || {}), ...pos[n.id] };
+  }
   let right = Math.max(0, ...g.nodes.map((n) => (n.ui?.x ?? 0) + canvas.NODE_W));
   const top = Math.min(...g.nodes.map((n) => n.ui?.y ?? 0), 1e9);
   for (const kind of BLOCK_KINDS) {
@@ -211,7 +217,7 @@ function nudgeSelection(dx, dy) {
 
 function layout() {
   const g = viewGraph();
-  const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, shownValidation()) });
+  const positions = layoutPositions(g, { ...layoutSizes(), sizes: canvas.cellSizes(), output: canvas.outputOf(g, shownValidation()) });
   edit("move", { positions }, { reason: "layout" });
   requestAnimationFrame(() => canvas.fitReadable());
 }
