@@ -183,3 +183,128 @@ def densenet_graph(config: tuple[int, ...] = (6, 12, 24, 16), size: int = 64,
     blocks = {"DenseLayer": dense_layer()}
     blocks |= {f"DenseBlock{c}": dense_block(c) for c in sorted(set(config))}
     return {"version": 1, "name": "DenseNet", "nodes": nodes, "blocks": blocks}
+
+
+# -- torchvision vision_transformer (torchvision/models/vision_transformer.py) -------------
+
+
+def vit_encoder_block() -> dict[str, Any]:
+    """EncoderBlock: x + attention(ln_1(x)), then + mlp(ln_2(.)); MLPBlock is
+    torchvision.ops.MLP: Linear, GELU, Dropout, Linear, Dropout (keys mlp.0, mlp.3)."""
+    return {"nodes": [
+        n("x", "Input"),
+        n("ln_1", "LayerNorm", ["x"], eps=1e-6),
+        n("self_attention", "MultiheadAttention", ["ln_1"], num_heads="$heads"),
+        n("dropout", "Dropout", ["self_attention"], p=0.0),
+        n("res1", "Add", ["dropout", "x"]),
+        n("ln_2", "LayerNorm", ["res1"], eps=1e-6),
+        n("fc1", "Linear", ["ln_2"], "mlp.0", out_features="$mlp_dim"),
+        n("gelu", "GELU", ["fc1"], "mlp.1"),
+        n("drop1", "Dropout", ["gelu"], "mlp.2", p=0.0),
+        n("fc2", "Linear", ["drop1"], "mlp.3", out_features="$hidden"),
+        n("drop2", "Dropout", ["fc2"], "mlp.4", p=0.0),
+        n("res2", "Add", ["res1", "drop2"])],
+        "output": "res2",
+        "params": {"heads": {"default": 12}, "hidden": {"default": 768},
+                   "mlp_dim": {"default": 3072}},
+        "description": "ViT's encoder block: self-attention and an MLP, each with a residual"}
+
+
+def vit_graph(image: int = 32, patch: int = 16, layers: int = 2, heads: int = 2,
+              hidden: int = 64, mlp_dim: int = 128, classes: int = 10) -> dict[str, Any]:
+    """VisionTransformer: patches by a strided conv, a class token, the encoder, head."""
+    seq = (image // patch) ** 2 + 1
+    encoder = [n("x", "Input"), n("pos_embedding", "Parameter", shape=[seq, hidden]),
+               n("pos", "Add", ["x", "pos_embedding"]), n("dropout", "Dropout", ["pos"], p=0.0)]
+    last = "dropout"
+    for i in range(layers):
+        encoder.append(n(f"layer{i}", "block:EncoderBlock", [last],
+                         f"layers.encoder_layer_{i}", heads=heads, hidden=hidden,
+                         mlp_dim=mlp_dim))
+        last = f"layer{i}"
+    encoder.append(n("ln", "LayerNorm", [last], eps=1e-6))
+    nodes = [
+        n("image", "Input", shape=[3, image, image]),
+        n("conv_proj", "Conv2d", ["image"], out_channels=hidden, kernel_size=patch,
+          stride=patch),
+        n("patches", "Reshape", ["conv_proj"], shape=[hidden, seq - 1]),
+        n("tokens", "Permute", ["patches"], dims=[2, 1]),
+        n("class_token", "Parameter", shape=[1, hidden]),
+        n("cat", "Concat", ["class_token", "tokens"], dim=1),
+        n("encoder", "block:Encoder", ["cat"]),
+        n("first", "Select", ["encoder"], dim=1, index=0),
+        n("head", "Linear", ["first"], "heads.head", out_features=classes)]
+    return {"version": 1, "name": "VisionTransformer", "nodes": nodes,
+            "blocks": {"EncoderBlock": vit_encoder_block(),
+                       "Encoder": {"nodes": encoder, "output": "ln"}}}
+
+
+# -- torchvision vgg11 and squeezenet1_1 (torchvision/models/vgg.py, squeezenet.py) --------
+
+
+def vgg11_graph(size: int = 32, num_classes: int = 1000) -> dict[str, Any]:
+    """vgg.py's cfg "A" through make_layers: features.0..20, avgpool (7, 7), classifier."""
+    nodes, last, i = [n("image", "Input", shape=[3, size, size])], "image", 0
+    for v in (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"):
+        if v == "M":
+            nodes.append(n(f"pool{i}", "MaxPool2d", [last], f"features.{i}", kernel_size=2,
+                           stride=2))
+            last, i = f"pool{i}", i + 1
+        else:
+            nodes += [n(f"conv{i}", "Conv2d", [last], f"features.{i}", out_channels=v,
+                        kernel_size=3, padding=1),
+                      n(f"relu{i + 1}", "ReLU", [f"conv{i}"], f"features.{i + 1}")]
+            last, i = f"relu{i + 1}", i + 2
+    nodes += [n("avgpool", "AdaptiveAvgPool2d", [last], "avgpool", output_size=[7, 7]),
+              n("flatten", "Flatten", ["avgpool"])]
+    last = "flatten"
+    for j, (kind, params) in enumerate([("Linear", {"out_features": 4096}), ("ReLU", {}),
+                                        ("Dropout", {}), ("Linear", {"out_features": 4096}),
+                                        ("ReLU", {}), ("Dropout", {}),
+                                        ("Linear", {"out_features": num_classes})]):
+        nodes.append(n(f"c{j}", kind, [last], f"classifier.{j}", **params))
+        last = f"c{j}"
+    return {"version": 1, "name": "VGG", "nodes": nodes}
+
+
+def fire_block() -> dict[str, Any]:
+    """squeezenet.py's Fire: a 1x1 squeeze, then 1x1 and 3x3 expands side by side."""
+    return {"nodes": [
+        n("x", "Input"),
+        n("squeeze", "Conv2d", ["x"], out_channels="$squeeze", kernel_size=1),
+        n("squeeze_activation", "ReLU", ["squeeze"]),
+        n("expand1x1", "Conv2d", ["squeeze_activation"], out_channels="$expand", kernel_size=1),
+        n("expand1x1_activation", "ReLU", ["expand1x1"]),
+        n("expand3x3", "Conv2d", ["squeeze_activation"], out_channels="$expand",
+          kernel_size=3, padding=1),
+        n("expand3x3_activation", "ReLU", ["expand3x3"]),
+        n("cat", "Concat", ["expand1x1_activation", "expand3x3_activation"])],
+        "output": "cat", "params": {"squeeze": {}, "expand": {}}}
+
+
+def squeezenet1_1_graph(size: int = 64, num_classes: int = 1000) -> dict[str, Any]:
+    def pool(i: int, src: str) -> dict[str, Any]:
+        return n(f"pool{i}", "MaxPool2d", [src], f"features.{i}", kernel_size=3, stride=2,
+                 ceil_mode=True)
+
+    nodes = [n("image", "Input", shape=[3, size, size]),
+             n("conv0", "Conv2d", ["image"], "features.0", out_channels=64, kernel_size=3,
+               stride=2),
+             n("relu1", "ReLU", ["conv0"], "features.1"), pool(2, "relu1")]
+    last = "pool2"
+    for i, fire in enumerate([(16, 64), (16, 64), "M", (32, 128), (32, 128), "M", (48, 192),
+                              (48, 192), (64, 256), (64, 256)], start=3):
+        if fire == "M":
+            nodes.append(pool(i, last))
+            last = f"pool{i}"
+            continue
+        nodes.append(n(f"fire{i}", "block:Fire", [last], f"features.{i}", squeeze=fire[0],
+                       expand=fire[1]))
+        last = f"fire{i}"
+    nodes += [n("drop", "Dropout", [last], "classifier.0", p=0.5),
+              n("final_conv", "Conv2d", ["drop"], "classifier.1", out_channels=num_classes,
+                kernel_size=1),
+              n("relu", "ReLU", ["final_conv"], "classifier.2"),
+              n("pool", "AdaptiveAvgPool2d", ["relu"], "classifier.3", output_size=[1, 1]),
+              n("flatten", "Flatten", ["pool"])]
+    return {"version": 1, "name": "SqueezeNet", "nodes": nodes, "blocks": {"Fire": fire_block()}}

@@ -1,7 +1,8 @@
 """Blocks: named sub-graphs reused as layers, and dotted names that nest layers.
 
 The oracles are torchvision's own classes (pytorch/vision, the installed 0.29:
-`torchvision/models/resnet.py`, `mobilenetv2.py`, `densenet.py`): each one's
+`torchvision/models/resnet.py`, `mobilenetv2.py`, `densenet.py`, `squeezenet.py`,
+`vgg.py`): each one's
 `state_dict` loads with `strict=True` into both the compiled graph and the
 exported classes, without any key mapping, and both give its outputs.
 """
@@ -20,7 +21,14 @@ from server.compiler import compile_graph
 from server.export import export_code
 from server.validation import Limits, validate_graph
 
-from .block_graphs import densenet_graph, mobilenet_v2_graph, n, resnet_graph
+from .block_graphs import (
+    densenet_graph,
+    mobilenet_v2_graph,
+    n,
+    resnet_graph,
+    squeezenet1_1_graph,
+    vgg11_graph,
+)
 
 
 def exported(g: dict[str, Any]) -> nn.Module:
@@ -66,7 +74,9 @@ def test_resnet18_loads_torchvision_weights_strictly(resnet18):
 @pytest.mark.parametrize("build, oracle", [
     (mobilenet_v2_graph, torchvision.models.mobilenet_v2),
     (densenet_graph, torchvision.models.densenet121),
-], ids=["mobilenet_v2", "densenet121"])
+    (squeezenet1_1_graph, torchvision.models.squeezenet1_1),
+    (vgg11_graph, torchvision.models.vgg11),
+], ids=["mobilenet_v2", "densenet121", "squeezenet1_1", "vgg11"])
 def test_torchvision_networks_built_from_blocks(build, oracle):
     torch.manual_seed(0)
     original = oracle().eval()
@@ -74,7 +84,7 @@ def test_torchvision_networks_built_from_blocks(build, oracle):
     report = validate_graph(g)
     assert report.valid, report.all_errors()
     assert report.total_params == sum(p.numel() for p in original.parameters())
-    x = torch.randn(2, 3, 64, 64)
+    x = torch.randn(2, *g["nodes"][0]["params"]["shape"])
     with torch.no_grad():
         expected = original(x)
         for model in (compile_graph(g), exported(g)):
@@ -276,3 +286,18 @@ def test_old_graphs_are_untouched_by_the_new_fields():
     before = export_code(copy.deepcopy(g), "module")
     g["blocks"] = {}
     assert export_code(g, "module") == before
+
+
+def test_memory_estimate_counts_the_activations_inside_blocks():
+    from server.memory import total_activation_values
+    from server.validation import analyze_graph
+
+    inner = {"nodes": [n("x", "Input"), n("fc", "Linear", ["x"], out_features=100),
+                       n("out", "Linear", ["fc"], out_features=4)]}
+    g = {"version": 1, "blocks": {"B": inner}, "nodes": [
+        n("x", "Input", shape=[4]), n("b", "block:B", ["x"])]}
+    flat = {"version": 1, "nodes": [n("x", "Input", shape=[4]),
+                                    n("fc", "Linear", ["x"], out_features=100),
+                                    n("out", "Linear", ["fc"], out_features=4)]}
+    assert total_activation_values(analyze_graph(g)) == \
+        total_activation_values(analyze_graph(flat)) == 4 + 100 + 4
