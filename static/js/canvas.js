@@ -307,7 +307,8 @@ function renderCells(g, v) {
         zIndex: 0,
       });
     }
-    for (const e of graph.getEdges()) if (e.id.startsWith("x|") && !inner.some((w) => w.id === e.id)) graph.removeEdge(e);
+    const innerIds = new Set(inner.map((w) => w.id));
+    for (const e of graph.getEdges()) if (e.id.startsWith("x|") && !innerIds.has(e.id)) graph.removeEdge(e);
     for (const w of inner) if (!graph.getCellById(w.id)) graph.addEdge(w);
   });
 }

@@ -9,8 +9,10 @@
  */
 
 import { blockNameOf, nodeEntry, portCount } from "./blocks.js";
-import { entry, fmtCount, fmtShape, getCatalog } from "./catalog.js";
+import { entry, getCatalog } from "./catalog.js";
+import { button, heading, row, span, textInput } from "./form-parts.js";
 import { BLOCK_KINDS, findNode } from "./graph-state.js";
+import { blockButtons, blockParamsForm, shapeLines } from "./inspector-blocks.js";
 import { makeRef, refKey, refLabel } from "./refs.js";
 
 let root = null;
@@ -59,7 +61,7 @@ function renderGraphForm(graph) {
   if (graph.inBlock) {
     root.append(heading(`Block ${graph.name}`, "Its inside: every use of the block changes with it. "
       + "Shapes are those of its first use. Back to the network: the breadcrumb, or Escape."));
-    root.append(blockParamsForm(graph.params || {}));
+    root.append(blockParamsForm(graph.params || {}, actions));
     return;
   }
   root.append(heading("Network", "Select a layer to edit it."));
@@ -77,7 +79,7 @@ function renderNodeForm(graph, node, v) {
   const block = blockNameOf(node.type);
   const unknown = block ? `No block named ${block} in this network.` : "Unknown type: not in the catalogue.";
   root.append(heading(block ? `▣ ${block}` : node.type, e?.description || unknown));
-  if (block && e) root.append(blockButtons(node));
+  if (block && e) root.append(blockButtons(node, actions));
   const id = textInput("node-id", node.id);
   id.addEventListener("change", () => {
     const to = id.value.trim();
@@ -153,74 +155,6 @@ function renderBlockForm(graph, kind, block) {
 }
 
 /**
- * A block's exposed params: each has a default, each use may set its own value, and a
- * layer inside reads one as `$name` in any of its fields.
- */
-function blockParamsForm(params) {
-  const box = document.createElement("div");
-  box.className = "field";
-  box.dataset.testid = "block-params";
-  const label = document.createElement("label");
-  label.textContent = "Params of the block (a layer inside uses one as $name)";
-  const list = document.createElement("ul");
-  list.className = "tc-inputs";
-  // Not `commit`: the form is rebuilt to list the new params.
-  const save = (next) => actions.setBlockFields({ params: Object.keys(next).length ? next : null });
-  for (const [name, p] of Object.entries(params)) {
-    const li = document.createElement("li");
-    li.append(span(`$${name} = ${JSON.stringify(p?.default)}`));
-    const cut = button("Remove", () => {
-      const next = { ...params };
-      delete next[name];
-      save(next);
-    }, "small");
-    cut.dataset.testid = `block-param-${name}-remove`;
-    li.append(cut);
-    list.append(li);
-  }
-  const name = textInput("block-param-name", "");
-  name.placeholder = "name";
-  const value = textInput("block-param-default", "");
-  value.placeholder = "default, e.g. 64";
-  const msg = document.createElement("div");
-  msg.className = "field-msg";
-  const add = button("Add", () => {
-    const n = name.value.trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) || !value.value.trim()) {
-      msg.textContent = "A name (letters, digits and _) and a default value";
-      return;
-    }
-    let d;
-    try {
-      d = JSON.parse(value.value.trim()); // 64, 0.5, true, [3, 3]
-    } catch {
-      d = value.value.trim(); // anything else is text
-    }
-    save({ ...params, [n]: { default: d } });
-  }, "small");
-  add.dataset.testid = "block-param-add";
-  const line = document.createElement("div");
-  line.className = "field-row";
-  line.append(name, value, add);
-  box.append(label, list, line, msg);
-  return box;
-}
-
-/** Open the block an instance uses, or show its inside in place on the canvas. */
-function blockButtons(node) {
-  const box = document.createElement("div");
-  box.className = "field-row";
-  const open = button("Open block", () => actions.openBlock(node.id), "small");
-  open.dataset.testid = "block-open";
-  open.title = "Edit the block's inside (double-click the node); every use of the block changes";
-  const expanded = !!node.ui?.expanded;
-  const fold = button(expanded ? "Collapse" : "Expand in place", () => actions.setExpanded(node.id, !expanded), "small");
-  fold.dataset.testid = "block-expand";
-  box.append(open, fold);
-  return box;
-}
-
-/**
  * The node's inputs in order, each removable; merges can be reordered; and a
  * picker to connect another layer (or one output port of a layer with several),
  * so wiring works without a mouse too.
@@ -276,12 +210,6 @@ function inputsList(graph, node, arity, v) {
     box.append(pick);
   }
   return box;
-}
-
-function span(text) {
-  const s = document.createElement("span");
-  s.textContent = text;
-  return s;
 }
 
 // -- params --------------------------------------------------------------------------
@@ -489,66 +417,4 @@ function updateStatus(graph, sel, v) {
       return li;
     }));
   }
-}
-
-/** "Output (N, 16) · 2,080 params", or one line per output port (NodeReport.output_shapes). */
-function shapeLines(nv) {
-  if (!nv) return [];
-  const count = `${fmtCount(nv.params)} params`;
-  if (!nv.output_shapes?.length) return [`Output ${fmtShape(nv.output_shape)} · ${count}`];
-  const list = document.createElement("ol");
-  list.className = "tc-ports";
-  list.start = 0;
-  nv.output_shapes.forEach((shape, k) => {
-    const li = document.createElement("li");
-    li.dataset.testid = `inspector-port-${k}`;
-    li.textContent = `port ${k}: ${fmtShape(shape)}`;
-    list.append(li);
-  });
-  return [`${nv.output_shapes.length} outputs · ${count}`, list];
-}
-
-// -- small builders -------------------------------------------------------------------------
-
-function heading(title, text) {
-  const box = document.createElement("div");
-  const h = document.createElement("h2");
-  h.textContent = title;
-  const p = document.createElement("p");
-  p.className = "hint";
-  p.textContent = text;
-  box.append(h, p);
-  return box;
-}
-
-function row(labelText, input, help) {
-  const wrap = document.createElement("div");
-  wrap.className = "field";
-  const label = document.createElement("label");
-  label.htmlFor = input.id || "";
-  label.textContent = labelText;
-  if (help) label.title = help;
-  const line = document.createElement("div");
-  line.className = "field-row";
-  line.append(input);
-  wrap.append(label, line);
-  return wrap;
-}
-
-function textInput(testid, value) {
-  const input = document.createElement("input");
-  input.type = "text";
-  input.value = value;
-  input.id = `f-${testid}`;
-  input.dataset.testid = testid;
-  return input;
-}
-
-function button(text, onClick, cls = "") {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  if (cls) b.className = cls;
-  b.addEventListener("click", onClick);
-  return b;
 }
