@@ -163,3 +163,18 @@ def test_probe_graph_gives_inputs_the_instance_shapes(bs) -> None:
     assert probe["nodes"][1]["params"] == {"out_features": 7}
     assert probe["output"] == "fc" and probe["inputs"] == ["i"]
     assert unknown is None
+
+
+def test_make_a_block_inside_an_open_block(bs) -> None:
+    """Inside block Mid (scope), side and b become block Inner, used by Mid."""
+    got = bs("""
+        const s = new gs.GraphStore(arg);
+        s.apply('makeBlock', {name: 'Mid', ids: ['side', 'b']});
+        const id = s.apply('makeBlock', {name: 'Inner', ids: ['side', 'b'], scope: 'Mid'});
+        const g = gs.serializeGraph(s.get());
+        return {id, g, uses: bl.usesBlock(g, 'Mid', 'Inner'), steps: s.undoStack.length};""", GRAPH)
+    mid = got["g"]["blocks"]["Mid"]
+    assert [n["type"] for n in mid["nodes"]] == ["Input", "block:Inner"]
+    assert mid["nodes"][1]["inputs"] == ["x"] and mid["output"] == got["id"]
+    assert [n["id"] for n in got["g"]["blocks"]["Inner"]["nodes"]] == ["x", "side", "b"]
+    assert got["uses"] is True and got["steps"] == 2
