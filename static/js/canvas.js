@@ -8,12 +8,18 @@
  * given by main.js, which change the store, which renders again. Hovering an
  * edge reports it (`onEdgeHover`/`onEdgeLeave`) for the X-ray popover; `setCost`
  * puts each node's FLOPs and training memory on its card. X6 comes from its
- * script-tag build as `window.X6`.
+ * script-tag build as `window.X6`. A node with several outputs (Split, a block
+ * with several outputs) gets one output port each (`out-0`, `out-1`, ...), and an
+ * edge drawn from one becomes a `{node, port}` reference; an expanded block instance
+ * is drawn as a group holding its inner nodes, read-only (canvas-groups.js).
  */
 
-import { categoryColor, entry, fmtCount, fmtShape } from "./catalog.js";
-import { fmtBytes, fmtFlops } from "./cost-view.js";
+import { nodeEntry, portCount } from "./blocks.js";
+import { blockData, nodeData, nodeElement, PORT_GROUPS, portItems, showCost, sourcePort } from "./canvas-cells.js";
+import { expandedCells } from "./canvas-groups.js";
+import { fmtShape } from "./catalog.js";
 import { BLOCK_KINDS } from "./graph-state.js";
+import { outputList, refNode, refPort } from "./refs.js";
 
 const { Graph, Shape, Selection, MiniMap, Snapline } = window.X6;
 
@@ -32,147 +38,22 @@ let lastGraph = null;
 let lastCost = null; // POST /api/graphs/cost's answer for the graph on screen, or null
 let rendering = false;
 let dragging = false;
+const INTERACTING = { edgeMovable: false, arrowheadMovable: false, vertexMovable: false, vertexAddable: false };
+const isInner = (cell) => cell.getData()?.kind === "inner";
 
 Shape.HTML.register({
   shape: "tc-node",
   width: NODE_W,
   height: NODE_H,
   effect: ["data"],
-  html: (cell) => nodeElement(cell.getData()),
+  html: (cell) => nodeElement(cell.getData(), {
+    pick: (id) => {
+      handlers.onSelect?.([id]);
+      select([id]);
+    },
+    isSelected: (cellId) => selection.isSelected(cellId),
+  }),
 });
-
-// -- node content --------------------------------------------------------------
-
-function nodeElement(d) {
-  const el = document.createElement("div");
-  el.className = `tc-node kind-${d.kind}${d.state ? ` is-${d.state}` : ""}${d.frozen ? " is-frozen" : ""}`;
-  el.style.setProperty("--cat", d.color);
-  el.dataset.testid = d.testid;
-  el.setAttribute("role", "button");
-  el.setAttribute("tabindex", "0");
-  el.setAttribute("aria-label", d.aria);
-  const title = document.createElement("div");
-  title.className = "tc-node-title";
-  title.append(span("tc-type", d.type), span("tc-id", d.label));
-  el.append(title);
-  if (d.shape !== undefined) {
-    const row = document.createElement("div");
-    row.className = "tc-node-row";
-    row.append(span("tc-node-shape", d.shape));
-    el.append(row);
-  }
-  if (d.meta) el.append(span("tc-node-meta", d.meta, "div"));
-  showCost(el, d);
-  if (d.message) {
-    // The card has room for one line: the whole message is its tooltip (and in the inspector).
-    el.append(span("tc-node-msg", d.message, "div"));
-    el.title = d.message;
-  }
-  el.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      handlers.onSelect?.([d.id]);
-      select([d.id]);
-    }
-  });
-  el.addEventListener("focus", () => {
-    // Keyboard focus selects; a mouse click is left to X6's own selection.
-    if (el.matches(":focus-visible") && !selection.isSelected(d.cellId)) {
-      handlers.onSelect?.([d.id]);
-      select([d.id]);
-    }
-  });
-  return el;
-}
-
-/** The cost badges of a card: FLOPs beside the shape, training memory after the meta line. */
-function showCost(el, d) {
-  for (const old of el.querySelectorAll(".tc-node-cost, .tc-node-mem")) old.remove();
-  if (!d.cost) return;
-  const badge = span("tc-node-cost", d.cost.text);
-  badge.title = d.cost.title;
-  badge.dataset.testid = `cost-${d.id}`;
-  el.querySelector(".tc-node-row")?.append(badge);
-  const memory = span("tc-node-mem", ` · ${d.cost.memory}`);
-  memory.title = d.cost.title;
-  memory.dataset.testid = `memory-${d.id}`;
-  el.querySelector(".tc-node-meta")?.append(memory);
-}
-
-function span(cls, text, tag = "span") {
-  const s = document.createElement(tag);
-  s.className = cls;
-  s.textContent = text;
-  return s;
-}
-
-function portItems(id, hasIn, hasOut) {
-  const items = [];
-  if (hasIn) items.push({ id: "in", group: "in", attrs: { circle: { "data-testid": `port-${id}-in`, "aria-label": `${id} input` } } });
-  if (hasOut) items.push({ id: "out", group: "out", attrs: { circle: { "data-testid": `port-${id}-out`, "aria-label": `${id} output` } } });
-  return items;
-}
-
-const PORT_GROUPS = {
-  in: { position: "top", attrs: { circle: { r: 7, magnet: "passive", class: "tc-port tc-port-in" } } },
-  out: { position: "bottom", attrs: { circle: { r: 7, magnet: true, class: "tc-port tc-port-out" } } },
-};
-
-function nodeData(node, v, output) {
-  const e = entry(node.type);
-  const nv = v?.nodes?.[node.id];
-  const errors = nv?.errors || [];
-  const warnings = nv?.warnings || [];
-  const state = !e ? "error" : errors.length ? "error" : warnings.length ? "warning" : "";
-  const message = !e ? `unknown type ${node.type}` : errors[0]?.message || warnings[0]?.message || "";
-  const shape = nv?.output_shape ? fmtShape(nv.output_shape) : "–";
-  const meta = [`${fmtCount(nv?.params ?? null)} params`, node.frozen ? "frozen" : null,
-    node.id === output ? "output" : null].filter(Boolean).join(" · ");
-  const c = lastCost?.nodes?.[node.id];
-  const cost = c && {
-    text: `${fmtFlops(c.flops)} FLOPs`,
-    memory: fmtBytes(c.training_bytes), // the card has room for the number; the title says what
-    title: `${c.flops.toLocaleString("en-US")} FLOPs (${c.macs.toLocaleString("en-US")} MACs) for one sample, `
-      + "as torch.utils.flop_counter counts them (matrix products and convolutions); "
-      + `activations ${fmtBytes(c.activation_bytes)} for a batch of ${lastCost.batch_size}; `
-      + `about ${fmtBytes(c.training_bytes)} to train (weights, gradients, optimizer state, activations)`,
-  };
-  return {
-    id: node.id,
-    cellId: node.id,
-    kind: "layer",
-    type: node.type,
-    label: node.id,
-    testid: `node-${node.id}`,
-    color: categoryColor(e?.category || "unknown"),
-    state,
-    frozen: !!node.frozen,
-    shape,
-    meta,
-    cost,
-    message,
-    aria: `${node.type} ${node.id}, output ${shape}${message ? `, ${message}` : ""}`,
-  };
-}
-
-function blockData(kind, block, v) {
-  const problems = [...(v?.errors || []), ...(v?.warnings || [])].filter((e) => e.component === kind);
-  const isError = (v?.errors || []).some((e) => e.component === kind);
-  const params = Object.entries(block.params || {}).map(([k, val]) => `${k}=${JSON.stringify(val)}`).join(", ");
-  return {
-    id: kind,
-    cellId: BLOCK_ID(kind),
-    kind,
-    type: block.type,
-    label: kind,
-    testid: `block-${kind}`,
-    color: categoryColor(kind),
-    state: problems.length ? (isError ? "error" : "warning") : "",
-    meta: params || "defaults",
-    message: problems[0]?.message || "",
-    aria: `${kind}: ${block.type}`,
-  };
-}
 
 // -- set-up ----------------------------------------------------------------------
 
@@ -181,10 +62,11 @@ export function createCanvas({ container, minimap, on }) {
   graph = new Graph({
     container,
     autoResize: true,
+    // The inside of an expanded block is read-only: open the block to edit it.
+    interacting: (view) => (view.cell.getData()?.kind === "inner" ? false : INTERACTING),
     grid: { visible: true, size: 10, type: "dot", args: { color: "#8888aa55", thickness: 1 } },
     panning: { enabled: true, eventTypes: ["leftMouseDown"] },
     mousewheel: { enabled: true, factor: 1.1, minScale: 0.2, maxScale: 2.5 },
-    interacting: { edgeMovable: false, arrowheadMovable: false, vertexMovable: false, vertexAddable: false },
     connecting: {
       snap: { radius: 24 },
       allowBlank: false,
@@ -211,7 +93,7 @@ export function createCanvas({ container, minimap, on }) {
   });
   selection = new Selection({
     enabled: true, multiple: true, rubberband: true, modifiers: ["shift"], movable: true,
-    showNodeSelectionBox: true, pointerEvents: "none",
+    showNodeSelectionBox: true, pointerEvents: "none", filter: (cell) => !isInner(cell),
   });
   graph.use(selection);
   graph.use(new Snapline({ enabled: true }));
@@ -221,8 +103,20 @@ export function createCanvas({ container, minimap, on }) {
     if (!isNew) return;
     const src = edge.getSourceCellId();
     const dst = edge.getTargetCellId();
+    const port = Number((edge.getSourcePortId() || "").split("-")[1] || 0);
     graph.removeEdge(edge);
-    handlers.onConnect?.(cellToId(src), cellToId(dst));
+    handlers.onConnect?.(cellToId(src), cellToId(dst), port);
+  });
+  // Double-click opens a block instance (or the block an inner node belongs to).
+  graph.on("node:dblclick", ({ node }) => {
+    const d = node.getData() || {};
+    if (d.kind === "inner") handlers.onOpen?.(d.owner);
+    else if (d.block) handlers.onOpen?.(d.id);
+  });
+  graph.on("node:contextmenu", ({ e, node }) => {
+    if (isInner(node)) return;
+    e.preventDefault?.();
+    handlers.onContextMenu?.(cellToId(node.id), e.clientX, e.clientY);
   });
   // While the user drags, a late re-render (a validation answer) must not snap nodes back.
   graph.on("node:mousedown", () => { dragging = true; });
@@ -314,6 +208,7 @@ function queueMoveReport() {
     moveQueued = false;
     const positions = {};
     for (const node of graph.getNodes()) {
+      if (isInner(node)) continue;
       const p = node.getPosition();
       const id = cellToId(node.id);
       const known = knownPosition(id);
@@ -331,9 +226,16 @@ function knownPosition(id) {
 
 // -- rendering --------------------------------------------------------------------
 
-/** The node the loss is attached to: the chosen output, else the one the validator found. */
+/** The output the loss reads: the chosen one (of a list: the loss's `output` entry), else the validator's. */
+export function outputRef(g, v) {
+  const list = outputList(g.output || v?.output || null);
+  return list[g.loss?.output ?? 0] ?? list[0] ?? null;
+}
+
+/** The node the loss is attached to. */
 export function outputOf(g, v) {
-  return g.output || v?.output || null;
+  const ref = outputRef(g, v);
+  return ref === null ? null : refNode(ref);
 }
 
 export function render(g, v = lastValidation) {
@@ -359,13 +261,13 @@ export function setCost(cost) {
   if (!lastGraph) return;
   // Patch the badges in place (and the cells' data, silently): re-rendering every card
   // would replace each element under the user's pointer whenever an answer arrives.
-  const output = outputOf(lastGraph, lastValidation);
+  const outputs = new Set(outputList(lastGraph.output || lastValidation?.output || null).map(refNode));
   const cards = new Map();
   for (const el of graph.container.querySelectorAll(".tc-node.kind-layer")) cards.set(el.dataset.testid, el);
   for (const node of lastGraph.nodes) {
     const cell = graph.getCellById(node.id);
     if (!cell) continue;
-    const d = nodeData(node, lastValidation, output);
+    const d = nodeData(node, lastValidation, outputs, lastGraph, lastCost);
     cell.setData(d, { overwrite: true, silent: true });
     const el = cards.get(d.testid);
     if (el) showCost(el, d);
@@ -375,13 +277,23 @@ export function setCost(cost) {
 function renderCells(g, v) {
   graph.batchUpdate(() => {
     const output = outputOf(g, v);
+    const outputs = new Set(outputList(g.output || v?.output || null).map(refNode));
     const want = new Map();
+    const outs = new Map();
+    const inner = [];
     for (const n of g.nodes) {
-      const arity = entry(n.type)?.arity || { min: 1, max: 1 };
+      const e = nodeEntry(g, n.type);
+      const arity = e?.arity || { min: 1, max: 1 };
+      outs.set(n.id, portCount(g, n, v?.nodes?.[n.id]));
+      const group = n.ui?.expanded ? expandedCells(g, n, { nodeW: NODE_W, nodeH: NODE_H }) : null;
       want.set(n.id, {
-        data: nodeData(n, v, output), pos: n.ui, w: NODE_W, h: NODE_H,
-        ports: portItems(n.id, arity.max !== 0, true),
+        data: nodeData(n, v, outputs, g, lastCost), pos: n.ui, w: group?.w ?? NODE_W, h: group?.h ?? NODE_H,
+        ports: portItems(n.id, arity.max !== 0, outs.get(n.id), e?.outputs), zIndex: group ? 0 : 1,
       });
+      if (group) {
+        for (const c of group.cells) want.set(c.id, c);
+        inner.push(...group.edges);
+      }
     }
     for (const kind of BLOCK_KINDS) {
       if (!g[kind]) continue;
@@ -395,26 +307,27 @@ function renderCells(g, v) {
 
     const edges = new Map();
     for (const n of g.nodes) {
-      const max = entry(n.type)?.arity?.max;
+      const max = nodeEntry(g, n.type)?.arity?.max;
       n.inputs.forEach((ref, i) => {
-        // An input is a node id (port 0) or {node, port} (a Split/Chunk's further output).
-        const from = typeof ref === "string" ? { src: ref, port: 0 } : { src: ref.node, port: ref.port || 0 };
-        const src = from.src;
-        const nv = v?.nodes?.[src];
-        const shape = from.port ? nv?.output_shapes?.[from.port] : nv?.output_shape;
+        const src = refNode(ref);
+        const port = refPort(ref);
+        const sv = v?.nodes?.[src];
+        const shape = sv?.output_shapes ? sv.output_shapes[port] : sv?.output_shape;
         const label = `${max !== 1 && n.inputs.length > 1 ? `#${i + 1}  ` : ""}${shape ? fmtShape(shape) : ""}`;
         // The id names both ends: a reused id for a new source left stale edges behind.
-        const id = `e|${src}${from.port ? `#${from.port}` : ""}|${n.id}|${i}`;
-        edges.set(id, { src, dst: n.id, label, data: { dst: n.id, index: i, removable: true, ...from } });
+        const id = `e|${src}${port ? `#${port}` : ""}|${n.id}|${i}`;
+        edges.set(id, { src, dst: n.id, srcPort: sourcePort(ref, outs.get(src) ?? 1), label, data: { dst: n.id, index: i, removable: true, src, port } });
       });
     }
+    const lossRef = outputRef(g, v);
     if (g.loss && output && want.has(output)) {
-      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output, src: output, port: 0 } });
+      edges.set(`e|${output}|__loss|0`, { src: output, dst: BLOCK_ID("loss"), srcPort: sourcePort(lossRef, outs.get(output) ?? 1), label: "", dashed: true, data: { dst: "__loss", index: 0, removable: !!g.output, src: output, port: refPort(lossRef) } });
     }
     for (const e of graph.getEdges()) {
       if (!e.id.startsWith("e|")) continue; // an edge the user is drawing right now
       const w = edges.get(e.id);
-      if (!w || e.getSourceCellId() !== w.src || e.getTargetCellId() !== w.dst || !want.has(w.src)) graph.removeEdge(e);
+      if (!w || e.getSourceCellId() !== w.src || e.getTargetCellId() !== w.dst || !want.has(w.src)
+        || (e.getSourcePortId() || null) !== w.srcPort) graph.removeEdge(e);
     }
     for (const [id, w] of edges) {
       if (!want.has(w.src) || !want.has(w.dst)) continue;
@@ -427,7 +340,7 @@ function renderCells(g, v) {
       }
       graph.addEdge({
         id,
-        source: { cell: w.src, port: "out" },
+        source: w.srcPort ? { cell: w.src, port: w.srcPort } : { cell: w.src },
         target: { cell: w.dst, port: "in" },
         connector: { name: "smooth" },
         data: w.data,
@@ -436,6 +349,9 @@ function renderCells(g, v) {
         zIndex: 0,
       });
     }
+    const innerIds = new Set(inner.map((w) => w.id));
+    for (const e of graph.getEdges()) if (e.id.startsWith("x|") && !innerIds.has(e.id)) graph.removeEdge(e);
+    for (const w of inner) if (!graph.getCellById(w.id)) graph.addEdge(w);
   });
 }
 
@@ -445,13 +361,21 @@ function upsertNode(cellId, w) {
   if (!cell) {
     graph.addNode({
       id: cellId, shape: "tc-node", x: pos.x, y: pos.y, width: w.w, height: w.h, data: w.data,
-      ports: { groups: PORT_GROUPS, items: w.ports }, zIndex: 1,
+      ports: { groups: PORT_GROUPS, items: w.ports }, zIndex: w.zIndex ?? 1,
     });
     return;
   }
   const p = cell.getPosition();
   if (!dragging && (Math.round(p.x) !== pos.x || Math.round(p.y) !== pos.y)) cell.setPosition(pos.x, pos.y);
+  const size = cell.getSize();
+  if (size.width !== w.w || size.height !== w.h) cell.resize(w.w, w.h);
   if (JSON.stringify(cell.getData()) !== JSON.stringify(w.data)) cell.setData(w.data, { overwrite: true });
+  // The number of output ports follows the params (Split's sections) and the validator.
+  const ports = cell.getPorts();
+  if (JSON.stringify(ports.map((q) => q.id)) !== JSON.stringify(w.ports.map((q) => q.id))) {
+    cell.prop("ports", { groups: PORT_GROUPS, items: w.ports });
+  }
+  if ((cell.getZIndex() ?? 1) !== (w.zIndex ?? 1)) cell.setZIndex(w.zIndex ?? 1);
 }
 
 // -- selection, view ----------------------------------------------------------------
@@ -460,6 +384,7 @@ export function selectedIds() {
   const nodes = [];
   const edges = [];
   for (const c of selection.getSelectedCells()) {
+    if (isInner(c)) continue;
     if (c.isNode()) nodes.push(cellToId(c.id));
     else if (c.getData()?.removable) edges.push(c.getData());
   }
@@ -484,7 +409,7 @@ export function reveal(id) {
 }
 
 export function selectAll() {
-  selection.reset(graph.getNodes());
+  selection.reset(graph.getNodes().filter((c) => !isInner(c)));
 }
 
 export const zoomIn = () => graph.zoom(0.15);
@@ -492,6 +417,16 @@ export const zoomOut = () => graph.zoom(-0.15);
 export const zoomReset = () => graph.zoomTo(1);
 export function fit() {
   if (graph.getNodes().length) graph.zoomToFit({ padding: 32, maxScale: 1, minScale: 0.1 });
+}
+
+/** id -> {w, h} of the nodes drawn larger than a layer card (expanded blocks), for the layout. */
+export function cellSizes() {
+  const sizes = {};
+  for (const cell of graph.getNodes()) {
+    const { width, height } = cell.getSize();
+    if (!isInner(cell) && (width > NODE_W || height > NODE_H)) sizes[cellToId(cell.id)] = { w: width, h: height };
+  }
+  return sizes;
 }
 
 /** The canvas's size in screen pixels (null before it is laid out). */

@@ -19,6 +19,8 @@
  * main.js registers setGraphPreparer(fn) so loadGraph() lays out graphs without positions.
  */
 
+import { mapRef, outputList, refNode } from "./refs.js";
+
 export const BLOCK_KINDS = ["loss", "optimizer", "scheduler"];
 /**
  * Run settings: what the training view's number boxes show (epochs, seed, device, batch
@@ -61,7 +63,7 @@ export function dependsOn(graph, id, ancestor) {
     if (seen.has(cur)) continue;
     seen.add(cur);
     const node = byId.get(cur);
-    if (node) stack.push(...node.inputs);
+    if (node) stack.push(...node.inputs.map(refNode));
   }
   return false;
 }
@@ -77,7 +79,7 @@ export function connectionError(graph, src, dst, arity) {
 
 /** The sink nodes (no consumers): the natural output when none is chosen. */
 export function sinks(graph) {
-  const used = new Set(graph.nodes.flatMap((n) => n.inputs));
+  const used = new Set(graph.nodes.flatMap((n) => n.inputs.map(refNode)));
   return graph.nodes.filter((n) => !used.has(n.id)).map((n) => n.id);
 }
 
@@ -108,7 +110,7 @@ export function parseGraph(data) {
 /** The graph v1 JSON to save or send: a copy, with empty optional fields dropped. */
 export function serializeGraph(graph) {
   const out = clone(graph);
-  for (const key of [...BLOCK_KINDS, "data", "training", "ui"]) {
+  for (const key of [...BLOCK_KINDS, "data", "training", "ui", "blocks"]) {
     if (out[key] === null || out[key] === undefined) delete out[key];
   }
   for (const n of out.nodes) if (n.ui === null || n.ui === undefined) delete n.ui;
@@ -118,6 +120,13 @@ export function serializeGraph(graph) {
 /** True when some node lacks a position, so the canvas should lay the graph out. */
 export function needsLayout(graph) {
   return graph.nodes.some((n) => !n.ui || typeof n.ui.x !== "number" || typeof n.ui.y !== "number");
+}
+
+/** Remove the outputs `gone(ref)` names: a list keeps the rest, a single output becomes null. */
+function dropOutputs(g, gone) {
+  const list = outputList(g.output).filter((r) => !gone(r));
+  if (Array.isArray(g.output)) g.output = list.length ? list : null;
+  else if (!list.length) g.output = null;
 }
 
 // -- edits (each takes a graph copy and changes it in place) ---------------------
@@ -138,11 +147,12 @@ export const edits = {
     }
     const gone = new Set(nodes);
     g.nodes = g.nodes.filter((n) => !gone.has(n.id));
-    for (const n of g.nodes) n.inputs = n.inputs.filter((i) => !gone.has(i));
-    if (gone.has(g.output)) g.output = null;
+    for (const n of g.nodes) n.inputs = n.inputs.filter((i) => !gone.has(refNode(i)));
+    dropOutputs(g, (ref) => gone.has(refNode(ref)));
     for (const kind of blocks) delete g[kind];
   },
 
+  /** `src` is a reference: a node id, or `{node, port}` for one output of several. */
   connect(g, { src, dst, max }) {
     if (dst === "__loss") {
       g.output = src;
@@ -170,8 +180,12 @@ export const edits = {
     if (findNode(g, to)) throw new Error(`a node named ${to} already exists`);
     const node = findNode(g, id);
     node.id = to;
-    for (const n of g.nodes) n.inputs = n.inputs.map((i) => (i === id ? to : i));
-    if (g.output === id) g.output = to;
+    const rename = (i) => (i === id ? to : i);
+    for (const n of g.nodes) n.inputs = n.inputs.map((r) => mapRef(r, rename));
+    if (Array.isArray(g.output)) g.output = g.output.map((r) => mapRef(r, rename));
+    else if (g.output !== null && g.output !== undefined) g.output = mapRef(g.output, rename);
+    // The declared input order (of the graph, or of a block being edited) follows the name.
+    if (Array.isArray(g.inputs)) g.inputs = g.inputs.map(rename);
   },
 
   move(g, { positions }) {
@@ -183,6 +197,14 @@ export const edits = {
 
   setOutput(g, { id }) {
     g.output = id;
+  },
+
+  /** The layer's attribute path in the module (`layer1.0`); empty: derived from the id. */
+  setName(g, { id, name }) {
+    const node = findNode(g, id);
+    if (!node) return;
+    if (name) node.name = name;
+    else delete node.name;
   },
 
   /** Keep a layer's start weights while training (graph format: the node's `frozen`). */
@@ -218,7 +240,7 @@ export const edits = {
     for (const n of fragment.nodes) map.set(n.id, edits.addNode(g, { type: n.type, params: n.params, position: { x: 0, y: 0 }, id: n.id }));
     for (const n of fragment.nodes) {
       const node = findNode(g, map.get(n.id));
-      node.inputs = n.inputs.filter((i) => map.has(i)).map((i) => map.get(i));
+      node.inputs = n.inputs.filter((i) => map.has(refNode(i))).map((i) => mapRef(i, (id) => map.get(id)));
       node.ui = { x: (n.ui?.x ?? 0) + offset, y: (n.ui?.y ?? 0) + offset };
     }
     return [...map.values()];
@@ -230,7 +252,7 @@ export function copyCells(graph, ids) {
   const keep = new Set(ids);
   const nodes = graph.nodes.filter((n) => keep.has(n.id)).map((n) => ({
     ...clone(n),
-    inputs: n.inputs.filter((i) => keep.has(i)),
+    inputs: n.inputs.filter((i) => keep.has(refNode(i))),
   }));
   return { nodes };
 }

@@ -8,8 +8,12 @@
  * errors for a param are shown under its field after each validation.
  */
 
-import { entry, fmtCount, fmtShape, getCatalog } from "./catalog.js";
+import { blockNameOf, nodeEntry, portCount } from "./blocks.js";
+import { entry, getCatalog } from "./catalog.js";
+import { button, heading, row, span, textInput } from "./form-parts.js";
 import { BLOCK_KINDS, findNode } from "./graph-state.js";
+import { blockButtons, blockParamsForm, shapeLines } from "./inspector-blocks.js";
+import { makeRef, refKey, refLabel } from "./refs.js";
 
 let root = null;
 let actions = {};
@@ -54,6 +58,12 @@ function commit(fn) {
 // -- the three forms ------------------------------------------------------------------
 
 function renderGraphForm(graph) {
+  if (graph.inBlock) {
+    root.append(heading(`Block ${graph.name}`, "Its inside: every use of the block changes with it. "
+      + "Shapes are those of its first use. Back to the network: the breadcrumb, or Escape."));
+    root.append(blockParamsForm(graph.params || {}, actions));
+    return;
+  }
   root.append(heading("Network", "Select a layer to edit it."));
   const input = textInput("graph-name", graph.name);
   input.addEventListener("change", () => commit(() => actions.setFields({ name: input.value.trim() || "Net" })));
@@ -65,24 +75,34 @@ function renderGraphForm(graph) {
 }
 
 function renderNodeForm(graph, node, v) {
-  const e = entry(node.type);
-  root.append(heading(node.type, e?.description || "Unknown type: not in the catalogue."));
+  const e = nodeEntry(graph, node.type);
+  const block = blockNameOf(node.type);
+  const unknown = block ? `No block named ${block} in this network.` : "Unknown type: not in the catalogue.";
+  root.append(heading(block ? `▣ ${block}` : node.type, e?.description || unknown));
+  if (block && e) root.append(blockButtons(node, actions));
   const id = textInput("node-id", node.id);
   id.addEventListener("change", () => {
     const to = id.value.trim();
     if (to && to !== node.id) actions.rename(node.id, to);
   });
   root.append(row("Id", id, "Unique name; becomes the attribute in the exported module"));
+  if (e && node.type !== "Input") {
+    const name = textInput("node-name", node.name || "");
+    name.placeholder = "from the id";
+    name.addEventListener("change", () => commit(() => actions.setName(node.id, name.value.trim())));
+    root.append(row("Module name", name, "Attribute path in the module, e.g. layer1.0: dotted names nest "
+      + "in nn.Sequential, so state_dict keys can match another model's (empty: from the id)"));
+  }
 
-  const info = document.createElement("p");
+  const info = document.createElement("div");
   info.className = "tc-inspector-shape";
   info.dataset.testid = "inspector-shape";
   root.append(info);
 
-  if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}));
+  if (e) root.append(paramsForm(node.id, e.params, node.params, v?.nodes?.[node.id]?.inferred || {}, !!graph.inBlock));
 
   const arity = e?.arity || { min: 1, max: 1 };
-  if (node.inputs.length || arity.max !== 0) root.append(inputsList(graph, node, arity));
+  if (node.inputs.length || arity.max !== 0) root.append(inputsList(graph, node, arity, v));
 
   const out = document.createElement("label");
   out.className = "check";
@@ -111,7 +131,8 @@ function renderNodeForm(graph, node, v) {
   errs.className = "tc-inspector-msgs";
   errs.dataset.testid = "inspector-messages";
   root.append(errs);
-  if (actions.xray) root.append(actions.xray(node.id));
+  const xray = actions.xray?.(node.id);
+  if (xray) root.append(xray);
   root.append(button("Delete layer", () => actions.remove([node.id]), "danger"));
 }
 
@@ -135,9 +156,10 @@ function renderBlockForm(graph, kind, block) {
 
 /**
  * The node's inputs in order, each removable; merges can be reordered; and a
- * picker to connect another layer, so wiring works without a mouse too.
+ * picker to connect another layer (or one output port of a layer with several),
+ * so wiring works without a mouse too.
  */
-function inputsList(graph, node, arity) {
+function inputsList(graph, node, arity, v) {
   const box = document.createElement("div");
   box.className = "field";
   const label = document.createElement("label");
@@ -147,18 +169,18 @@ function inputsList(graph, node, arity) {
   ol.dataset.testid = "inputs";
   node.inputs.forEach((src, i) => {
     const li = document.createElement("li");
-    li.append(span(src));
+    li.append(span(refLabel(src)));
     if (i > 0) {
       const up = button("↑", () => {
         const next = [...node.inputs];
         [next[i - 1], next[i]] = [next[i], next[i - 1]];
         actions.setInputs(node.id, next);
       }, "small");
-      up.setAttribute("aria-label", `Move ${src} up to input ${i}`);
+      up.setAttribute("aria-label", `Move ${refLabel(src)} up to input ${i}`);
       li.append(up);
     }
     const cut = button("Disconnect", () => actions.setInputs(node.id, node.inputs.filter((_, j) => j !== i)), "small");
-    cut.setAttribute("aria-label", `Disconnect input ${i + 1} (${src})`);
+    cut.setAttribute("aria-label", `Disconnect input ${i + 1} (${refLabel(src)})`);
     cut.dataset.testid = `input-${i + 1}-remove`;
     li.append(cut);
     ol.append(li);
@@ -172,30 +194,34 @@ function inputsList(graph, node, arity) {
     pick.dataset.testid = "add-input";
     pick.setAttribute("aria-label", `Connect an input to ${node.id}`);
     pick.append(new Option(arity.max === 1 && node.inputs.length ? "Replace input with…" : "Connect input from…", ""));
-    for (const n of candidates) pick.append(new Option(`${n.id} (${n.type})`, n.id));
+    const refs = new Map();
+    for (const n of candidates) {
+      const outs = portCount(graph, n, v?.nodes?.[n.id]);
+      for (let k = 0; k < outs; k += 1) {
+        const ref = makeRef(n.id, k);
+        const value = outs > 1 ? refKey(ref) : n.id; // a plain id stays the option's value
+        refs.set(value, ref);
+        pick.append(new Option(`${outs > 1 ? `${n.id} output ${k}` : n.id} (${n.type})`, value));
+      }
+    }
     pick.addEventListener("change", () => {
-      if (pick.value) actions.connect(pick.value, node.id);
+      if (pick.value) actions.connect(refs.get(pick.value), node.id);
     });
     box.append(pick);
   }
   return box;
 }
 
-function span(text) {
-  const s = document.createElement("span");
-  s.textContent = text;
-  return s;
-}
-
 // -- params --------------------------------------------------------------------------
 
-function paramsForm(ownerId, schema, params, inferred) {
+/** `inBlock`: the node is inside a block, so a value may be `$name`, one of the block's params. */
+function paramsForm(ownerId, schema, params, inferred, inBlock = false) {
   const form = document.createElement("div");
   form.className = "tc-params";
   for (const [name, raw] of Object.entries(schema?.properties || {})) {
     const spec = fieldSpec(raw);
     const required = (schema.required || []).includes(name);
-    form.append(paramField(ownerId, name, spec, params, inferred, required));
+    form.append(paramField(ownerId, name, inBlock ? { ...spec, blockRef: true } : spec, params, inferred, required));
   }
   if (!form.childElementCount) {
     const p = document.createElement("p");
@@ -244,11 +270,13 @@ function paramField(ownerId, name, spec, params, inferred, required) {
     for (const opt of spec.options) input.append(new Option(String(opt), JSON.stringify(opt), false, opt === value));
   } else {
     input = document.createElement("input");
-    input.type = spec.kind === "int" || spec.kind === "float" ? "number" : "text";
+    // Inside a block a number may be `$planes`: typed as text there.
+    input.type = (spec.kind === "int" || spec.kind === "float") && !spec.blockRef ? "number" : "text";
     if (spec.kind === "int") input.step = "1";
     if (spec.kind === "float") input.step = "any";
     input.value = toText(value);
     input.placeholder = spec.inferred ? "inferred" : spec.nullable ? "none" : required ? "required" : "";
+    if (spec.blockRef) input.placeholder += input.placeholder ? " or $param" : "value or $param";
   }
   input.dataset.testid = `param-${name}`;
   input.dataset.param = name;
@@ -310,6 +338,10 @@ export function parseValue(input, spec, required) {
     if (required) return { error: "required", value: undefined };
     return { value: undefined };
   }
+  if (spec.blockRef && text.startsWith("$")) {
+    // One of the block's params, replaced by each use's value (the server checks the name).
+    return /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? { value: text } : { error: "$ and a param name" };
+  }
   if (spec.kind === "str") return { value: input.value };
   if (spec.kind === "int" || spec.kind === "float") {
     const n = Number(text);
@@ -358,7 +390,7 @@ function updateStatus(graph, sel, v) {
   const isBlock = BLOCK_KINDS.includes(sel);
   const nv = isBlock ? null : v?.nodes?.[sel];
   const info = root.querySelector("[data-testid=inspector-shape]");
-  if (info) info.textContent = nv ? `Output ${fmtShape(nv.output_shape)} · ${fmtCount(nv.params)} params` : "";
+  if (info) info.replaceChildren(...shapeLines(nv));
   const problems = isBlock
     ? [...(v?.errors || []).filter((e) => e.component === sel).map((e) => ({ ...e, level: "error" })),
       ...(v?.warnings || []).filter((e) => e.component === sel).map((e) => ({ ...e, level: "warning" }))]
@@ -385,49 +417,4 @@ function updateStatus(graph, sel, v) {
       return li;
     }));
   }
-}
-
-// -- small builders -------------------------------------------------------------------------
-
-function heading(title, text) {
-  const box = document.createElement("div");
-  const h = document.createElement("h2");
-  h.textContent = title;
-  const p = document.createElement("p");
-  p.className = "hint";
-  p.textContent = text;
-  box.append(h, p);
-  return box;
-}
-
-function row(labelText, input, help) {
-  const wrap = document.createElement("div");
-  wrap.className = "field";
-  const label = document.createElement("label");
-  label.htmlFor = input.id || "";
-  label.textContent = labelText;
-  if (help) label.title = help;
-  const line = document.createElement("div");
-  line.className = "field-row";
-  line.append(input);
-  wrap.append(label, line);
-  return wrap;
-}
-
-function textInput(testid, value) {
-  const input = document.createElement("input");
-  input.type = "text";
-  input.value = value;
-  input.id = `f-${testid}`;
-  input.dataset.testid = testid;
-  return input;
-}
-
-function button(text, onClick, cls = "") {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  if (cls) b.className = cls;
-  b.addEventListener("click", onClick);
-  return b;
 }

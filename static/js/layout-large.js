@@ -6,11 +6,13 @@
  * networks it reads the same top-to-bottom way dagre's does.
  */
 
+import { refNode } from "./refs.js";
+
 export const LARGE_GRAPH_NODES = 150;
 
 export function layeredPositions(graph, { nodeW, nodeH, gapX = 36, gapY = 40, margin = 20 }) {
   const ids = new Set(graph.nodes.map((n) => n.id));
-  const inputs = new Map(graph.nodes.map((n) => [n.id, n.inputs.filter((s) => ids.has(s))]));
+  const inputs = new Map(graph.nodes.map((n) => [n.id, n.inputs.map(refNode).filter((s) => ids.has(s))]));
   const rank = new Map();
   const rankOf = (id, seen = new Set()) => {
     if (rank.has(id)) return rank.get(id);

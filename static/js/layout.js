@@ -8,15 +8,17 @@
 
 import dagre from "@dagrejs/dagre";
 import { LARGE_GRAPH_NODES, layeredPositions } from "./layout-large.js";
+import { refNode } from "./refs.js";
 
 const COLUMN_GAP = 90; // between wrapped columns: wider than dagre's 36 between branches
 const MARGIN = 20;
 const PAD = 32; // what the canvas keeps around a fitted network (canvas.js fit padding)
 
-export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output, view = null }) {
+/** `sizes`: id -> {w, h} for nodes drawn larger than nodeW x nodeH (an expanded block). */
+export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output, view = null, sizes = {} }) {
   const { boxes, edges } = graph.nodes.length > LARGE_GRAPH_NODES
     ? largeBoxes(graph, { nodeW, nodeH })
-    : dagreBoxes(graph, { nodeW, nodeH, blockW, blockH, output });
+    : dagreBoxes(graph, { nodeW, nodeH, blockW, blockH, output, sizes });
   // The optimizer and scheduler sit under the loss (or the output), one per row: a
   // canvas beside the training view has room below, not beside.
   const anchor = boxes.loss || (output && boxes[output]) || { x: MARGIN, y: MARGIN, h: nodeH };
@@ -39,16 +41,16 @@ function largeBoxes(graph, { nodeW, nodeH }) {
     boxes[id] = { x: p.x, y: p.y, w: nodeW, h: nodeH };
   }
   const ids = new Set(graph.nodes.map((n) => n.id));
-  const edges = graph.nodes.flatMap((n) => n.inputs.filter((s) => ids.has(s)).map((s) => [s, n.id]));
+  const edges = graph.nodes.flatMap((n) => n.inputs.map(refNode).filter((s) => ids.has(s)).map((s) => [s, n.id]));
   return { boxes, edges };
 }
 
-function dagreBoxes(graph, { nodeW, nodeH, blockW, blockH, output }) {
+function dagreBoxes(graph, { nodeW, nodeH, blockW, blockH, output, sizes }) {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 36, ranksep: 40, marginx: MARGIN, marginy: MARGIN });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const n of graph.nodes) g.setNode(n.id, { width: nodeW, height: nodeH });
-  for (const n of graph.nodes) for (const src of n.inputs) if (g.hasNode(src)) g.setEdge(src, n.id);
+  for (const n of graph.nodes) g.setNode(n.id, { width: sizes[n.id]?.w ?? nodeW, height: sizes[n.id]?.h ?? nodeH });
+  for (const n of graph.nodes) for (const src of n.inputs.map(refNode)) if (g.hasNode(src)) g.setEdge(src, n.id);
   if (graph.loss && output && g.hasNode(output)) {
     g.setNode("loss", { width: blockW, height: blockH });
     g.setEdge(output, "loss");

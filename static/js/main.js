@@ -8,6 +8,12 @@
  */
 
 import { getCatalog, getProject, listDatasets, saveProject } from "./api.js";
+import {
+  contextMenu, depth, edit, enterBlock, goToLevel, initBlockScope, makeBlockFromSelection, openBlock, resetScope, runProbe,
+  selectionAfter, showBreadcrumb, shownValidation, viewGraph,
+} from "./block-scope.js";
+import { blockNameOf, isBlockType, nodeEntry } from "./blocks.js";
+import { loadBuiltinBlocks, renderBlockPalette } from "./blocks-view.js";
 import * as canvas from "./canvas.js";
 import { entry, initialParams, setCatalog } from "./catalog.js";
 import {
@@ -28,6 +34,7 @@ import { createEdgePopover } from "./edge-xray.js";
 import { createCostView } from "./cost-view.js";
 import { loadTemplates, renderTemplates } from "./templates.js";
 import { createValidator } from "./validation-view.js";
+import { makeRef, refLabel, refNode } from "./refs.js";
 
 const $ = (sel) => document.querySelector(sel);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -40,6 +47,7 @@ let pasteCount = 0;
 // The server's copy of the open project (stable JSON), or null when not known: "Saved"
 // is shown only while the canvas equals it.
 let serverCopy = null;
+let builtins = {};
 
 /** JSON with sorted keys, so two copies of one graph compare equal whatever their key order. */
 function stableJson(value) {
@@ -94,6 +102,12 @@ function withPositions(graph) {
     for (const n of g.nodes) n.ui = { ...(n.ui || {}), ...pos[n.id] };
     for (const kind of BLOCK_KINDS) if (g[kind]) g[kind].ui = { ...(g[kind].ui || {}), ...pos[kind] };
   }
+  // A block's inside is drawn when opened or expanded: it needs positions too.
+  for (const def of Object.values(g.blocks || {})) {
+    if (!Array.isArray(def?.nodes) || !needsLayout(def)) continue;
+    const pos = layoutPositions({ nodes: def.nodes.map((n) => ({ inputs: [], ...n })) }, { ...layoutSizes(), output: null });
+    for (const n of def.nodes) n.ui = { ...(n.ui || {}), ...pos[n.id] };
+  }
   let right = Math.max(0, ...g.nodes.map((n) => (n.ui?.x ?? 0) + canvas.NODE_W));
   const top = Math.min(...g.nodes.map((n) => n.ui?.y ?? 0), 1e9);
   for (const kind of BLOCK_KINDS) {
@@ -112,41 +126,58 @@ function sinkOf(g) {
 }
 
 function addFromPalette(type, position) {
+  const pos = position || nudge(canvas.viewCentre());
+  if (isBlockType(type)) {
+    const name = blockNameOf(type);
+    try {
+      const id = store.apply("addBlockInstance", { name, def: builtins[name] || null, position: pos, scope: openBlock() });
+      setSelection([id]);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+    return;
+  }
   const e = entry(type);
   if (!e) return;
-  const pos = position || nudge(canvas.viewCentre());
   if (BLOCK_KINDS.includes(e.kind)) {
+    if (openBlock()) {
+      toast(`The ${e.kind} belongs to the network: go back to it first`, "error");
+      return;
+    }
     store.apply("setBlock", { kind: e.kind, type, params: initialParams(type), position: pos });
     setSelection([e.kind]);
   } else {
-    const id = store.apply("addNode", { type, params: initialParams(type), position: pos });
+    const id = edit("addNode", { type, params: initialParams(type), position: pos });
     setSelection([id]);
   }
 }
 
 /** Keyboard adds land at the centre; shift each so they don't stack exactly. */
 function nudge(p) {
-  const taken = new Set(store.get().nodes.map((n) => `${n.ui?.x},${n.ui?.y}`));
+  const taken = new Set(viewGraph().nodes.map((n) => `${n.ui?.x},${n.ui?.y}`));
   let q = { ...p };
   while (taken.has(`${q.x},${q.y}`)) q = { x: q.x + 30, y: q.y + 30 };
   return q;
 }
 
+/** Connect output reference `src` (an id, or `{node, port}`) to node `dst`. */
 function connect(src, dst) {
-  const g = store.get();
+  const g = viewGraph();
+  const srcId = refNode(src);
   if (dst === "loss") {
+    if (openBlock()) return;
     store.apply("setOutput", { id: src });
-    toast(`${src} is now the output`);
+    toast(`${refLabel(src)} is now the output`);
     return;
   }
-  if (BLOCK_KINDS.includes(src) || BLOCK_KINDS.includes(dst)) return;
-  const arity = entry(findNode(g, dst)?.type)?.arity;
-  const err = connectionError(g, src, dst, arity);
+  if (BLOCK_KINDS.includes(srcId) || BLOCK_KINDS.includes(dst)) return;
+  const arity = nodeEntry(g, findNode(g, dst)?.type)?.arity;
+  const err = connectionError(g, srcId, dst, arity);
   if (err) {
     toast(err, "error");
     return;
   }
-  store.apply("connect", { src, dst, max: arity ? arity.max : 1 });
+  edit("connect", { src, dst, max: arity ? arity.max : 1 });
 }
 
 function removeSelection() {
@@ -155,14 +186,14 @@ function removeSelection() {
   const blocks = [...ids].filter((id) => BLOCK_KINDS.includes(id));
   const layerIds = [...ids].filter((id) => !BLOCK_KINDS.includes(id));
   if (!blocks.length && !layerIds.length && !edges.length) return;
-  store.apply("removeCells", { nodes: layerIds, edges, blocks });
+  edit("removeCells", { nodes: layerIds, edges, blocks });
   setSelection([]);
 }
 
 function copy() {
   const ids = selection.filter((id) => !BLOCK_KINDS.includes(id));
   if (!ids.length) return false;
-  clipboard = copyCells(store.get(), ids);
+  clipboard = copyCells(viewGraph(), ids);
   pasteCount = 0;
   toast(`Copied ${ids.length} layer${ids.length === 1 ? "" : "s"}`);
   return true;
@@ -171,32 +202,46 @@ function copy() {
 function paste() {
   if (!clipboard) return;
   pasteCount += 1;
-  const ids = store.apply("paste", { fragment: clipboard, offset: 40 * pasteCount });
+  const ids = edit("paste", { fragment: clipboard, offset: 40 * pasteCount });
   setSelection(ids);
 }
 
 /** Arrow keys move the selected layers and blocks (Shift: further). */
 function nudgeSelection(dx, dy) {
-  const g = store.get();
+  const g = viewGraph();
   const positions = {};
   for (const id of selection) {
     const target = BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id);
     if (target?.ui) positions[id] = { x: target.ui.x + dx, y: target.ui.y + dy };
   }
-  if (Object.keys(positions).length) store.apply("move", { positions }, { coalesce: "nudge" });
+  if (Object.keys(positions).length) edit("move", { positions }, { coalesce: "nudge" });
 }
 
 function layout() {
-  const g = store.get();
-  const positions = layoutPositions(g, { ...layoutSizes(), output: canvas.outputOf(g, validation) });
-  store.apply("move", { positions }, { reason: "layout" });
+  const g = viewGraph();
+  const positions = layoutPositions(g, { ...layoutSizes(), sizes: canvas.cellSizes(), output: canvas.outputOf(g, shownValidation()) });
+  edit("move", { positions }, { reason: "layout" });
   requestAnimationFrame(() => canvas.fitReadable());
 }
 
 function setSelection(ids) {
   selection = ids;
   canvas.select(ids);
-  renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
+  renderInspector(viewGraph(), ids.length === 1 ? ids[0] : null, shownValidation());
+  showMakeBlock();
+}
+
+function showMakeBlock() {
+  byTestId("make-block").disabled = !selection.some((id) => !BLOCK_KINDS.includes(id));
+}
+
+/** Draw `view` (the network or an open block's inside) with report `v`, keeping a form being typed in. */
+function show(view, v, { fit = false } = {}) {
+  canvas.render(view, v);
+  const typing = byTestId("inspector").contains(document.activeElement);
+  if (typing) ownEdit();
+  renderInspector(view, selection.length === 1 ? selection[0] : null, v, { force: !typing });
+  if (fit) requestAnimationFrame(() => (view.nodes.length ? canvas.fitReadable() : canvas.zoomReset()));
 }
 
 // -- opening and saving ------------------------------------------------------------------------
@@ -210,6 +255,7 @@ function sameNetwork(runGraph, graph) {
 
 function openGraph(graph, { name = null, undoable = false } = {}) {
   const g = withPositions(graph);
+  resetScope();
   if (name !== project) serverCopy = null;
   project = name;
   byTestId("project-name").value = name || "";
@@ -269,6 +315,21 @@ async function start() {
   initTheme();
   initDock();
   setGraphPreparer(withPositions); // loadGraph() from the training panel gets a layout too
+  initBlockScope({
+    toast,
+    selection: () => selection,
+    setSelection,
+    validation: () => validation,
+    show,
+    builtins: () => builtins,
+    breadcrumb: byTestId("breadcrumb"),
+    dialog: $("#block-dialog"),
+  });
+  // Both requests at once; the built-in blocks are a convenience, the catalogue is needed.
+  const builtinsLoaded = loadBuiltinBlocks().catch((err) => {
+    toast(`Built-in blocks unavailable: ${err.message}`, "error");
+    return {};
+  });
   try {
     setCatalog(await getCatalog());
   } catch (err) {
@@ -276,6 +337,19 @@ async function start() {
     return;
   }
   renderPalette({ list: $("#palette-list"), search: byTestId("palette-search"), onAdd: (t) => addFromPalette(t) });
+  builtins = await builtinsLoaded;
+  const blockPalette = () => renderBlockPalette({
+    list: $("#palette-list"), graph: store.get(), builtins, onAdd: (t) => addFromPalette(t), search: byTestId("palette-search"),
+    onRemove: (name) => {
+      try {
+        store.apply("removeBlockDef", { name });
+        toast(`Removed block ${name}`);
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    },
+  });
+  blockPalette();
 
   // The X-ray looks at the open run's weights when its network is the one on the canvas,
   // else at the seed's fresh weights; the inspector's section and the edge popover share it.
@@ -296,43 +370,51 @@ async function start() {
       onEdgeHover: (d, x, y) => edgePopover.show(d, x, y),
       onEdgeLeave: () => edgePopover.hide(),
       onDrop: (type, pos) => addFromPalette(type, pos),
-      onConnect: connect,
-      onMove: (positions) => store.apply("move", { positions }),
+      onConnect: (src, dst, port) => connect(makeRef(src, port), dst),
+      onMove: (positions) => edit("move", { positions }),
       onSelect: (ids) => {
         selection = ids;
-        renderInspector(store.get(), ids.length === 1 ? ids[0] : null, validation);
+        renderInspector(viewGraph(), ids.length === 1 ? ids[0] : null, shownValidation());
+        showMakeBlock();
       },
+      onOpen: enterBlock,
+      onContextMenu: contextMenu,
     },
   });
 
   createInspector(byTestId("inspector"), {
-    setParam: (id, name, value, coalesce) => store.apply("setParam", { id, name, value }, { coalesce }),
-    setOutput: (id) => store.apply("setOutput", { id }),
-    setFrozen: (id, frozen) => store.apply("setFrozen", { id, frozen }),
-    xray: (id) => xraySection(id, xrayContext),
-    setInputs: (id, inputs) => store.apply("setInputs", { id, inputs }),
+    setParam: (id, name, value, coalesce) => (BLOCK_KINDS.includes(id) ? store.apply.bind(store) : edit)("setParam", { id, name, value }, { coalesce }),
+    setOutput: (id) => edit("setOutput", { id }),
+    setFrozen: (id, frozen) => edit("setFrozen", { id, frozen }),
+    setName: (id, name) => edit("setName", { id, name }),
+    // Inside an open block, its own fields (exposed params): a setFields on its definition.
+    setBlockFields: (fields) => edit("setFields", { fields }),
+    openBlock: enterBlock,
+    setExpanded: (id, expanded) => edit("setExpanded", { id, expanded }),
+    xray: (id) => (openBlock() ? null : xraySection(id, xrayContext)),
+    setInputs: (id, inputs) => edit("setInputs", { id, inputs }),
     connect,
-    wouldCycle: (src, dst) => dependsOn(store.get(), src, dst),
+    wouldCycle: (src, dst) => dependsOn(viewGraph(), src, dst),
     setFields: (fields) => store.apply("setFields", { fields }),
     setBlock: (kind, type) => store.apply("setBlock", { kind, type, params: initialParams(type) }),
     rename: (id, to) => {
       try {
-        store.apply("renameNode", { id, to });
+        edit("renameNode", { id, to });
         setSelection([to]);
       } catch (err) {
         toast(err.message, "error");
-        renderInspector(store.get(), id, validation);
+        renderInspector(viewGraph(), id, shownValidation());
       }
     },
     remove: (ids) => {
-      store.apply("removeCells", { nodes: ids });
+      edit("removeCells", { nodes: ids });
       setSelection([]);
     },
     removeBlock: (kind) => {
       store.apply("removeCells", { blocks: [kind] });
       setSelection([]);
     },
-    refresh: () => renderInspector(store.get(), selection.length === 1 ? selection[0] : null, validation),
+    refresh: () => renderInspector(viewGraph(), selection.length === 1 ? selection[0] : null, shownValidation()),
   });
 
   const costView = createCostView({ total: byTestId("total-cost"), setCost: canvas.setCost });
@@ -353,27 +435,30 @@ async function start() {
     list: $("#problems"),
     onResult: (v) => {
       validation = v;
-      const g = store.get();
-      costView.update(serializeGraph(g), !!v.valid);
-      canvas.render(g, v);
-      const sel = selection.length === 1 ? selection[0] : null;
-      const inspectorEl = byTestId("inspector");
-      // Rebuild (inferred sizes may now be known) unless the user is typing in it.
-      const typing = inspectorEl.contains(document.activeElement);
-      if (typing) ownEdit();
-      renderInspector(g, sel, v, { force: !typing });
+      if (openBlock()) {
+        runProbe(); // the open block's shapes follow its instance's inputs
+        return;
+      }
+      costView.update(serializeGraph(store.get()), !!v.valid);
+      // Rebuild the inspector (inferred sizes may now be known) unless the user is typing in it.
+      show(store.get(), v);
     },
     onPick: (id) => {
+      if (openBlock()) goToLevel(0); // the report names the network's nodes
       setSelection([id]);
       canvas.reveal(id);
     },
   });
 
   store.subscribe((g, { reason }) => {
-    selection = selection.filter((id) => (BLOCK_KINDS.includes(id) ? g[id] : findNode(g, id)));
-    canvas.render(g, validation);
+    const view = viewGraph();
+    selection = selectionAfter(reason, view, selection).filter((id) => (BLOCK_KINDS.includes(id) ? view[id] : findNode(view, id)));
+    canvas.render(view, shownValidation());
     canvas.select(selection);
-    renderInspector(g, selection.length === 1 ? selection[0] : null, validation);
+    renderInspector(view, selection.length === 1 ? selection[0] : null, shownValidation());
+    showMakeBlock();
+    showBreadcrumb();
+    blockPalette();
     validator.schedule(serializeGraph(g));
     autosave(project, serializeGraph(g));
     byTestId("undo").disabled = !store.canUndo();
@@ -453,9 +538,12 @@ async function start() {
     selectAll: () => {
       canvas.selectAll();
       selection = canvas.selectedIds().nodes;
-      renderInspector(store.get(), null, validation);
+      renderInspector(viewGraph(), null, shownValidation());
+      showMakeBlock();
     },
-    escape: () => setSelection([]),
+    // Escape clears the selection; with none, it leaves the open block.
+    escape: () => (selection.length || !depth() ? setSelection([]) : goToLevel(depth() - 1)),
+    makeBlock: makeBlockFromSelection,
     left: () => nudgeSelection(-10, 0),
     right: () => nudgeSelection(10, 0),
     up: () => nudgeSelection(0, -10),
@@ -481,6 +569,7 @@ async function start() {
   click("undo", commands.undo);
   click("redo", commands.redo);
   click("layout", layout);
+  click("make-block", makeBlockFromSelection);
   click("fit", commands.fit);
   click("zoom-in", commands.zoomIn);
   click("zoom-out", commands.zoomOut);

@@ -24,6 +24,7 @@ export const SHORTCUTS = [
   { keys: ["shift+arrowup"], label: "", command: "farUp" },
   { keys: ["shift+arrowdown"], label: "", command: "farDown" },
   { keys: ["l"], label: "Auto-layout", command: "layout" },
+  { keys: ["b"], label: "Make a block from the selected layers", command: "makeBlock" },
   { keys: ["f"], label: "Fit to screen", command: "fit" },
   { keys: ["+", "="], label: "Zoom in", command: "zoomIn" },
   { keys: ["-"], label: "Zoom out", command: "zoomOut" },

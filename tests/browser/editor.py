@@ -58,9 +58,9 @@ def node_ids(page: Page) -> list[str]:
     return list(ids)
 
 
-def connect(page: Page, src: str, dst: str) -> None:
-    """Drag from src's output port to dst's input port."""
-    a = port(page, src, "out").bounding_box()
+def connect(page: Page, src: str, dst: str, src_port: int | None = None) -> None:
+    """Drag from src's output port (or its numbered port `src_port`) to dst's input port."""
+    a = port(page, src, "out" if src_port is None else f"out-{src_port}").bounding_box()
     b = port(page, dst, "in").bounding_box()
     assert a and b, (src, dst)
     page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)

@@ -1,6 +1,7 @@
 """Regenerates docs/editor.png (the seed CNN in the editor), docs/training-view.png
-(a run training at 1280x720, curves moving) and docs/xray.png (the X-ray of a
-convolution, with cost badges and an edge's popover) when asked.
+(a run training at 1280x720, curves moving), docs/xray.png (the X-ray of a
+convolution, with cost badges and an edge's popover) and docs/blocks.png (a small
+ResNet of built-in BasicBlocks, one expanded in place) when asked.
 
 `TORCHCANVAS_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_screenshot.py`
 rewrites the pictures the README shows; without the variable the tests are skipped,
@@ -9,6 +10,7 @@ so a normal run never changes tracked files.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from .editor import expect_valid, load_template, open_editor, select
 pytestmark = pytest.mark.browser
 OUT = Path(__file__).parents[2] / "docs" / "editor.png"
 TRAINING = Path(__file__).parents[2] / "docs" / "training-view.png"
+BLOCKS = Path(__file__).parents[2] / "docs" / "blocks.png"
+BUILTIN = Path(__file__).parents[2] / "static" / "blocks" / "builtin.json"
 ASKED = pytest.mark.skipif(os.environ.get("TORCHCANVAS_SCREENSHOTS") != "1",
                            reason="set TORCHCANVAS_SCREENSHOTS=1 to rewrite the docs pictures")
 
@@ -87,3 +91,31 @@ def test_xray_screenshot(page: Page) -> None:
     expect(page.get_by_test_id("edge-xray")).to_have_attribute("data-state", "ready")
     page.wait_for_timeout(300)
     page.screenshot(path=str(XRAY))
+
+
+@ASKED
+def test_blocks_screenshot(page: Page) -> None:
+    basic = json.loads(BUILTIN.read_text())["blocks"]["BasicBlock"]
+
+    def n(id_, type_, params, inputs, x, y, **ui):
+        return {"id": id_, "type": type_, "params": params, "inputs": inputs,
+                "ui": {"x": x, "y": y, **ui}}
+
+    graph = {"version": 1, "name": "TinyResNet", "blocks": {"BasicBlock": basic}, "nodes": [
+        n("x", "Input", {"shape": [3, 16, 16]}, [], 40, 20),
+        n("stem", "Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, ["x"], 40, 140),
+        n("layer1_0", "block:BasicBlock", {}, ["stem"], 40, 260),
+        n("layer1_1", "block:BasicBlock", {}, ["layer1_0"], 300, 20, expanded=True),
+        n("pool", "AdaptiveAvgPool2d", {"output_size": 1}, ["layer1_1"], 560, 640),
+        n("flat", "Flatten", {}, ["pool"], 560, 760),
+        n("fc", "Linear", {"out_features": 10}, ["flat"], 560, 880)]}
+    open_editor(page)
+    page.get_by_test_id("toggle-dock").click()  # the canvas at its widest
+    page.evaluate("async (g) => (await import('/static/js/graph-state.js')).loadGraph(g)", graph)
+    expect_valid(page)
+    page.get_by_test_id("fit").click()
+    select(page, "layer1_1")
+    page.locator(".toast").evaluate_all("els => els.forEach((e) => e.remove())")
+    page.mouse.move(700, 860)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(BLOCKS))

@@ -8,6 +8,8 @@
  * private graph) if the editor is absent, e.g. in a stripped-down page.
  */
 
+import { refNode } from "../refs.js";
+
 let state = null;
 let fallback = {version: 1, name: "Net", nodes: [], output: null};
 const listeners = [];
@@ -69,8 +71,10 @@ export const inputNodes = (g) => (g.nodes || []).filter((n) => n.type === "Input
 /** The node the model returns: `output`, else the only node nothing consumes. */
 export function outputNode(g) {
   const nodes = g.nodes || [];
-  if (g.output) return nodes.find((n) => n.id === g.output) || null;
-  const consumed = new Set(nodes.flatMap((n) => n.inputs || []));
+  // The loss reads the first output of a list (a `{node, port}` reference names its node).
+  const out = Array.isArray(g.output) ? g.output[g.loss?.output ?? 0] : g.output;
+  if (out) return nodes.find((n) => n.id === refNode(out)) || null;
+  const consumed = new Set(nodes.flatMap((n) => (n.inputs || []).map(refNode)));
   const sinks = nodes.filter((n) => !consumed.has(n.id) && n.type !== "Input");
   return sinks.length === 1 ? sinks[0] : null;
 }
