@@ -114,7 +114,14 @@ def _restore(run: Run, saved: dict[str, Any]) -> None:
 
 
 def _reason(exc: BaseException) -> str:
-    """The first line of a compiler error (they run to pages), shortened."""
+    """The first line of a compiler error's root cause (they run to pages), shortened."""
+    seen = {id(exc)}
+    while True:  # BackendCompilerFailed wraps what the backend raised
+        inner = getattr(exc, "inner_exception", None) or exc.__cause__
+        if inner is None or id(inner) in seen:
+            break
+        seen.add(id(inner))
+        exc = inner
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
     if len(text) > MESSAGE_CHARS:
