@@ -131,10 +131,11 @@ def build_run(graph: Graph, load: Loader | None = None,
         gen.seed()
     bs, shuffle = graph.data.batch_size, graph.data.shuffle
     notes: list[str] = []
-    channels_last = config.channels_last and len(info.input_shape) == 3
+    sample_shape = list(info.input_shape or ())
+    channels_last = config.channels_last and len(sample_shape) == 3
     if config.channels_last and not channels_last:
         notes.append(f"channels_last ignored: it applies to image inputs (N, C, H, W), and "
-                     f"this dataset's samples have shape {list(info.input_shape)}")
+                     f"this dataset's samples have shape {sample_shape}")
     fmt = torch.channels_last if channels_last else None
     if channels_last:
         to_channels_last(model)
