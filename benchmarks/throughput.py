@@ -16,8 +16,9 @@ digits CNN on 1x8x8, an MNIST-sized CNN on 1x28x28, torchvision's ResNet-18 on
 event and checkpoint; the data is handed over through its `load` argument);
 (b) is `TensorDataset` + `DataLoader(shuffle=True, pin_memory on CUDA)`, `.to(
 device, non_blocking=True)`, `zero_grad`/`backward`/`step`. Both report the
-samples/s of their last epoch's training steps (the first epoch pays for
-warm-ups), so (a) and (b) time the same thing.
+samples/s of their training steps in their best epoch after the first (the
+first pays for warm-ups; on a shared machine the best epoch is the one the
+neighbours disturbed least), so (a) and (b) time the same thing.
 
     .venv/bin/python benchmarks/throughput.py [--device cpu|cuda] [--epochs 2]
         [--cases digits-cnn,mnist-cnn,resnet18] [--variants fp32,amp,compile]
@@ -135,7 +136,7 @@ def run_trainer(graph: dict[str, Any], load: Any, out_dir: Path) -> dict[str, An
         raise RuntimeError(f"trainer run {status}: {events[-1].get('error')}")
     epochs = [e for e in events if e["type"] == "epoch"]
     compiled = [e for e in events if e["type"] == "compile" and e["phase"] != "compiling"]
-    return {"samples_per_second": epochs[-1]["samples_per_second"],
+    return {"samples_per_second": max(e["samples_per_second"] for e in epochs[1:] or epochs),
             "compile": compiled[-1] if compiled else None}
 
 
@@ -157,7 +158,7 @@ def run_by_hand(case: str, graph: dict[str, Any], data: tuple, variant: str,
     train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True,
                               pin_memory=cuda, generator=torch.Generator().manual_seed(0))
     val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=1024)
-    rate = 0.0
+    rates = []
     for _epoch in range(epochs):
         model.train()
         start, seen = time.perf_counter(), 0
@@ -173,12 +174,12 @@ def run_by_hand(case: str, graph: dict[str, Any], data: tuple, variant: str,
             seen += x.shape[0]
         if cuda:
             torch.cuda.synchronize(device)
-        rate = seen / (time.perf_counter() - start)
+        rates.append(seen / (time.perf_counter() - start))
         model.eval()
         with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             for x, y in val_loader:
                 forward(x.to(device)).argmax(1).eq(y.to(device)).sum().item()
-    return {"samples_per_second": rate, "dtype": dtype}
+    return {"samples_per_second": max(rates[1:] or rates), "dtype": dtype}
 
 
 # -- report ----------------------------------------------------------------------
@@ -193,8 +194,8 @@ def _cpu_bf16() -> bool:
 
 def report(device: str, epochs: int, cases: list[str], variants: list[str]) -> None:
     dev = torch.device(device)
-    print(f"\nthroughput (samples/s of the last epoch's training steps), device {device}, "
-          f"batch 64, {epochs} epochs, synthetic data")
+    print(f"\nthroughput (samples/s of the training steps, best epoch after the first), "
+          f"device {device}, batch 64, {epochs} epochs, synthetic data")
     print(f"{'case':<11} {'variant':<8} {'trainer':>9} {'by hand':>9} {'a/b':>5}   note")
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
@@ -234,7 +235,7 @@ def report(device: str, epochs: int, cases: list[str], variants: list[str]) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--variants", default=",".join(VARIANTS))
     args = parser.parse_args()

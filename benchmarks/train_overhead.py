@@ -29,7 +29,7 @@ for the digits CNN, an MNIST-sized CNN and a ResNet-18 on 3x32x32, in fp32, with
 AMP and with torch.compile; `--device cuda` runs every row on the GPU.
 
     .venv/bin/python benchmarks/train_overhead.py [--repeats 3] [--epochs 3] [--device cpu]
-        [--throughput-epochs 2] [--no-throughput]
+        [--throughput-epochs 3] [--no-throughput]
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--throughput-epochs", type=int, default=2)
+    parser.add_argument("--throughput-epochs", type=int, default=3)
     parser.add_argument("--no-throughput", action="store_true",
                         help="only the overhead table, not the samples/s one")
     args = parser.parse_args()
