@@ -59,6 +59,11 @@ def compile_run(run: Run, autocast: Callable[[], AbstractContextManager[Any]]
     why not). On failure `run.forward` stays the plain model."""
     start = time.perf_counter()
     saved = _save(run)
+    # Every compiled graph module shares one `forward` code object, and dynamo keeps
+    # at most 8 compiled versions of a code object before it silently runs it
+    # uncompiled. A worker trains one run, but the CLI, tests and benchmarks train
+    # several in one process: each compiled run starts from an empty cache.
+    torch._dynamo.reset()
     try:
         compiled = torch.compile(run.model, backend=compile_backend())
         _warm_up(compiled, run, autocast)
