@@ -229,3 +229,19 @@ def test_an_unknown_backend_is_a_skip_too(tmp_path, monkeypatch):
     status, events, _ = _train(mlp(compile=True), tmp_path)
     assert status == "completed"
     assert _compile_events(events)[-1]["phase"] == "skipped"
+
+
+def test_many_compiled_runs_in_one_process_each_compile(tmp_path, monkeypatch):
+    """Graph modules share one `forward`; past dynamo's 8 cached versions of it, a run
+    would silently train uncompiled. Five runs of 3 graphs each (train, last batch, eval)."""
+    monkeypatch.setenv("TORCHCANVAS_COMPILE_BACKEND", "aot_eager")
+    for i in range(5):
+        compiled_graphs: list[int] = []
+
+        def emit(event: dict, into=compiled_graphs) -> None:
+            if event["type"] == "compile":
+                into.append(counters["stats"]["unique_graphs"])
+
+        g = mlp(epochs=1, n_samples=100, batch_size=16, hidden=8 + i, compile=True)
+        assert train(g, tmp_path / str(i), emit, log=lambda m: None) == "completed"
+        assert len(compiled_graphs) == 2 and compiled_graphs[1] > compiled_graphs[0], i
