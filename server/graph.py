@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 NodeId = str
 ID_PATTERN_DOC = "1-64 characters, chosen by the user"
@@ -94,6 +94,14 @@ class TrainingConfig(_Model):
     device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N or mps")
     early_stopping_patience: int | None = Field(default=None, ge=1)
     amp: bool = Field(default=False, description="Mixed precision on CUDA")
+    # Strict: these switches are new, so no old file sends "yes" or 1 for them.
+    channels_last: StrictBool = Field(
+        default=False, description="Train image models (4-D inputs) in the channels_last "
+        "memory format; ignored, with a note, for other inputs")
+    compile: StrictBool = Field(
+        default=False, description="Compile the model with torch.compile before the first "
+        "epoch (reported as its own `compile` event); if compiling fails the run trains "
+        "without it and says why")
 
 
 class InitConfig(_Model):

@@ -26,6 +26,7 @@ from server.recipe import Recipe, RecipeError, recipe
 from server.validation import Analysis
 
 from .module import _literal, class_source, header, layer_imports, same_value, torch_default
+from .script_options import Options, option_arguments, options, to_device
 
 I = "    "  # noqa: E741 - one indent, used in long templates
 
@@ -59,6 +60,7 @@ def script_source(analysis: Analysis) -> str:
     call = "model(*data.unbind(1))  # one Input per slice of dim 1" if given > 1 \
         else "model(data)"
     reading = [f"output = {call}", *_output_lines(pick, layout)]
+    opts = options(g, ds)
     data_imports, data_body = _split_imports(
         dataset_source(r.data.dataset, r.data.params, path_argument=True))
     imports = _import_block(["import argparse", "import os", "import torch",
@@ -81,9 +83,9 @@ def script_source(analysis: Analysis) -> str:
         _prepare_target(kind, one_hot),
         _pick_device(),
         _distributed(),
-        _train(r, reading),
-        _test(kind, r, reading, layout is not None, perplexity),
-        _main(analysis, r),
+        _train(r, reading, opts),
+        _test(kind, r, reading, opts, layout is not None, perplexity),
+        _main(analysis, r, opts),
         'if __name__ == "__main__":\n' + I + "main()",
     ]
     return "\n\n".join(p for p in parts if p is not None).replace("\n\n\n\n", "\n\n\n") + "\n"
@@ -177,14 +179,14 @@ def _output_lines(pick: int | None, layout: str | None) -> list[str]:
     return lines
 
 
-def _train(r: Recipe, reading: list[str]) -> str:
+def _train(r: Recipe, reading: list[str], opts: Options) -> str:
     batch_step = r.scheduler is not None and SCHEDULERS[r.scheduler.type].step == "batch"
     sched_arg = ", scheduler" if batch_step else ""
     lines = [
         f"def train(model, device, loader, criterion, optimizer{sched_arg}, epoch, args):",
         f"{I}model.train()",
         f"{I}for batch_idx, (data, target) in enumerate(loader):",
-        f"{I * 2}data, target = data.to(device), target.to(device)",
+        to_device(I * 2, opts),
         f"{I * 2}optimizer.zero_grad()",
         *[I * 2 + line for line in reading],  # output = model(data), then what the loss needs
         f"{I * 2}loss = criterion(output, prepare_target(target, output))",
@@ -205,15 +207,15 @@ def _train(r: Recipe, reading: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _test(kind: str, r: Recipe, reading: list[str], per_token: bool = False,
-          perplexity: bool = False) -> str:
+def _test(kind: str, r: Recipe, reading: list[str], opts: Options,
+          per_token: bool = False, perplexity: bool = False) -> str:
     lines = [
-        "def test(model, device, loader, criterion):",
+        f"def test(model, device, loader, criterion{', args' if opts.channels_last else ''}):",
         f"{I}model.eval()",
         f"{I}total_loss, correct = 0.0, 0",
         f"{I}with torch.no_grad():",
         f"{I * 2}for data, target in loader:",
-        f"{I * 3}data, target = data.to(device), target.to(device)",
+        to_device(I * 3, opts),
         *[I * 3 + line for line in reading],
         f"{I * 3}total_loss += criterion(output, prepare_target(target, output)).item() "
         f"* len(data)",
@@ -343,7 +345,7 @@ def _data_argument(dataset: str, params: dict | None) -> list[str]:
             f'help="the {what} to train on")']
 
 
-def _main(analysis: Analysis, r: Recipe) -> str:
+def _main(analysis: Analysis, r: Recipe, opts: Options) -> str:
     g = analysis.graph
     cls = class_name(g.name)
     t, d = r.training, r.data
@@ -374,7 +376,11 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f'help="where to save the state_dict (empty: do not save)")',
         *([f'{I}parser.add_argument("--weights", default={weights!r}, '
            f'help="start weights: a state_dict saved with torch.save")'] if weights else []),
+        *option_arguments(opts),
         f"{I}args = parser.parse_args()",
+        *([f"{I}args.memory_format = torch.channels_last if args.channels_last "
+           f"else torch.preserve_format"] if opts.channels_last else []),
+        *([f"{I}# channels_last is off: {opts.ignored}"] if opts.ignored else []),
         "",
         f"{I}torch.manual_seed(args.seed)",
         f"{I}device, rank, world_size = init_distributed(pick_device(args.device))",
@@ -395,7 +401,11 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         *(_start_weights() if weights else []),
         *[f"{I}net.{attr}.requires_grad_(False)  # frozen: keeps its start weights"
           for attr in frozen],
+        *([f"{I}net = net.to(memory_format=args.memory_format)  # before DDP sees the "
+           f"weights"] if opts.channels_last else []),
         f"{I}model = DistributedDataParallel(net) if world_size > 1 else net",
+        *([f"{I}if args.compile:  # compiled at the first batches; `net` keeps the weights",
+           f"{I * 2}model = torch.compile(model)"] if opts.compile else []),
         f"{I}criterion = {loss.replace('(, ', '(')}",
         f"{I}optimizer = {optimizer}",
     ]
@@ -416,7 +426,8 @@ def _main(analysis: Analysis, r: Recipe) -> str:
         f"{I * 2}if sampler is not None:",
         f"{I * 3}sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every process",
         f"{I * 2}train(model, device, train_loader, criterion, optimizer{sched_arg}, epoch, args)",
-        f"{I * 2}val_loss = test(model, device, val_loader, criterion)",
+        f"{I * 2}val_loss = test(model, device, val_loader, criterion"
+        f"{', args' if opts.channels_last else ''})",
     ]
     if step == "epoch":
         lines.append(f"{I * 2}scheduler.step()")

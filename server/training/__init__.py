@@ -12,9 +12,11 @@ from typing import Any, TextIO
 
 from .events import (
     BoundaryEvent,
+    CompileEvent,
     ConfusionEvent,
     EpochEvent,
     Event,
+    NoteEvent,
     StatusEvent,
     StepEvent,
     dumps,
@@ -23,7 +25,8 @@ from .events import (
 from .worker import TrainingRun
 
 __all__ = [
-    "BoundaryEvent", "ConfusionEvent", "EpochEvent", "Event", "StatusEvent", "StepEvent",
+    "BoundaryEvent", "CompileEvent", "ConfusionEvent", "EpochEvent", "Event", "NoteEvent",
+    "StatusEvent", "StepEvent",
     "TrainingRun", "dumps", "parse_event", "train_to_stdout",
 ]
 

@@ -57,6 +57,12 @@ def _summary(event: dict[str, Any]) -> str | None:
     if kind == "status":
         return f"status: {event['status']}" + (f" ({event['error']})" if event.get("error")
                                                else "")
+    if kind == "compile":
+        took = f" in {event['seconds']:.1f} s" if event.get("seconds") is not None else ""
+        why = f": {event['message']}" if event.get("message") else ""
+        return f"torch.compile: {event['phase']}{took}{why}"
+    if kind == "note":
+        return f"note: {event['message']}"
     return None
 
 

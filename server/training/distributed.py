@@ -31,6 +31,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from .loop import train
+from .setup import to_channels_last
 
 
 class PlainStateDDP(DistributedDataParallel):
@@ -61,6 +62,9 @@ def _ddp_compile(device: torch.device) -> Callable[..., Any]:
         from server.compiler import compile_graph
 
         model = compile_graph(graph, seed=seed).to(device)
+        if graph.training is not None and graph.training.channels_last:
+            # Before DDP takes the parameters' layout for its gradient buckets.
+            to_channels_last(model)
         # Every rank runs the same forward passes (validation included), so DDP's
         # buffer broadcast from rank 0 keeps batch-norm statistics equal everywhere.
         wrapped = PlainStateDDP(model)

@@ -117,15 +117,36 @@ class ConfusionEvent(_Event):
     matrix: list[list[int]]
 
 
+class CompileEvent(_Event):
+    """torch.compile's own time, before the first epoch (so no epoch's `seconds` holds it).
+
+    `compiling` when it starts; then `compiled` with the `seconds` it took, or
+    `skipped` when compiling failed: the run goes on without it and `message` says why.
+    """
+
+    type: Literal["compile"] = "compile"
+    phase: Literal["compiling", "compiled", "skipped"]
+    seconds: Num = None
+    message: str | None = None
+
+
+class NoteEvent(_Event):
+    """Something the run decided that the user should know: an option it ignored, and why."""
+
+    type: Literal["note"] = "note"
+    message: str
+
+
 Event = Annotated[
-    StatusEvent | StepEvent | EpochEvent | BoundaryEvent | ConfusionEvent,
+    StatusEvent | StepEvent | EpochEvent | BoundaryEvent | ConfusionEvent | CompileEvent
+    | NoteEvent,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 
 
 def parse_event(data: dict[str, Any]) -> StatusEvent | StepEvent | EpochEvent | BoundaryEvent \
-        | ConfusionEvent:
+        | ConfusionEvent | CompileEvent | NoteEvent:
     """Validate a dict as one of the event models; raises pydantic's ValidationError."""
     return _ADAPTER.validate_python(data)
 

@@ -24,11 +24,14 @@ from server.graph import Graph, parse_graph
 
 from . import metrics
 from .checkpoint import Checkpoints
+from .compiling import compile_run
 from .errors import error_message, is_user_error
 from .events import (
     BoundaryEvent,
+    CompileEvent,
     ConfusionEvent,
     EpochEvent,
+    NoteEvent,
     StatusEvent,
     StepEvent,
 )
@@ -81,6 +84,11 @@ def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
         graph = parse_graph(graph)
         run = build_run(graph, load=load, compile_fn=compile_fn)
         log(f"training {graph.name} on {run.device} for {run.config.epochs} epoch(s)")
+        for note in run.notes:
+            log(note)
+            events(NoteEvent, message=note)
+        if run.config.compile:
+            _compile(run, events, log)
         status, error = _epochs(run, Path(out_dir), events, should_stop, log)
     except Exception as exc:  # every failure becomes a status; the caller lives on
         status, error = "failed", error_message(exc)
@@ -88,6 +96,24 @@ def train(graph: Graph | dict[str, Any], out_dir: str | Path, emit: Emit,
         log(f"failed: {error}" if is_user_error(exc) else traceback.format_exc().rstrip())
     events(StatusEvent, status=status, error=error)
     return status
+
+
+def _autocast(run: Run) -> Callable[[], Any]:
+    return (lambda: torch.autocast("cuda", dtype=run.amp_dtype)) if run.amp \
+        else contextlib.nullcontext
+
+
+def _compile(run: Run, events: Emitter, log: Callable[[str], None]) -> None:
+    """torch.compile before the first epoch, as its own `compile` events."""
+    events(CompileEvent, phase="compiling")
+    log("compiling the model with torch.compile")
+    done, seconds, why = compile_run(run, _autocast(run))
+    if done:
+        log(f"compiled in {seconds:.1f} s")
+        events(CompileEvent, phase="compiled", seconds=seconds)
+    else:
+        log(f"{why}, after {seconds:.1f} s")
+        events(CompileEvent, phase="skipped", seconds=seconds, message=why)
 
 
 def _epochs(run: Run, out_dir: Path, events: Emitter, should_stop: Callable[[], bool],
@@ -137,8 +163,8 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
     model, loss_fn, opt = run.model, run.loss_fn, run.optimizer
     classify = run.classify
     scaler = run.scaler
-    autocast = (lambda: torch.autocast("cuda", dtype=run.amp_dtype)) if run.amp \
-        else contextlib.nullcontext
+    autocast = _autocast(run)
+    forward = run.forward
     batch_scheduler = run.scheduler if run.scheduler_step == "batch" else None
     batch_steps = _total_steps(batch_scheduler) if batch_scheduler is not None else 0
     avg = metrics.Averages(run.device)
@@ -152,7 +178,7 @@ def _train_epoch(run: Run, events: Emitter, epoch: int, step: int,
             break
         step += 1
         with autocast():
-            out = run.forward(x)
+            out = forward(x)
         loss = loss_fn(out, target)  # OutputLoss: the output it reads, in float32
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -243,8 +269,7 @@ def _validate(run: Run) -> tuple[dict[str, Any], list[list[int]] | None]:
     conf = metrics.Confusion(_num_classes(run), run.device) \
         if classify and not token_vocab else None
     model.eval()
-    autocast = torch.autocast("cuda", dtype=run.amp_dtype) if run.amp else contextlib.nullcontext()
-    with autocast:
+    with _autocast(run)():
         for x, labels, target in run.val:
             out = run.forward(x)
             loss = run.loss_fn(out, target)

@@ -9,8 +9,9 @@ only ever construct what the catalogue lists.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -21,7 +22,15 @@ from server.graph import Graph, TrainingConfig
 from server.recipe import recipe
 from server.weights import WeightsError, apply_start_weights, trainable
 
-from .data import LoaderBatches, TensorBatches, first_inputs, make_target_fn, model_input
+from .data import (
+    LoaderBatches,
+    TensorBatches,
+    first_inputs,
+    fits_on_device,
+    in_memory_batches,
+    make_target_fn,
+    model_input,
+)
 from .device import amp_dtype, cuda_bf16_supported, resolve_device
 from .errors import TrainingError
 from .outputs import OutputLoss, pick, token_layout
@@ -55,12 +64,18 @@ class Run:
     perplexity: bool = False  # per-token cross-entropy: exp(loss) is reported as perplexity
     input_count: int = 1  # tensors per sample, stacked in dim 1 of x, one per Input
     vocab: list[str] | None = None  # a token dataset's vocabulary, saved with checkpoints
+    channels_last: bool = False  # model and image batches in the channels_last format
+    # The model's torch.compile wrapper (same parameters) once compiled: what training and
+    # validation call; checkpoints, metrics and the boundary use `model`.
+    compiled: Callable[..., Any] | None = None
+    notes: list[str] = field(default_factory=list)  # options ignored, and why: `note` events
 
     def forward(self, x: torch.Tensor) -> Any:
         """The model on a batch: the Inputs take x's dim-1 slices in order when several."""
+        call = self.model if self.compiled is None else self.compiled
         if self.input_count > 1:
-            return self.model(*x.unbind(1))
-        return self.model(x)
+            return call(*x.unbind(1))
+        return call(x)
 
     @property
     def classify(self) -> bool:
@@ -145,18 +160,34 @@ def build_run(graph: Graph, load: Loader | None = None,
     else:
         gen.seed()
     bs, shuffle = graph.data.batch_size, graph.data.shuffle
+    notes: list[str] = []
+    sample_shape = list(info.input_shape or ())
+    channels_last = config.channels_last and len(sample_shape) == 3
+    if config.channels_last and not channels_last:
+        notes.append(f"channels_last ignored: it applies to image inputs (N, C, H, W), and "
+                     f"this dataset's samples have shape {sample_shape}")
+    fmt = torch.channels_last if channels_last else None
+    if channels_last:
+        to_channels_last(model)
     points = None
     if getattr(data, "x_train", None) is not None:
-        train = TensorBatches(model_input(data.x_train), data.y_train, prepare, bs, shuffle,
-                              device, gen)
-        val = TensorBatches(model_input(data.x_val), data.y_val, prepare, max(bs, EVAL_BATCH),
-                            False, device) if _has_rows(data.x_val) else None
+        width = math.prod(out_tail) if out_tail else 1
+        resident = fits_on_device(_resident_bytes(data, width), device)
+        if not resident:
+            notes.append("the dataset does not fit in half the free GPU memory: batches are "
+                         "copied from pinned host memory instead of staying on the GPU")
+        train = in_memory_batches(model_input(data.x_train), data.y_train, prepare, bs, shuffle,
+                                  device, gen, resident=resident, memory_format=fmt)
+        val = in_memory_batches(model_input(data.x_val), data.y_val, prepare, max(bs, EVAL_BATCH),
+                                False, device, resident=resident, memory_format=fmt) \
+            if _has_rows(data.x_val) else None
         if tuple(info.input_shape) == (2,) and getattr(info, "input_dtype", "float") == "float":
             points = torch.cat([data.x_train, data.x_val]) if val is not None else data.x_train
     else:
-        train = LoaderBatches(data.train_set, prepare, bs, shuffle, device, gen)
-        val = LoaderBatches(data.val_set, prepare, max(bs, EVAL_BATCH), False, device) \
-            if _has_rows(data.val_set) else None
+        train = LoaderBatches(data.train_set, prepare, bs, shuffle, device, gen,
+                              memory_format=fmt)
+        val = LoaderBatches(data.val_set, prepare, max(bs, EVAL_BATCH), False, device,
+                            memory_format=fmt) if _has_rows(data.val_set) else None
     if len(train) == 0:
         raise TrainingError("the training split is empty: lower val_fraction or add samples")
 
@@ -170,8 +201,7 @@ def build_run(graph: Graph, load: Loader | None = None,
 
     dtype = amp_dtype(device.type, cuda_bf16_supported(device)) if config.amp else None
     use_amp = dtype is not None  # mixed precision is CUDA-only here
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # shapes are fixed per run: pick fast kernels once
+    tune_backends(device)
     return Run(graph=graph, config=config, device=device, info=info, model=model,
                node_attrs=node_attrs, loss_fn=loss_fn, probabilities=probabilities,
                optimizer=optimizer, scheduler=scheduler, scheduler_step=step_kind,
@@ -180,4 +210,37 @@ def build_run(graph: Graph, load: Loader | None = None,
                amp=use_amp, amp_dtype=dtype,
                # Loss scaling only for fp16: bf16 has float32's range.
                scaler=torch.amp.GradScaler("cuda", enabled=dtype == torch.float16),
-               perplexity=perplexity, vocab=getattr(data, "vocab", None), input_count=inputs)
+               perplexity=perplexity, vocab=getattr(data, "vocab", None), input_count=inputs,
+               channels_last=channels_last, notes=notes)
+
+
+def tune_backends(device: torch.device) -> None:
+    """Let cuDNN time its convolution algorithms once and keep the fastest (CUDA only).
+
+    A run's batch shapes are fixed (one batch size, a shorter last batch), so the
+    search is paid once or twice per run; elsewhere the flag is left as it is.
+    """
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+
+def to_channels_last(model: nn.Module) -> None:
+    """Put the 4-D parameters and buffers (conv weights) in channels_last, in place.
+
+    `Module.to(memory_format=...)` would also try 5-D tensors (Conv3d), which
+    channels_last cannot hold; those, like every other tensor, stay as they are.
+    """
+    for t in [*model.parameters(), *model.buffers()]:
+        if t.dim() == 4:
+            t.data = t.data.contiguous(memory_format=torch.channels_last)
+
+
+def _resident_bytes(data: Any, width: int) -> int:
+    """Bytes the in-memory splits take on the device: inputs (float32), labels, targets."""
+    total = 0
+    for x, y in ((data.x_train, data.y_train), (data.x_val, data.y_val)):
+        if x is None:
+            continue
+        n = x.shape[0]
+        total += x.numel() * 4 + y.numel() * y.element_size() + n * max(width * 4, 8)
+    return total

@@ -268,6 +268,38 @@ def test_dataset_sets_input_shape_and_flags_output_width(page: Page) -> None:
     expect(warning).to_be_hidden(timeout=10_000)
 
 
+def test_speed_switches_write_the_graph_and_compile_is_explained(page: Page) -> None:
+    open_panel(page)
+    load_template(page, "seed_mlp")
+    for testid in ("channels-last", "compile"):
+        page.get_by_test_id(testid).check()
+    training = graph_json(page)["training"]
+    assert training["channels_last"] is True and training["compile"] is True
+    assert "amp" not in training  # a switch left off leaves the graph as it was
+    page.get_by_test_id("compile").uncheck()
+    assert "compile" not in graph_json(page)["training"]
+    expect(page.get_by_test_id("channels-last")).to_be_checked()
+    said = page.evaluate("""async () => {
+        const {RunModel} = await import('/static/js/train/run-model.js');
+        const {ProgressView} = await import('/static/js/train/progress.js');
+        const view = new ProgressView(document.createElement('div'));
+        const run = new RunModel('c');
+        const out = [];
+        run.add({type: 'status', seq: 0, status: 'running', time: 1});
+        run.add({type: 'compile', seq: 1, phase: 'compiling'});
+        view.show(run, 2); out.push(view.detail.textContent);
+        run.add({type: 'compile', seq: 2, phase: 'compiled', seconds: 12.34});
+        run.add({type: 'step', seq: 3, epoch: 1, step: 1, loss: 0.5});
+        view.show(run, 2); out.push(view.text.textContent);
+        run.add({type: 'note', seq: 4, message: 'channels_last ignored: not images'});
+        view.show(run, 2); out.push(view.detail.textContent);
+        return out;
+    }""")
+    assert "Compiling the model" in said[0]
+    assert "compiled in 12 s" in said[1]
+    assert said[2] == "Training. Note: channels_last ignored: not images."
+
+
 def test_divergence_is_named_with_where_and_why(page: Page) -> None:
     open_panel(page)
     load_template(page, "regression")

@@ -10,8 +10,10 @@ from pydantic import ValidationError
 
 from server.training.events import (
     BoundaryEvent,
+    CompileEvent,
     ConfusionEvent,
     EpochEvent,
+    NoteEvent,
     StatusEvent,
     StepEvent,
     clean,
@@ -33,8 +35,11 @@ EXAMPLES = [
     {"type": "boundary", "seq": 10, "epoch": 1, "x": [0.0, 1.0], "y": [0.0, 1.0],
      "values": [[[0.2, 0.8], [0.4, 0.6]], [[0.5, 0.5], [0.9, 0.1]]]},
     {"type": "confusion", "seq": 11, "epoch": 1, "labels": ["0", "1"], "matrix": [[3, 1], [0, 4]]},
+    {"type": "compile", "seq": 2, "phase": "compiled", "seconds": 12.5, "message": None},
+    {"type": "note", "seq": 1, "message": "channels_last ignored: the samples are not images"},
 ]
-MODELS = [StatusEvent, StepEvent, EpochEvent, BoundaryEvent, ConfusionEvent]
+MODELS = [StatusEvent, StepEvent, EpochEvent, BoundaryEvent, ConfusionEvent, CompileEvent,
+          NoteEvent]
 
 
 @pytest.mark.parametrize("data,model", list(zip(EXAMPLES, MODELS, strict=True)),
@@ -54,6 +59,8 @@ def test_unknown_type_or_field_or_status_is_refused():
         parse_event({**EXAMPLES[0], "status": "exploded"})
     with pytest.raises(ValidationError):
         parse_event({**EXAMPLES[1], "seq": -1})
+    with pytest.raises(ValidationError):
+        parse_event({**EXAMPLES[5], "phase": "exploded"})
 
 
 def test_non_finite_numbers_become_none():

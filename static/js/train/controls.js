@@ -1,6 +1,7 @@
 /**
  * Training controls: epochs, batch size, validation fraction, seed, device,
- * and the Train and Stop buttons.
+ * the speed switches (mixed precision, channels_last, torch.compile) and the
+ * Train and Stop buttons.
  *
  * The values live in the graph (`data` and `training`), not here, so a saved
  * project or a restored run brings its settings back; the inputs mirror the
@@ -17,6 +18,14 @@ const FIELDS = [
   {key: "seed", part: "training", label: "Seed", testid: "seed", def: 0, attrs: {min: 0, step: 1}, int: true},
 ];
 
+// Off by default; a switch that is off leaves its key out of the graph, so a
+// graph saved before the switches existed is saved unchanged.
+const SWITCHES = [
+  {key: "amp", label: "Mixed precision", testid: "amp", title: "bf16 or fp16 autocast on CUDA; ignored on other devices"},
+  {key: "channels_last", label: "channels_last", testid: "channels-last", title: "image models (N, C, H, W) in the channels_last memory format; ignored, with a note, for other inputs"},
+  {key: "compile", label: "torch.compile", testid: "compile", title: "compile the model before the first epoch (timed on its own); trains without it, with a note, if compiling fails"},
+];
+
 export class Controls {
   constructor(container, {onTrain, onStop}) {
     this.inputs = {};
@@ -28,10 +37,17 @@ export class Controls {
     });
     this.device = el("select", {"data-testid": "device", onchange: () => this._write()},
       el("option", {value: "auto"}, "auto"));
+    this.switches = {};
+    const switches = SWITCHES.map((s) => {
+      const box = el("input", {type: "checkbox", "data-testid": s.testid, onchange: () => this._write()});
+      this.switches[s.key] = box;
+      return el("label", {class: "tp-switch", title: s.title}, box, el("span", {}, s.label));
+    });
     this.train = el("button", {type: "button", class: "tp-primary", "data-testid": "train", onclick: () => onTrain()}, "Train");
     this.stop = el("button", {type: "button", "data-testid": "stop", disabled: true, onclick: () => onStop()}, "Stop");
     this.message = el("p", {class: "tp-error", role: "alert", "data-testid": "train-error", hidden: true});
     container.append(el("div", {class: "tp-controls"}, ...fields, field("Device", this.device)),
+      el("div", {class: "tp-switches"}, ...switches),
       el("div", {class: "tp-row"}, this.train, this.stop), this.message);
     onGraphChange(() => this.read());
     this.read();
@@ -54,6 +70,7 @@ export class Controls {
     }
     const dev = g.training?.device;
     if (dev && [...this.device.options].some((o) => o.value === dev)) this.device.value = dev;
+    for (const s of SWITCHES) this.switches[s.key].checked = g.training?.[s.key] === true;
   }
 
   /** The controls' values, parsed; invalid numbers fall back to the defaults. */
@@ -65,6 +82,8 @@ export class Controls {
       if (!Number.isFinite(v)) v = f.def;
       out[f.part][f.key] = v;
     }
+    // undefined, not false: JSON drops the key (see SWITCHES).
+    for (const s of SWITCHES) out.training[s.key] = this.switches[s.key].checked ? true : undefined;
     return out;
   }
 

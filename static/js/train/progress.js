@@ -69,6 +69,7 @@ export class ProgressView {
       if (elapsed > 0) parts.push(`took ${fmtDuration(elapsed)}`);
     }
     if (last?.samples_per_second) parts.push(`${Math.round(last.samples_per_second).toLocaleString("en")} samples/s`);
+    if (run.compile?.phase === "compiled") parts.push(`compiled in ${fmt(run.compile.seconds, 2)} s`);
     this.text.textContent = parts.join(" · ");
   }
 
@@ -85,7 +86,17 @@ export class ProgressView {
   }
 
   _explain(run) {
+    // Options the run set aside (channels_last on tabular data, a compile that
+    // failed) are said after whatever else the line says.
+    const notes = [...(run.notes || [])];
+    if (run.compile?.phase === "skipped" && run.compile.message) notes.push(run.compile.message);
+    const said = this._explainStatus(run);
+    return notes.length ? `${said} ${notes.map((n) => `Note: ${n}.`).join(" ")}`.trim() : said;
+  }
+
+  _explainStatus(run) {
     if (run.stopping && !isFinal(run.status)) return "Stopping after the current batch…";
+    if (run.status === "running" && run.compile?.phase === "compiling") return "Compiling the model with torch.compile…";
     const base = EXPLAIN[run.status] || "";
     if (run.status === "diverged") {
       const where = run.lastStep ? ` Last finite loss seen at epoch ${run.lastStep.epoch}, step ${run.lastStep.step}.` : "";

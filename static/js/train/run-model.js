@@ -30,6 +30,8 @@ export class RunModel {
     this.boundary = null;
     this.confusion = null;
     this.lastStep = null; // {epoch, step} of the newest step event
+    this.compile = null; // the newest `compile` event: compiling, compiled or skipped
+    this.notes = []; // `note` events' messages: options the run ignored, and why
     this._stepOffset = 0;
     this._rawPrev = 0;
     this._epochOfPrev = null;
@@ -49,6 +51,8 @@ export class RunModel {
       case "epoch": this._epoch(event); break;
       case "boundary": this.boundary = event; break;
       case "confusion": this.confusion = event; break;
+      case "compile": this.compile = event; break;
+      case "note": this.notes.push(event.message); break;
       default: break; // newer event kinds are ignored, not fatal
     }
     return "ok";
