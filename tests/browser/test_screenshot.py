@@ -119,3 +119,30 @@ def test_blocks_screenshot(page: Page) -> None:
     page.mouse.move(700, 860)
     page.wait_for_timeout(300)
     page.screenshot(path=str(BLOCKS))
+
+
+TINY_GPT = Path(__file__).parents[2] / "docs" / "tiny-gpt.png"
+
+
+@ASKED
+def test_tiny_gpt_screenshot(page: Page, tmp_path: Path) -> None:
+    """The tiny-GPT template training at 1280x720: two Block instances, curves moving."""
+    from .test_tiny_gpt import small_tiny_gpt
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_editor(page)
+    expect(page.locator("#train-panel[data-ready=true]")).to_be_attached(timeout=15_000)
+    page.get_by_test_id("upload-json").set_input_files(
+        str(small_tiny_gpt(tmp_path, epochs=30, windows=512)))
+    expect_valid(page)
+    page.get_by_test_id("train").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=chart-loss]').dataset.points) > 40",
+        timeout=300_000)
+    page.locator(".toast").evaluate_all("els => els.forEach((e) => e.remove())")
+    page.mouse.move(640, 700)
+    page.screenshot(path=str(TINY_GPT))
+    page.get_by_test_id("stop").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=run-status]').textContent !== 'running'",
+        timeout=60_000)
