@@ -34,6 +34,7 @@ from typing import Any
 from server.training.events import FINAL_STATUSES
 
 from .jsontext import dumps
+from .scrub import scrub
 from .settings import Settings
 from .store import Store
 from .viewers import Item, Viewer
@@ -287,6 +288,8 @@ class RunManager:
                 if seq <= ar.last_seq:
                     continue  # never resend: seq only ever grows
                 ar.last_seq = seq
+                if event.get("type") == "status" and isinstance(event.get("error"), str):
+                    event = event | {"error": scrub(event["error"])}  # stored and sent as is
                 text = dumps(event)
                 ar.pending.append((seq, text))
                 items.append(Item(seq, text, self._note(ar, event)))
@@ -399,6 +402,7 @@ class RunManager:
     def _store_final(self, run_id: str, seq: int, status: str, error: str) -> None:
         """Store a final status for a run no thread drives (never started, or orphaned)."""
         now = time.time()
+        error = scrub(error)
         event = {"type": "status", "seq": seq, "status": status, "error": error, "time": now}
         self.store.append_events(run_id, [(seq, dumps(event))],
                                  {"status": status, "ended": now, "error": error})
