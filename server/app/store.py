@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,14 @@ CREATE TABLE IF NOT EXISTS datasets (
 """
 
 UNFINISHED = ("running", "queued")
+
+
 RUN_COLUMNS = ("id", "graph", "status", "created", "started", "ended", "metrics", "error",
                "last_seq")
+
+
+class _Guard:
+    """Lives in one thread's locals; its finalizer closes that thread's connection."""
 
 
 class Store:
@@ -69,7 +76,7 @@ class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
         with self._conn() as db:
             db.executescript(SCHEMA)
@@ -84,9 +91,25 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
             self._local.db = db
+            # Request threads come and go (the thread pool retires idle ones). When a
+            # thread ends, its thread-local values are dropped, and with them this
+            # guard, whose finalizer closes the thread's connection: otherwise it would
+            # stay open, two file descriptors, for the life of the server.
+            self._local.guard = guard = _Guard()
+            me = threading.current_thread()
+            weakref.finalize(guard, self._forget, me, db)
             with self._lock:
-                self._all.append(db)
+                self._all[me] = db
         return db
+
+    def _forget(self, thread: threading.Thread, db: sqlite3.Connection) -> None:
+        with self._lock:
+            if self._all.get(thread) is db:
+                del self._all[thread]
+        try:
+            db.close()
+        except sqlite3.Error:
+            pass  # nothing left to flush: its thread is gone
 
     def check_writable(self) -> None:
         """Raise sqlite3.Error unless the database takes a write (a full or read-only disk
@@ -101,14 +124,11 @@ class Store:
         if db is None:
             return
         self._local.db = None
-        with self._lock:
-            if db in self._all:
-                self._all.remove(db)
-        db.close()
+        self._local.guard = None  # its finalizer closes the connection now
 
     def close(self) -> None:
         with self._lock:
-            for db in self._all:
+            for db in self._all.values():
                 try:
                     db.close()
                 except sqlite3.ProgrammingError:
