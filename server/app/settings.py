@@ -57,6 +57,11 @@ class Settings:
     viewer_queue: int = 4096
     max_client_message: int = 4096
     max_client_messages_per_s: int = 20
+    # Another program holding the database's write lock: a request waits this long, then
+    # gets 503 (Retry-After); a run's events wait and are retried for up to
+    # `db_busy_give_up_s` before the run fails.
+    db_busy_timeout_s: float = 10.0
+    db_busy_give_up_s: float = 300.0
     # Events are written to SQLite at most this often (or on a status event).
     flush_interval_s: float = 0.25
     flush_max_events: int = 1000
@@ -106,6 +111,10 @@ class Settings:
             changes["max_data_bytes"] = int(float(v) * 1024 * MiB)
         if v := env.get("TORCHCANVAS_KEEP_RUNS_DAYS"):
             changes["keep_runs_days"] = float(v)
+        if v := env.get("TORCHCANVAS_DB_BUSY_TIMEOUT_S"):
+            changes["db_busy_timeout_s"] = max(0.05, float(v))
+        if v := env.get("TORCHCANVAS_DB_BUSY_GIVE_UP_S"):
+            changes["db_busy_give_up_s"] = max(1.0, float(v))
         if v := env.get("TORCHCANVAS_ALLOWED_HOSTS"):
             extra = tuple(h.strip() for h in v.split(",") if h.strip())
             changes["allowed_hosts"] = (*self.allowed_hosts, *extra)

@@ -73,8 +73,11 @@ class _Guard:
 class Store:
     """A data dir's database; safe to use from any thread."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, busy_timeout: float = 10.0):
         self.path = Path(path)
+        # How long a write waits for another connection's (or program's) lock before
+        # SQLite raises "database is locked".
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._all: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
@@ -84,7 +87,8 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout,
+                                 check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable across application crashes in WAL mode; only a power
             # loss can drop the last transactions, which is fine for metrics.
