@@ -82,6 +82,7 @@ class Tally:
         self.errors += 1
         if len(self.problems) < 20:
             self.problems.append(what)
+            print(f"  error at {time.monotonic() - self.started:.0f} s: {what}", flush=True)
 
 
 def sample(pid: int) -> dict[str, float]:
@@ -100,27 +101,36 @@ async def trainer(base: str, tally: Tally, stop_at: float) -> None:
     headers = {"Origin": base}
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         while time.monotonic() < stop_at:
-            r = await client.post("/api/runs", json=RUN, headers=headers)
-            tally.requests += 1
-            if r.status_code != 201:
-                tally.error(f"POST /api/runs: {r.status_code} {r.text[:200]}")
+            try:
+                await one_run(client, tally, headers)
+            except httpx.HTTPError as exc:
+                tally.error(f"trainer: {type(exc).__name__}: {exc}")
                 await asyncio.sleep(1)
-                continue
-            run_id = r.json()["id"]
-            tally.current_run = run_id
-            tally.run_changed.set()
-            tally.run_changed = asyncio.Event()
-            while True:  # the slot is free once the run's final status is stored
-                await asyncio.sleep(0.5)
-                r = await client.get(f"/api/runs/{run_id}")
-                tally.requests += 1
-                if r.status_code != 200:
-                    tally.error(f"GET run: {r.status_code}")
-                elif r.json()["status"] not in ("queued", "running"):
-                    if r.json()["status"] != "completed":
-                        tally.error(f"run ended {r.json()['status']}: {r.json()['error']}")
-                    break
-            tally.runs += 1
+
+
+async def one_run(client: httpx.AsyncClient, tally: Tally, headers: dict[str, str]) -> None:
+    """Post a run and wait for its final status."""
+    r = await client.post("/api/runs", json=RUN, headers=headers)
+    tally.requests += 1
+    if r.status_code != 201:
+        tally.error(f"POST /api/runs: {r.status_code} {r.text[:200]}")
+        await asyncio.sleep(1)
+        return
+    run_id = r.json()["id"]
+    tally.current_run = run_id
+    tally.run_changed.set()
+    tally.run_changed = asyncio.Event()
+    while True:  # the slot is free once the run's final status is stored
+        await asyncio.sleep(0.5)
+        r = await client.get(f"/api/runs/{run_id}")
+        tally.requests += 1
+        if r.status_code != 200:
+            tally.error(f"GET run: {r.status_code}")
+        elif r.json()["status"] not in ("queued", "running"):
+            if r.json()["status"] != "completed":
+                tally.error(f"run ended {r.json()['status']}: {r.json()['error']}")
+            break
+    tally.runs += 1
 
 
 async def viewer(base: str, tally: Tally, stop_at: float) -> None:

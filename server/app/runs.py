@@ -38,6 +38,7 @@ from typing import Any
 
 from server.training.events import FINAL_STATUSES
 
+from .checkpoints import remove_partial
 from .jsontext import dumps
 from .scrub import scrub
 from .settings import Settings
@@ -139,6 +140,7 @@ class RunManager:
         """Mark runs a killed server left running or queued as interrupted."""
         ids = []
         for run in self.store.unfinished_runs():
+            remove_partial(self.settings.runs_dir / run["id"])
             self._store_final(run["id"], run["last_seq"] + 1, "interrupted",
                               "the server stopped while this run was active")
             ids.append(run["id"])
@@ -280,6 +282,9 @@ class RunManager:
                 ar.training.close()
             except Exception:
                 pass  # nothing more to release
+            # A worker killed mid-checkpoint leaves its temp file (never served: only
+            # the renamed, complete best.pt / last.pt are); the disk gets it back.
+            remove_partial(self.settings.runs_dir / ar.id)
         if error is not None and ar.final_seen and ar.pending:
             # The trainer's final status was never stored, so never sent: ours replaces it.
             ar.final_seen = False

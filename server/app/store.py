@@ -13,7 +13,6 @@ import json
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -60,14 +59,8 @@ CREATE TABLE IF NOT EXISTS datasets (
 """
 
 UNFINISHED = ("running", "queued")
-
-
 RUN_COLUMNS = ("id", "graph", "status", "created", "started", "ended", "metrics", "error",
                "last_seq")
-
-
-class _Guard:
-    """Lives in one thread's locals; its finalizer closes that thread's connection."""
 
 
 class Store:
@@ -95,25 +88,29 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
             self._local.db = db
-            # Request threads come and go (the thread pool retires idle ones). When a
-            # thread ends, its thread-local values are dropped, and with them this
-            # guard, whose finalizer closes the thread's connection: otherwise it would
-            # stay open, two file descriptors, for the life of the server.
-            self._local.guard = guard = _Guard()
-            me = threading.current_thread()
-            weakref.finalize(guard, self._forget, me, db)
             with self._lock:
-                self._all[me] = db
+                self._reap()
+                self._all[threading.current_thread()] = db
+        elif len(self._all) > threading.active_count():  # some thread with one has ended
+            with self._lock:
+                self._reap()
         return db
 
-    def _forget(self, thread: threading.Thread, db: sqlite3.Connection) -> None:
-        with self._lock:
-            if self._all.get(thread) is db:
+    def _reap(self) -> None:
+        """Close the connections of threads that have ended (the caller holds the lock).
+
+        Request threads come and go (the thread pool retires idle ones), and each
+        one's connection would otherwise stay open, two file descriptors, for the
+        life of the server. Reaping here, not from a finalizer, keeps the closing
+        at a known point: a finalizer can run inside any thread, even one that
+        holds this lock."""
+        for thread, db in list(self._all.items()):
+            if not thread.is_alive():
                 del self._all[thread]
-        try:
-            db.close()
-        except sqlite3.Error:
-            pass  # nothing left to flush: its thread is gone
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass  # nothing left to flush: its thread is gone
 
     def check_writable(self) -> None:
         """Raise sqlite3.Error unless the database takes a write (a full or read-only disk
@@ -128,7 +125,9 @@ class Store:
         if db is None:
             return
         self._local.db = None
-        self._local.guard = None  # its finalizer closes the connection now
+        with self._lock:
+            self._all.pop(threading.current_thread(), None)
+        db.close()
 
     def close(self) -> None:
         with self._lock:

@@ -23,7 +23,10 @@ def test_threads_that_end_leave_no_connection_open(tmp_path):
                                              store.put_project("p", {"version": 1, "nodes": []})))
         t.start()
         t.join()
-    assert _fds() - before <= 2, _fds() - before
+    # The last thread's connection is closed when the next thread opens one: at most
+    # one is left over, never one per thread.
+    assert _fds() - before <= 4, _fds() - before
+    assert len(store._all) <= 2
     # A thread that is still alive keeps its connection; close() ends it and the rest.
     alive, done = threading.Event(), threading.Event()
 
