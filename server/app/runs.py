@@ -243,9 +243,10 @@ class RunManager:
             with ar.lock:
                 ar.viewers.discard(viewer)
 
-    def events(self, run_id: str, after: int, limit: int) -> list[tuple[int, str]]:
+    def events(self, run_id: str, after: int, limit: int,
+               max_bytes: int | None = None) -> list[tuple[int, str]]:
         """Stored events with seq > after, oldest first (never one the store could lose)."""
-        return self.store.events_after(run_id, after, None, limit)
+        return self.store.events_after(run_id, after, None, limit, max_bytes)
 
     # -- the run's thread -------------------------------------------------------------
 

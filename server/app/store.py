@@ -232,14 +232,28 @@ class Store:
                 db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
 
     def events_after(self, run_id: str, after: int, upto: int | None = None,
-                     limit: int = 5000) -> list[tuple[int, str]]:
-        """Stored events with after < seq <= upto, oldest first, at most `limit`."""
+                     limit: int = 5000, max_bytes: int | None = None) -> list[tuple[int, str]]:
+        """Stored events with after < seq <= upto, oldest first: at most `limit` of them,
+        and no more than about `max_bytes` of text (always at least one). A run can hold
+        thousands of 40 KB boundary grids: a count alone does not bound memory."""
         upto = 2**62 if upto is None else upto
         cur = self._conn().cursor()
         cur.row_factory = None  # plain tuples: a replay reads 100k of these
-        return cur.execute(
-            "SELECT seq, data FROM run_events WHERE run = ? AND seq > ? AND seq <= ? "
-            "ORDER BY seq LIMIT ?", (run_id, after, upto, limit)).fetchall()
+        cur.execute("SELECT seq, data FROM run_events WHERE run = ? AND seq > ? AND seq <= ? "
+                    "ORDER BY seq LIMIT ?", (run_id, after, upto, limit))
+        if max_bytes is None:
+            return cur.fetchall()
+        rows: list[tuple[int, str]] = []
+        size = 0
+        while size < max_bytes and (batch := cur.fetchmany(256)):
+            for row in batch:
+                if rows and size + len(row[1]) > max_bytes:
+                    cur.close()
+                    return rows
+                rows.append(row)
+                size += len(row[1])
+        cur.close()
+        return rows
 
     # -- uploaded datasets ------------------------------------------------------------
 

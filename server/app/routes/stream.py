@@ -29,6 +29,7 @@ from ..viewers import Viewer
 
 router = APIRouter(tags=["runs"])
 REPLAY_CHUNK = 5000
+REPLAY_BYTES = 4 * 1024 * 1024  # a chunk's text: memory per viewer stays bounded
 NO_RUN = 4404  # application close code: the browser stops reconnecting
 STUCK_GRACE_S = 5.0
 
@@ -43,7 +44,8 @@ async def run_events(websocket: WebSocket, run_id: str,
             ctx.store.get_run, run_id) is None:
         await websocket.close(NO_RUN, "no such run")
         return
-    viewer = Viewer(asyncio.get_running_loop(), ctx.settings.viewer_queue)
+    viewer = Viewer(asyncio.get_running_loop(), ctx.settings.viewer_queue,
+                    ctx.settings.viewer_queue_bytes)
     stored = await run_in_threadpool(ctx.runs.subscribe, run_id, viewer)
     outcome: dict[str, tuple[int, str] | None] = {}
     try:
@@ -99,15 +101,16 @@ async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: i
     upto = stored  # None: the run is over, and everything is in the store
     def fetch(after_seq: int) -> asyncio.Future:
         return asyncio.ensure_future(run_in_threadpool(
-            ctx.store.events_after, run_id, after_seq, upto, REPLAY_CHUNK))
+            ctx.store.events_after, run_id, after_seq, upto, REPLAY_CHUNK, REPLAY_BYTES))
 
-    # Stored events, in chunks so memory stays flat on a long log; the next chunk
-    # is read (in a thread) while this one is being sent.
+    # Stored events, in chunks bounded in count and bytes so memory stays flat on a
+    # long log; the next chunk is read (in a thread) while this one is being sent,
+    # until one comes back empty.
     chunk: asyncio.Future | None = fetch(last)
     try:
         while chunk is not None:
             rows = await chunk
-            chunk = fetch(rows[-1][0]) if len(rows) == REPLAY_CHUNK else None
+            chunk = fetch(rows[-1][0]) if rows else None
             for seq, text in rows:
                 await send_text(text)
                 last = seq
