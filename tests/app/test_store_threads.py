@@ -43,3 +43,14 @@ def test_threads_that_end_leave_no_connection_open(tmp_path):
     done.set()
     t.join()
     assert _fds() < before
+
+
+def test_event_reads_are_bounded_in_bytes(tmp_path):
+    store = Store(tmp_path / "db.sqlite3")
+    store.create_run("r", {"version": 1, "nodes": []}, "running")
+    store.append_events("r", [(seq, "x" * 1000) for seq in range(100)])
+    assert len(store.events_after("r", -1, limit=5000)) == 100
+    rows = store.events_after("r", -1, limit=5000, max_bytes=10_500)
+    assert [seq for seq, _ in rows] == list(range(10))
+    assert len(store.events_after("r", -1, limit=5000, max_bytes=10)) == 1  # at least one
+    assert store.events_after("r", 99, max_bytes=10) == []
