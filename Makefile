@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python benchmarks/chart_redraw.py
 	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/reference_networks.py
+	$(BIN)/python benchmarks/soak.py --minutes 10
 
 # On a machine with a GPU: the trainer against the same loops hand-written for CUDA.
 bench-gpu: setup

@@ -30,9 +30,12 @@ def remove_partial(folder: Path) -> int:
     place, so only complete files are ever named best.pt / last.pt and served. Call
     this once no process writes into `folder` any more (the run has ended)."""
     removed = 0
-    for tmp in folder.glob(".*.pt.*.tmp"):
-        tmp.unlink(missing_ok=True)
-        removed += 1
+    try:
+        for tmp in folder.glob(".*.pt.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    except OSError:
+        pass  # a read-only data dir: the file waits for the next start
     return removed
 
 
