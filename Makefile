@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python benchmarks/cost_speed.py
 	$(BIN)/python benchmarks/epoch_snapshots.py
 	$(BIN)/python benchmarks/reference_networks.py
+	$(BIN)/python benchmarks/soak.py --minutes 10
 
 # On a machine with a GPU: the trainer against the same loops hand-written for CUDA.
 bench-gpu: setup

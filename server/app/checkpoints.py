@@ -50,6 +50,22 @@ def checkpoint_epoch(path: Path) -> int | None:
     return epoch if isinstance(epoch, int) else None
 
 
+def remove_partial(folder: Path) -> int:
+    """Delete what a killed process left of a checkpoint write; how many files.
+
+    `save_checkpoint` writes `.last.pt.<random>.tmp` (fsync) and renames it into
+    place, so only complete files are ever named best.pt / last.pt and served. Call
+    this once no process writes into `folder` any more (the run has ended)."""
+    removed = 0
+    try:
+        for tmp in folder.glob(".*.pt.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    except OSError:
+        pass  # a read-only data dir: the file waits for the next start
+    return removed
+
+
 class CheckpointUnreadable(ValueError):
     """A damaged or foreign checkpoint; the message names it by role, never by path."""
 

@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse
 
 from server.training.events import clean  # the trainer's own NaN -> null rule
 
+from .scrub import scrub_all, scrub_messages
+
 MAX_DEPTH = 64  # graphs nest about 5 deep; editor `ui` data a few more
 
 
@@ -69,7 +71,9 @@ def _check_depth(value: Any, max_depth: int) -> None:
 
 
 class SafeJSONResponse(JSONResponse):
-    """The app's default response class."""
+    """The app's default response class. No server path leaves in a message: an error
+    answer is scrubbed whole, any other answer in its message fields (`scrub`)."""
 
     def render(self, content: Any) -> bytes:
+        content = scrub_all(content) if self.status_code >= 400 else scrub_messages(content)
         return dumps(content).encode("utf-8")

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .connlimits import guarded_protocol
+from .connlimits import guarded_protocol, guarded_ws_protocol
 from .settings import REPO_ROOT, Settings, is_loopback, new_token
 from .store import Store
 
@@ -75,6 +75,8 @@ def serve(host: str, port: int, data_dir: Path, allowed_hosts: list[str] | None 
     if settings.token and host in WILDCARDS:
         print("torchcanvas: bound to every interface; requests must name an allowed host "
               "(--allow-host NAME, or TORCHCANVAS_ALLOWED_HOSTS)", flush=True)
-    protocol = guarded_protocol(settings.header_timeout_s, settings.max_connections)
+    protocol = guarded_protocol(settings.header_timeout_s, settings.max_connections,
+                                settings.stall_timeout_s)
     uvicorn.run(app, host=host, port=port, log_level="info", http=protocol,
-                timeout_keep_alive=5, **UVICORN_OPTIONS)
+                ws=guarded_ws_protocol(settings.stall_timeout_s), timeout_keep_alive=5,
+                **UVICORN_OPTIONS)

@@ -46,7 +46,7 @@ WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQU
 
 def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.db_busy_timeout_s)
     manager = RunManager(store, settings, factory_for(settings))
     manager.recover()
 

@@ -6,8 +6,13 @@ one transaction, and only then pushes it to every viewer's queue: a viewer never
 holds an event the store could lose, so after a crash (even SIGKILL) a resumed
 viewer finds everything it saw, and the `interrupted` status recovery adds takes
 the next seq, one no viewer holds. A viewer subscribes under the run's lock and
-gets the seq up to which SQLite is complete (plus any events still pending);
-everything later arrives in its queue, with no gap or duplicate.
+gets the seq up to which SQLite is complete; everything later arrives in its
+queue once stored, with no gap or duplicate.
+
+When another program holds a lock on the database longer than the busy timeout,
+a run keeps training: its events wait (unsent) and the write is retried, so
+nothing is lost and viewers resume where they were; only a lock held past
+`db_busy_give_up_s` fails the run, like a full disk.
 
 When the store cannot be written (a full disk, a read-only data dir) the run
 ends `failed` with the reason, its worker is stopped, its slot and viewers are
@@ -33,7 +38,9 @@ from typing import Any
 
 from server.training.events import FINAL_STATUSES
 
+from .checkpoints import remove_partial
 from .jsontext import dumps
+from .scrub import scrub
 from .settings import Settings
 from .store import Store
 from .viewers import Item, Viewer
@@ -44,16 +51,28 @@ RETRY_STORE_S = 2.0
 STORAGE_ERRORS = (sqlite3.Error, OSError)
 
 
+def is_busy(exc: BaseException) -> bool:
+    """True when another connection or program holds the database's write lock."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "database is locked" in text or "database is busy" in text)
+
+
 def storage_problem(exc: BaseException) -> str:
     """A user's words for a failed write: the disk is full, or the data dir is read-only."""
     text = str(exc).lower()
     code = getattr(exc, "errno", None)
+    if is_busy(exc):
+        return ("the server's database is busy (another program holds a lock on it): "
+                "nothing was changed; try again in a moment")
     if code == errno.ENOSPC or "disk is full" in text or "no space" in text:
         return "disk full: the server's data dir has no space left"
     if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text \
             or "read-only" in text or "disk i/o error" in text:
         return "the server's data dir is read-only (or failing): nothing was changed"
     return f"the server cannot write its data ({type(exc).__name__})"
+
+
 EPOCH_SKIP = {"type", "seq", "grad_norms", "weight_norms"}
 
 
@@ -67,7 +86,9 @@ class ActiveRun:
     training: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
     viewers: set[Viewer] = field(default_factory=set)
-    pending: list[tuple[int, str]] = field(default_factory=list)
+    pending: list[tuple[int, str]] = field(default_factory=list)  # not yet stored
+    unsent: list[Item] = field(default_factory=list)  # viewers get these once stored
+    busy_since: float | None = None  # the database has been locked since then
     dirty: dict[str, Any] = field(default_factory=dict)
     flushed_seq: int = -1
     last_seq: int = -1
@@ -119,6 +140,7 @@ class RunManager:
         """Mark runs a killed server left running or queued as interrupted."""
         ids = []
         for run in self.store.unfinished_runs():
+            remove_partial(self.settings.runs_dir / run["id"])
             self._store_final(run["id"], run["last_seq"] + 1, "interrupted",
                               "the server stopped while this run was active")
             ids.append(run["id"])
@@ -201,8 +223,9 @@ class RunManager:
 
     # -- events -----------------------------------------------------------------------
 
-    def subscribe(self, run_id: str, viewer: Viewer) -> tuple[int, list[tuple[int, str]]] | None:
-        """Register a viewer; (complete-in-SQLite seq, pending events), or None if inactive."""
+    def subscribe(self, run_id: str, viewer: Viewer) -> int | None:
+        """Register a viewer; the seq up to which SQLite is complete (every later event
+        reaches the viewer's queue once stored), or None if the run is not active."""
         with self._lock:
             ar = self._active.get(run_id)
         if ar is None:
@@ -211,7 +234,7 @@ class RunManager:
             if ar.finished:
                 return None
             ar.viewers.add(viewer)
-            return ar.flushed_seq, list(ar.pending)
+            return ar.flushed_seq
 
     def unsubscribe(self, run_id: str, viewer: Viewer) -> None:
         with self._lock:
@@ -220,18 +243,10 @@ class RunManager:
             with ar.lock:
                 ar.viewers.discard(viewer)
 
-    def events(self, run_id: str, after: int, limit: int) -> list[tuple[int, str]]:
-        """Stored and pending events with seq > after, oldest first."""
-        with self._lock:
-            ar = self._active.get(run_id)
-        if ar is None:
-            return self.store.events_after(run_id, after, None, limit)
-        with ar.lock:
-            upto, pending = ar.flushed_seq, list(ar.pending)
-        rows = [tuple(r) for r in self.store.events_after(run_id, after, upto, limit)]
-        if len(rows) < limit:
-            rows += [p for p in pending if p[0] > after][: limit - len(rows)]
-        return rows
+    def events(self, run_id: str, after: int, limit: int,
+               max_bytes: int | None = None) -> list[tuple[int, str]]:
+        """Stored events with seq > after, oldest first (never one the store could lose)."""
+        return self.store.events_after(run_id, after, None, limit, max_bytes)
 
     # -- the run's thread -------------------------------------------------------------
 
@@ -268,10 +283,14 @@ class RunManager:
                 ar.training.close()
             except Exception:
                 pass  # nothing more to release
+            # A worker killed mid-checkpoint leaves its temp file (never served: only
+            # the renamed, complete best.pt / last.pt are); the disk gets it back.
+            remove_partial(self.settings.runs_dir / ar.id)
         if error is not None and ar.final_seen and ar.pending:
             # The trainer's final status was never stored, so never sent: ours replaces it.
             ar.final_seen = False
             del ar.pending[:]
+            del ar.unsent[:]
             ar.last_seq = ar.flushed_seq
         if not ar.final_seen:
             status = "stopped" if ar.cancel.is_set() and error is None else "failed"
@@ -280,24 +299,19 @@ class RunManager:
             self._finish(ar, None, None)
 
     def _publish(self, ar: ActiveRun, events: list[dict[str, Any]]) -> None:
-        items = []
         with ar.lock:
             for event in events:
                 seq = event["seq"]
                 if seq <= ar.last_seq:
                     continue  # never resend: seq only ever grows
                 ar.last_seq = seq
+                if event.get("type") == "status" and isinstance(event.get("error"), str):
+                    event = event | {"error": scrub(event["error"])}  # stored and sent as is
                 text = dumps(event)
                 ar.pending.append((seq, text))
-                items.append(Item(seq, text, self._note(ar, event)))
+                ar.unsent.append(Item(seq, text, self._note(ar, event)))
         # Durable before sent: a viewer never holds an event the store could lose.
         self._flush(ar)
-        with ar.lock:
-            for viewer in list(ar.viewers):
-                for item in items:
-                    viewer.push(item)
-                if viewer.dropped:
-                    ar.viewers.discard(viewer)
 
     def _note(self, ar: ActiveRun, event: dict[str, Any]) -> bool:
         """Track the run row's fields from an event; True for a final status."""
@@ -318,18 +332,40 @@ class RunManager:
         return False
 
     def _flush(self, ar: ActiveRun) -> None:
-        """Write pending events and row changes (called only from the run's thread)."""
+        """Write pending events and row changes, then send what is stored to the viewers
+        (called only from the run's thread). A locked database leaves both waiting."""
         ar.last_flush = time.monotonic()
         with ar.lock:
             batch, fields = list(ar.pending), ar.dirty
             ar.dirty = {}
-        if not batch and not fields:
-            return
-        self.store.append_events(ar.id, batch, fields)
+        if batch or fields:
+            try:
+                self.store.append_events(ar.id, batch, fields)
+            except sqlite3.OperationalError as exc:
+                with ar.lock:
+                    ar.dirty = fields | ar.dirty  # newer values win
+                if not is_busy(exc):
+                    raise
+                ar.busy_since = ar.busy_since or time.monotonic()
+                if time.monotonic() - ar.busy_since > self.settings.db_busy_give_up_s:
+                    raise
+                return  # retried at the next poll; the events stay unsent
+            ar.busy_since = None
         with ar.lock:
             if batch:
                 ar.flushed_seq = batch[-1][0]
                 del ar.pending[: len(batch)]
+            # Under the same lock as `subscribe`: a viewer that got flushed_seq before
+            # this update receives these items; one that got it after finds them stored.
+            ready = [item for item in ar.unsent if item.seq <= ar.flushed_seq]
+            if not ready:
+                return
+            del ar.unsent[: len(ready)]
+            for viewer in list(ar.viewers):
+                for item in ready:
+                    viewer.push(item)
+                if viewer.dropped:
+                    ar.viewers.discard(viewer)
 
     def _finish(self, ar: ActiveRun, status: str | None, error: str | None) -> None:
         """Append a final status if one is missing, flush, and retire the run.
@@ -342,11 +378,15 @@ class RunManager:
                          "error": error, "time": time.time()}
                 self._publish(ar, [event])
             self._flush(ar)
+            while ar.pending or ar.dirty:  # a locked database: wait for it (or give up)
+                time.sleep(POLL_S)
+                self._flush(ar)
         except STORAGE_ERRORS as exc:
             problem = storage_problem(exc)
             with ar.lock:
                 seq = ar.flushed_seq + 1
                 del ar.pending[:]
+                del ar.unsent[:]
             self._remember_unsaved(ar.id, seq, "failed", problem)
         with self._lock:
             self._active.pop(ar.id, None)
@@ -399,6 +439,7 @@ class RunManager:
     def _store_final(self, run_id: str, seq: int, status: str, error: str) -> None:
         """Store a final status for a run no thread drives (never started, or orphaned)."""
         now = time.time()
+        error = scrub(error)
         event = {"type": "status", "seq": seq, "status": status, "error": error, "time": now}
         self.store.append_events(run_id, [(seq, dumps(event))],
                                  {"status": status, "ended": now, "error": error})

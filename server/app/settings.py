@@ -49,14 +49,22 @@ class Settings:
     # seconds; connections past the cap are closed at once.
     header_timeout_s: float = 10.0
     max_connections: int = 256
+    # A client that takes no bytes for this long (its reads stopped) is disconnected.
+    stall_timeout_s: float = 60.0
     # The data dir's quota in bytes (None: none): new uploads and runs get 507 past it.
     max_data_bytes: int | None = None
     # Finished runs older than this many days are deleted at start (None: kept forever).
     keep_runs_days: float | None = None
     # Websocket viewers.
     viewer_queue: int = 4096
+    viewer_queue_bytes: int = 16 * MiB  # boundary grids are 40 KB each: bound bytes too
     max_client_message: int = 4096
     max_client_messages_per_s: int = 20
+    # Another program holding the database's write lock: a request waits this long, then
+    # gets 503 (Retry-After); a run's events wait and are retried for up to
+    # `db_busy_give_up_s` before the run fails.
+    db_busy_timeout_s: float = 10.0
+    db_busy_give_up_s: float = 300.0
     # Events are written to SQLite at most this often (or on a status event).
     flush_interval_s: float = 0.25
     flush_max_events: int = 1000
@@ -100,12 +108,20 @@ class Settings:
             changes["max_body_bytes"] = int(float(v) * MiB)
         if v := env.get("TORCHCANVAS_HEADER_TIMEOUT_S"):
             changes["header_timeout_s"] = max(0.1, float(v))
+        if v := env.get("TORCHCANVAS_STALL_TIMEOUT_S"):
+            changes["stall_timeout_s"] = max(1.0, float(v))
         if v := env.get("TORCHCANVAS_MAX_CONNECTIONS"):
             changes["max_connections"] = max(8, int(v))
         if v := env.get("TORCHCANVAS_MAX_DATA_GB"):
             changes["max_data_bytes"] = int(float(v) * 1024 * MiB)
         if v := env.get("TORCHCANVAS_KEEP_RUNS_DAYS"):
             changes["keep_runs_days"] = float(v)
+        if v := env.get("TORCHCANVAS_DB_BUSY_TIMEOUT_S"):
+            changes["db_busy_timeout_s"] = max(0.05, float(v))
+        if v := env.get("TORCHCANVAS_DB_BUSY_GIVE_UP_S"):
+            changes["db_busy_give_up_s"] = max(1.0, float(v))
+        if v := env.get("TORCHCANVAS_VIEWER_QUEUE_MB"):
+            changes["viewer_queue_bytes"] = max(MiB // 16, int(float(v) * MiB))
         if v := env.get("TORCHCANVAS_ALLOWED_HOSTS"):
             extra = tuple(h.strip() for h in v.split(",") if h.strip())
             changes["allowed_hosts"] = (*self.allowed_hosts, *extra)

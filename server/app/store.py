@@ -66,10 +66,13 @@ RUN_COLUMNS = ("id", "graph", "status", "created", "started", "ended", "metrics"
 class Store:
     """A data dir's database; safe to use from any thread."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, busy_timeout: float = 10.0):
         self.path = Path(path)
+        # How long a write waits for another connection's (or program's) lock before
+        # SQLite raises "database is locked".
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
         with self._conn() as db:
             db.executescript(SCHEMA)
@@ -77,7 +80,8 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout,
+                                 check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable across application crashes in WAL mode; only a power
             # loss can drop the last transactions, which is fine for metrics.
@@ -85,8 +89,28 @@ class Store:
             db.row_factory = sqlite3.Row
             self._local.db = db
             with self._lock:
-                self._all.append(db)
+                self._reap()
+                self._all[threading.current_thread()] = db
+        elif len(self._all) > threading.active_count():  # some thread with one has ended
+            with self._lock:
+                self._reap()
         return db
+
+    def _reap(self) -> None:
+        """Close the connections of threads that have ended (the caller holds the lock).
+
+        Request threads come and go (the thread pool retires idle ones), and each
+        one's connection would otherwise stay open, two file descriptors, for the
+        life of the server. Reaping here, not from a finalizer, keeps the closing
+        at a known point: a finalizer can run inside any thread, even one that
+        holds this lock."""
+        for thread, db in list(self._all.items()):
+            if not thread.is_alive():
+                del self._all[thread]
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass  # nothing left to flush: its thread is gone
 
     def check_writable(self) -> None:
         """Raise sqlite3.Error unless the database takes a write (a full or read-only disk
@@ -102,13 +126,12 @@ class Store:
             return
         self._local.db = None
         with self._lock:
-            if db in self._all:
-                self._all.remove(db)
+            self._all.pop(threading.current_thread(), None)
         db.close()
 
     def close(self) -> None:
         with self._lock:
-            for db in self._all:
+            for db in self._all.values():
                 try:
                     db.close()
                 except sqlite3.ProgrammingError:
@@ -209,14 +232,28 @@ class Store:
                 db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
 
     def events_after(self, run_id: str, after: int, upto: int | None = None,
-                     limit: int = 5000) -> list[tuple[int, str]]:
-        """Stored events with after < seq <= upto, oldest first, at most `limit`."""
+                     limit: int = 5000, max_bytes: int | None = None) -> list[tuple[int, str]]:
+        """Stored events with after < seq <= upto, oldest first: at most `limit` of them,
+        and no more than about `max_bytes` of text (always at least one). A run can hold
+        thousands of 40 KB boundary grids: a count alone does not bound memory."""
         upto = 2**62 if upto is None else upto
         cur = self._conn().cursor()
         cur.row_factory = None  # plain tuples: a replay reads 100k of these
-        return cur.execute(
-            "SELECT seq, data FROM run_events WHERE run = ? AND seq > ? AND seq <= ? "
-            "ORDER BY seq LIMIT ?", (run_id, after, upto, limit)).fetchall()
+        cur.execute("SELECT seq, data FROM run_events WHERE run = ? AND seq > ? AND seq <= ? "
+                    "ORDER BY seq LIMIT ?", (run_id, after, upto, limit))
+        if max_bytes is None:
+            return cur.fetchall()
+        rows: list[tuple[int, str]] = []
+        size = 0
+        while size < max_bytes and (batch := cur.fetchmany(256)):
+            for row in batch:
+                if rows and size + len(row[1]) > max_bytes:
+                    cur.close()
+                    return rows
+                rows.append(row)
+                size += len(row[1])
+        cur.close()
+        return rows
 
     # -- uploaded datasets ------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """One websocket viewer's bounded queue, filled from a run's thread, drained by asyncio.
 
 The run thread must never wait on a viewer: `push` is a non-blocking append
-under a short lock, and a viewer whose queue is full is marked dropped (its
+under a short lock, and a viewer whose queue is full (in events, or in bytes:
+a boundary grid is 40 KB) is marked dropped (its
 socket is then closed and the browser resumes from the stored log with
 `?after=`). Wake-ups cross into the event loop with `call_soon_threadsafe`,
 at most one pending per viewer.
@@ -23,9 +24,12 @@ class Item(NamedTuple):
 
 
 class Viewer:
-    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int):
+    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int,
+                 max_bytes: int = 16 * 1024 * 1024):
         self._loop = loop
         self._maxsize = maxsize
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._items: deque[Item] = deque()
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
@@ -39,12 +43,15 @@ class Viewer:
         with self._lock:
             if self.dropped or self.ended:
                 return
-            if len(self._items) >= self._maxsize:
+            if len(self._items) >= self._maxsize \
+                    or self._bytes + len(item.text) > self._max_bytes:
                 self.dropped = True
                 self._items.clear()
+                self._bytes = 0
                 self._call(self.dropped_event.set)
             else:
                 self._items.append(item)
+                self._bytes += len(item.text)
             self._signal()
 
     def end(self) -> None:
@@ -71,6 +78,7 @@ class Viewer:
                 if self._items or self.dropped or self.ended:
                     items = list(self._items)
                     self._items.clear()
+                    self._bytes = 0
                     return items
                 # Cleared under the lock, so a push after this schedules a new set().
                 self._wake.clear()

@@ -22,6 +22,14 @@ LAST = "last.pt"
 BEST = "best.pt"
 
 
+def checkpoint_every() -> float:
+    """Seconds between checkpoint writes in a run: `TORCHCANVAS_CHECKPOINT_EVERY_S`, else 10."""
+    try:
+        return max(0.0, float(os.environ.get("TORCHCANVAS_CHECKPOINT_EVERY_S", "10")))
+    except ValueError:
+        return 10.0
+
+
 class CheckpointError(ValueError):
     """A file that is not a torchcanvas checkpoint (or not a safe one)."""
 
@@ -76,13 +84,13 @@ class Checkpoints:
     Both are written at the end of a run, whatever its ending.
     """
 
-    def __init__(self, out_dir: str | Path, graph: dict[str, Any], every: float = 10.0,
+    def __init__(self, out_dir: str | Path, graph: dict[str, Any], every: float | None = None,
                  extra: dict[str, Any] | None = None):
         self.out_dir = Path(out_dir)
         self.graph = graph
         # Plain data saved beside the weights, e.g. a text dataset's `vocab` (list of str).
         self.extra = dict(extra or {})
-        self.every = every
+        self.every = checkpoint_every() if every is None else every
         self._best: tuple[dict[str, torch.Tensor], int] | None = None
         self._best_written = self._last_written = time.monotonic()
 

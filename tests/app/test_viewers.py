@@ -55,3 +55,26 @@ def test_push_to_a_closed_loop_is_harmless():
     loop.close()
     viewer.push(Item(0, "x", False))  # must not raise into the run's thread
     viewer.end()
+
+
+def test_a_queue_is_bounded_in_bytes_too():
+    """Boundary grids are 40 KB each: a count alone would let a stuck viewer hold 160 MB."""
+    async def main():
+        viewer = Viewer(asyncio.get_running_loop(), maxsize=4096, max_bytes=100_000)
+        for seq in range(3):
+            viewer.push(Item(seq, "x" * 40_000, False))
+        return viewer.dropped
+
+    assert asyncio.run(main()) is True
+
+
+def test_reading_frees_the_byte_budget():
+    async def main():
+        viewer = Viewer(asyncio.get_running_loop(), maxsize=4096, max_bytes=100_000)
+        got = 0
+        for seq in range(10):
+            viewer.push(Item(seq, "x" * 40_000, False))
+            got += len(await asyncio.wait_for(viewer.get(), 5))
+        return got, viewer.dropped
+
+    assert asyncio.run(main()) == (10, False)

@@ -1,12 +1,19 @@
-"""Slowloris against a real server (issue 13 case 6): loopback sockets only, bounded.
+"""Slow clients against a real server (issue 13 case 6): loopback sockets only, bounded.
 
 Half-sent requests are closed once the header deadline passes, and sockets past
 the connection cap are closed at once; a normal request still gets its answer.
+A websocket viewer that never reads while a run pours out boundary grids costs
+the server a bounded amount of memory, is disconnected once its writes stall
+(uvicorn's graceful close alone waited forever for bytes it could not send), and
+slows neither the run nor the other viewers.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 import socket
+import threading
 import time
 
 import httpx
@@ -49,4 +56,119 @@ def test_half_sent_requests_are_closed_and_the_cap_holds(tmp_path, monkeypatch):
     finally:
         for s in socks:
             s.close()
+        server.stop()
+
+
+# -- a websocket client that never reads --------------------------------------------------
+
+FAST_BOUNDARIES = {  # one step per epoch, a 40 KB boundary grid after each: bytes pile up
+    "version": 1, "name": "grids",
+    "nodes": [
+        {"id": "x", "type": "Input", "params": {"shape": [2]}},
+        {"id": "fc1", "type": "Linear", "params": {"out_features": 16}, "inputs": ["x"]},
+        {"id": "act", "type": "ReLU", "inputs": ["fc1"]},
+        {"id": "fc2", "type": "Linear", "params": {"out_features": 2}, "inputs": ["act"]},
+    ],
+    "output": "fc2",
+    "data": {"dataset": "moons", "params": {"n_samples": 100}, "batch_size": 100},
+    "training": {"epochs": 10000, "seed": 0, "device": "cpu"},
+}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _open_and_never_read(server: ServerProcess, run_id: str) -> socket.socket:
+    """A websocket handshake on a socket with a tiny receive buffer, then silence."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws/runs/{run_id}?after=-1 HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               f"Sec-WebSocket-Version: 13\r\nOrigin: {server.base}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)  # the handshake answer only, byte by byte: nothing of the stream
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
+def _server_holds(server: ServerProcess, client: socket.socket) -> bool:
+    """True while the server process still has its end of `client`'s connection open.
+
+    Read from the kernel, not the socket: a server that closes with bytes still
+    queued leaves its FIN behind them, so this client, which reads nothing, would
+    never see the close; the socket leaves the server's descriptors all the same."""
+    ports = (server.port, client.getsockname()[1])
+    inode = None
+    for line in open("/proc/net/tcp").readlines()[1:]:
+        fields = line.split()
+        local, remote = (int(a.split(":")[1], 16) for a in fields[1:3])
+        if (local, remote) == ports:
+            inode = fields[9]
+    if inode is None:
+        return False
+    held = f"socket:[{inode}]"
+    fd_dir = f"/proc/{server.proc.pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(f"{fd_dir}/{fd}") == held:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _follow(server: ServerProcess, run_id: str, seen: list[dict]) -> None:
+    """Follow a run to its end as the page does: resume with ?after= when closed early."""
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and not (seen and seen[-1]["type"] == "status"
+                                               and seen[-1]["status"] == "stopped"):
+        after = seen[-1]["seq"] if seen else -1
+        seen.extend(server.stream(run_id, after=after, timeout=deadline - time.monotonic()))
+
+
+def test_a_viewer_that_never_reads_costs_bounded_memory_and_nobody_else(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_STALL_TIMEOUT_S", "5")
+    server = ServerProcess(tmp_path / "data").start()
+    stuck = None
+    try:
+        r = server.post("/api/runs", json=FAST_BOUNDARIES)
+        assert r.status_code == 201, r.text
+        run_id = r.json()["id"]
+        server.stream(run_id, until=lambda e: e["type"] == "boundary")
+        stuck = _open_and_never_read(server, run_id)
+        seen: list[dict] = []
+        follower = threading.Thread(target=_follow, args=(server, run_id, seen))
+        follower.start()
+        before, peak = _rss_mb(server.proc.pid), 0.0
+        assert _server_holds(server, stuck)
+        start = time.monotonic()
+        # The run piles up 40 KB grids the socket never takes. Once the buffers are full
+        # the server's writes pause; 5 s later (the stall timeout) the socket is cut.
+        # (Without that, a websocket whose close cannot drain was held forever.)
+        while _server_holds(server, stuck):
+            assert time.monotonic() - start < 60, "the server kept the silent socket open"
+            peak = max(peak, _rss_mb(server.proc.pid))
+            time.sleep(0.25)
+        assert peak - before < 64, f"server memory grew {peak - before:.0f} MB"
+        assert server.get(f"/api/runs/{run_id}").json()["status"] == "running"
+        assert follower.is_alive()  # the other viewer is still following
+
+        assert server.post(f"/api/runs/{run_id}/stop").status_code == 200
+        follower.join(150)
+        assert seen[-1]["type"] == "status" and seen[-1]["status"] == "stopped", seen[-1]
+        for event in seen:
+            event.pop("_text")
+        stored = server.get(f"/api/runs/{run_id}/events", params={"after": -1}).json()
+        assert seen == stored, "the reading viewer missed or reordered events"
+        assert server.get("/healthz").json()["active_runs"] == 0
+    finally:
+        if stuck is not None:
+            stuck.close()
         server.stop()

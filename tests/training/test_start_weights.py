@@ -69,7 +69,10 @@ def test_files_that_cannot_be_used_are_refused(tmp_path):
     evil.write_bytes(pickle.dumps({"fc.weight": RunsCode()}))
     unrelated = tmp_path / "other.pt"
     torch.save({"something.else": torch.zeros(3)}, unrelated)
+    table = tmp_path / "table.csv"  # junk the weights-only unpickler fails on with IndexError
+    table.write_text("a,b,label\n1,2,0\n")
     for path, message in [(evil, "cannot be read as weights"),
+                          (table, "table.csv cannot be read as weights"),
                           (unrelated, "no tensor in other.pt matches"),
                           (tmp_path / "missing.pt", "no weights file missing.pt")]:
         graph = parse_graph(_backbone_and_head() | {"init": {"weights": str(path)}})

@@ -38,6 +38,7 @@ from ..schemas import (
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 RunId = Annotated[str, Path(pattern=RUN_ID, description="A run id (16 hex digits)")]
 GraphBody = Annotated[dict[str, Any], Body(description="A graph with `data`, format v1")]
+EVENTS_PAGE_BYTES = 32 * 1024 * 1024  # one answer's events (boundary grids are 40 KB each)
 
 
 def _summary(run: dict[str, Any], labels: dict[str, dict] | None = None,
@@ -141,9 +142,10 @@ def rename_run(ctx: Ctx, run_id: RunId, body: RunRename) -> dict[str, Any]:
             responses={200: {"content": {"application/json": {}}}})
 def events(ctx: Ctx, run_id: RunId, after: Annotated[int, Query(ge=-1, le=MAX_SEQ)] = -1,
            limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> Response:
-    """Stored events with seq > after, oldest first (a JSON array of event objects)."""
+    """Stored events with seq > after, oldest first (a JSON array of event objects): at
+    most `limit`, and about 32 MB; page on with `?after=` the last seq."""
     _run(ctx, run_id)
-    rows = ctx.runs.events(run_id, after, limit)
+    rows = ctx.runs.events(run_id, after, limit, EVENTS_PAGE_BYTES)
     # Events are stored as finished JSON text: join, do not re-serialize.
     return Response("[" + ",".join(text for _, text in rows) + "]",
                     media_type="application/json")

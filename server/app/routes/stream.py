@@ -1,8 +1,8 @@
 """WebSocket `/ws/runs/{id}?after=SEQ`: a run's events, replayed then live, in order.
 
 The sender replays what SQLite holds (seq <= the subscription's high-water
-mark), then the pending events captured at subscription, then the viewer's
-live queue, skipping nothing and repeating nothing (seq > the last sent). It
+mark), then the viewer's live queue (events reach it once stored), skipping
+nothing and repeating nothing (seq > the last sent). It
 closes with 1000 after the final status. A concurrent receiver notices a
 viewer leaving (a send-only loop would not) and closes the socket on binary
 (1003), oversized (1009) or flooding (1008) client messages. Neither ever
@@ -12,7 +12,6 @@ touches the run: viewers only read.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections import deque
@@ -22,8 +21,6 @@ import anyio
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
-from server.training.events import is_final
-
 from ..context import Context, ws_context
 from ..guards import RAW_SEND
 from ..schemas import MAX_SEQ, RUN_ID
@@ -32,6 +29,7 @@ from ..viewers import Viewer
 
 router = APIRouter(tags=["runs"])
 REPLAY_CHUNK = 5000
+REPLAY_BYTES = 4 * 1024 * 1024  # a chunk's text: memory per viewer stays bounded
 NO_RUN = 4404  # application close code: the browser stops reconnecting
 STUCK_GRACE_S = 5.0
 
@@ -46,8 +44,9 @@ async def run_events(websocket: WebSocket, run_id: str,
             ctx.store.get_run, run_id) is None:
         await websocket.close(NO_RUN, "no such run")
         return
-    viewer = Viewer(asyncio.get_running_loop(), ctx.settings.viewer_queue)
-    snapshot = await run_in_threadpool(ctx.runs.subscribe, run_id, viewer)
+    viewer = Viewer(asyncio.get_running_loop(), ctx.settings.viewer_queue,
+                    ctx.settings.viewer_queue_bytes)
+    stored = await run_in_threadpool(ctx.runs.subscribe, run_id, viewer)
     outcome: dict[str, tuple[int, str] | None] = {}
     try:
         async with anyio.create_task_group() as tg:
@@ -59,7 +58,7 @@ async def run_events(websocket: WebSocket, run_id: str,
             async def send() -> None:
                 try:
                     outcome["server"] = await _send_events(websocket, ctx, run_id,
-                                                           max(after, -1), snapshot, viewer)
+                                                           max(after, -1), stored, viewer)
                 except (OSError, WebSocketDisconnect):  # the viewer vanished mid-send
                     outcome["client"] = None
                 tg.cancel_scope.cancel()
@@ -88,7 +87,7 @@ async def run_events(websocket: WebSocket, run_id: str,
 
 
 async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: int,
-                       snapshot: tuple[int, list[tuple[int, str]]] | None,
+                       stored: int | None,
                        viewer: Viewer) -> tuple[int, str]:
     raw = websocket.scope.get(RAW_SEND)
 
@@ -99,32 +98,27 @@ async def _send_events(websocket: WebSocket, ctx: Context, run_id: str, after: i
             await raw({"type": "websocket.send", "text": text})
 
     last = after
-    upto = None if snapshot is None else snapshot[0]
+    upto = stored  # None: the run is over, and everything is in the store
     def fetch(after_seq: int) -> asyncio.Future:
         return asyncio.ensure_future(run_in_threadpool(
-            ctx.store.events_after, run_id, after_seq, upto, REPLAY_CHUNK))
+            ctx.store.events_after, run_id, after_seq, upto, REPLAY_CHUNK, REPLAY_BYTES))
 
-    # Stored events, in chunks so memory stays flat on a long log; the next chunk
-    # is read (in a thread) while this one is being sent.
+    # Stored events, in chunks bounded in count and bytes so memory stays flat on a
+    # long log; the next chunk is read (in a thread) while this one is being sent,
+    # until one comes back empty.
     chunk: asyncio.Future | None = fetch(last)
     try:
         while chunk is not None:
             rows = await chunk
-            chunk = fetch(rows[-1][0]) if len(rows) == REPLAY_CHUNK else None
+            chunk = fetch(rows[-1][0]) if rows else None
             for seq, text in rows:
                 await send_text(text)
                 last = seq
     finally:
         if chunk is not None:
             chunk.cancel()  # the viewer left mid-replay: nobody wants the next chunk
-    if snapshot is None:
+    if stored is None:
         return 1000, "run finished"
-    for seq, text in snapshot[1]:
-        if seq > last:
-            await send_text(text)
-            last = seq
-            if _final(text):
-                return 1000, "run finished"
     while True:
         items = await viewer.get()
         for item in items:
@@ -157,8 +151,3 @@ async def _watch_client(websocket: WebSocket, settings: Settings) -> tuple[int, 
         if len(recent) > settings.max_client_messages_per_s:
             return 1008, "too many messages"
 
-
-def _final(text: str) -> bool:
-    if '"type":"status"' not in text:
-        return False
-    return is_final(json.loads(text))
