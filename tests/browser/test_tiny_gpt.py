@@ -34,7 +34,8 @@ def test_tiny_gpt_trains_with_the_curves_moving(page: Page, tmp_path: Path) -> N
     page.get_by_test_id("upload-json").set_input_files(str(small_tiny_gpt(tmp_path)))
     expect_valid(page)
     for block in ("h0", "h1"):  # two instances of one Block definition
-        expect(page.get_by_test_id(f"node-{block}")).to_contain_text("Block")
+        expect(page.get_by_test_id("canvas").get_by_test_id(f"node-{block}")).to_contain_text(
+            "Block")
     expect(page.get_by_test_id("dataset")).to_have_value("charlm")
 
     page.get_by_test_id("train").click()
