@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.catalog import LAYERS, fmt
+from server.ports import ref, source
 
 Warn = Callable[..., None]
 # Dataset kinds whose targets are one label per sample (not one per position).
@@ -44,7 +45,7 @@ def sequence_nodes(analysis: Any, nodes: dict[str, Any]) -> set[str]:
         shape = analysis.shapes.get(nid)
         if spec is None or shape is None or len(shape) < 2:
             continue
-        from_seq = any(i in seq for i in nodes[nid].inputs)
+        from_seq = any(source(i) in seq for i in nodes[nid].inputs)
         if spec.swaps_layout:
             # (N, C, L) -> (N, L, C) puts features last to be read per position; a
             # sequence transposed is channels first.
@@ -54,20 +55,28 @@ def sequence_nodes(analysis: Any, nodes: dict[str, Any]) -> set[str]:
     return seq
 
 
+def _shape(analysis: Any, item: Any) -> tuple:
+    """The shape an edge carries (one port of a Split or Chunk, or a node's output)."""
+    nid, port = ref(item)
+    if nid in analysis.multi:
+        return analysis.out_shapes[nid][port]
+    return analysis.shapes[nid]
+
+
 def sequence_lints(analysis: Any, nodes: dict[str, Any], seq: set[str], warn: Warn) -> None:
     for nid in analysis.order:
         n = nodes[nid]
         spec = LAYERS.get(n.type)
         params = analysis.resolved.get(nid)
-        if spec is not None and spec.produces and params and n.inputs[0] in seq \
-                and params.get("dim") in (1, -len(analysis.shapes[n.inputs[0]])):
-            shape = analysis.shapes[n.inputs[0]]
+        if spec is not None and spec.produces and params and source(n.inputs[0]) in seq \
+                and params.get("dim") in (1, -len(_shape(analysis, n.inputs[0]))):
+            shape = _shape(analysis, n.inputs[0])
             warn(f"dim={params['dim']} makes {n.type} normalize over the {shape[0]} positions "
                  f"of the sequence {fmt(shape)}, not over the {shape[-1]} scores of each "
                  f"position; set dim to -1", node=nid, param="dim")
-        if spec is not None and spec.reads_channels and n.inputs and n.inputs[0] in seq \
-                and len(analysis.shapes[n.inputs[0]]) == 2:
-            src = n.inputs[0]
+        if spec is not None and spec.reads_channels and n.inputs and source(n.inputs[0]) in seq \
+                and len(_shape(analysis, n.inputs[0])) == 2:
+            src = source(n.inputs[0])
             t = analysis.shapes[src][0]
             warn(f"{n.type} reads (N, C, L), channels first, but {src!r} gives a sequence "
                  f"{fmt(analysis.shapes[src])}, features last: it would take the {t} positions "
@@ -85,10 +94,10 @@ def sequence_lints(analysis: Any, nodes: dict[str, Any], seq: set[str], warn: Wa
 
 
 def _channels_first_input(analysis: Any, nodes: dict[str, Any], nid: str, warn: Warn) -> None:
-    src = nodes[nid].inputs[0]
+    src = source(nodes[nid].inputs[0])
     while LAYERS.get(nodes[src].type) and LAYERS[nodes[src].type].category in TRANSPARENT \
             and len(nodes[src].inputs) == 1:
-        src = nodes[src].inputs[0]
+        src = source(nodes[src].inputs[0])
     spec = LAYERS.get(nodes[src].type)
     shape = analysis.shapes.get(src)
     if spec is not None and spec.category in ("conv", "pool", "generative") and shape \

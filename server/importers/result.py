@@ -28,6 +28,9 @@ class ImportResult:
     graph: dict[str, Any]
     state_dict: dict[str, Any] = field(default_factory=dict)
     unmapped: list[Unmapped] = field(default_factory=list)
+    # graph state_dict key -> the source model's key ("layer1_0_conv1.weight" ->
+    # "layer1.0.conv1.weight"), so any checkpoint of the original can be renamed.
+    original_keys: dict[str, str] = field(default_factory=dict)
 
 
 class ImportFailed(ValueError):
