@@ -4,11 +4,14 @@
  * them to catalogue nodes (POST /api/import/zoo/{name}, /api/import/onnx) and the
  * graph opens like a template. A `.py` model would run the user's code, so the
  * page never imports one: the hint points to `torchcanvas import` instead.
+ * "Start weights…" uploads a `.pt` state_dict (POST /api/weights, read with
+ * weights_only on the server) and makes it the open graph's `init.weights`.
  */
 
-import { importOnnx, importZoo, listZoo } from "./api.js";
+import { importOnnx, importZoo, listZoo, uploadWeights } from "./api.js";
 
-export function createImportView({ zooSelect, zooButton, onnxInput, onnxButton, status, onGraph }) {
+export function createImportView({ zooSelect, zooButton, onnxInput, onnxButton, status, onGraph,
+  weightsInput, weightsButton, weightsStatus, currentGraph, onWeights }) {
   let loaded = false;
 
   async function fillZoo() {
@@ -48,5 +51,30 @@ export function createImportView({ zooSelect, zooButton, onnxInput, onnxButton, 
     if (file) run(file.name, () => importOnnx(file));
   });
 
+  weightsButton?.addEventListener("click", () => weightsInput.click());
+  weightsInput?.addEventListener("change", async () => {
+    const file = weightsInput.files[0];
+    weightsInput.value = "";
+    if (!file) return;
+    weightsStatus.textContent = `Checking ${file.name}…`;
+    weightsStatus.dataset.state = "busy";
+    try {
+      const answer = await uploadWeights(file, currentGraph());
+      onWeights(answer.path);
+      weightsStatus.textContent = describeFit(answer);
+      weightsStatus.dataset.state = "done";
+    } catch (err) {
+      weightsStatus.textContent = `Cannot use ${file.name}: ${err.message.replace(/^\d+: /, "")}`;
+      weightsStatus.dataset.state = "error";
+    }
+  });
+
   return { fillZoo };
+}
+
+/** "resnet18.pt: 122 of 122 tensors fit" plus what stays fresh (a new head, say). */
+function describeFit({ file, tensors, fit }) {
+  if (!fit) return `${file}: ${tensors} tensors; the network starts from them where names and shapes match`;
+  const fresh = fit.fresh.length ? `; fresh: ${fit.fresh.slice(0, 4).join(", ")}${fit.fresh.length > 4 ? "…" : ""}` : "";
+  return `${file}: ${fit.matched} of ${fit.graph_tensors} tensors fit${fresh}. Training starts from them.`;
 }

@@ -472,6 +472,11 @@ async function start() {
     onnxInput: byTestId("onnx-file"),
     onnxButton: byTestId("onnx-import"),
     status: byTestId("import-status"),
+    weightsInput: byTestId("weights-file"),
+    weightsButton: byTestId("weights-upload"),
+    weightsStatus: byTestId("weights-status"),
+    currentGraph: () => serializeGraph(store.get()),
+    onWeights: (path) => store.apply("setStartWeights", { path }),
     onGraph: (graph, label) => {
       $("#templates-dialog").close();
       openGraph(graph, { undoable: true });
