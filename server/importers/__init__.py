@@ -111,6 +111,11 @@ def _load_original(model: Any, weights: str | Path | None) -> None:
 
 
 def _count_parameters(name: str, args: dict[str, Any]) -> int:
+    return _count_cached(name, json.dumps(args, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _count_cached(name: str, args_json: str) -> int:
     """Parameters of a torchvision model, counted without initialising any weight.
 
     On the meta device building costs nothing, so a model over the limit (vit_h_14:
@@ -118,6 +123,7 @@ def _count_parameters(name: str, args: dict[str, Any]) -> int:
     that computes with tensors (RegNet's widths) is built on the CPU without init."""
     from torchvision import models
 
+    args = json.loads(args_json)
     try:
         with torch.device("meta"):
             model = models.get_model(name, weights=None, **args)

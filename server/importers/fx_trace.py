@@ -57,14 +57,14 @@ def import_module(model: nn.Module, input_shape: list[int], name: str | None = N
     gm = trace(model)
     builder = _Builder(gm, input_shape)
     builder.run()
-    graph, names = assemble(name or type(model).__name__, builder.nodes, builder.output,
+    graph, names, validation = assemble(name or type(model).__name__, builder.nodes, builder.output,
                             builder.unmapped, partial,
                             f"operation(s) of {type(model).__name__}",
                             hint=" (is --input-shape right?)")
     if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
     state, keys = builder.weights(model, names)
-    return ImportResult(graph=graph, state_dict=state, original_keys=keys)
+    return ImportResult(graph=graph, state_dict=state, original_keys=keys, validation=validation)
 
 
 class _Builder:

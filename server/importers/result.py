@@ -31,6 +31,9 @@ class ImportResult:
     # graph state_dict key -> the source model's key ("layer1_0_conv1.weight" ->
     # "layer1.0.conv1.weight"), so any checkpoint of the original can be renamed.
     original_keys: dict[str, str] = field(default_factory=dict)
+    # The validator's report on `graph` (made while checking it), so a caller that
+    # shows the graph need not validate it again.
+    validation: Any = None
 
 
 class ImportFailed(ValueError):
@@ -44,8 +47,9 @@ class ImportFailed(ValueError):
 
 def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
              unmapped: list[Unmapped], partial: bool, what: str,
-             hint: str = "") -> tuple[dict[str, Any], dict[str, str] | None]:
-    """The graph of mapped nodes and each node's attribute name (None for a partial graph).
+             hint: str = "") -> tuple[dict[str, Any], dict[str, str] | None, Any]:
+    """The graph of mapped nodes, each node's attribute name (None for a partial graph)
+    and the validator's report on it (None for a partial graph).
 
     Raises ImportFailed when something did not map (unless `partial`) or when the
     mapped graph is not valid; `what` names the operations ("ONNX operation(s)").
@@ -62,10 +66,10 @@ def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
     if unmapped:
         # Kept for the user to finish on the canvas: `ui` is the format's free-form place.
         graph["ui"] = {"import": {"unmapped": [str(u) for u in unmapped]}}
-        return graph, None
+        return graph, None, None
     analysis = analyze_graph(graph)
     if not analysis.valid:
         errors = analysis.validation.all_errors()
         raise ImportFailed(f"the imported graph is not valid{hint}:\n"
                            + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
-    return graph, node_names(analysis.order)  # as the compiler names them
+    return graph, node_names(analysis.order), analysis.validation  # names as the compiler's

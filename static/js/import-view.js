@@ -2,7 +2,8 @@
  * Import into the canvas, inside the Templates dialog: a torchvision architecture
  * from the zoo list, or an ONNX file from the user's computer. The server maps
  * them to catalogue nodes (POST /api/import/zoo/{name}, /api/import/onnx) and the
- * graph opens like a template. A `.py` model would run the user's code, so the
+ * graph opens like a template, with the server's validation of it (so the canvas
+ * draws every shape at once, without a second round trip). A `.py` model would run the user's code, so the
  * page never imports one: the hint points to `torchcanvas import` instead.
  * "Start weights…" uploads a `.pt` state_dict (POST /api/weights, read with
  * weights_only on the server) and makes it the open graph's `init.weights`.
@@ -30,10 +31,10 @@ export function createImportView({ zooSelect, zooButton, onnxInput, onnxButton, 
     status.textContent = `Importing ${label}…`;
     status.dataset.state = "busy";
     try {
-      const { graph } = await request();
+      const { graph, validation } = await request();
       status.textContent = "";
       status.dataset.state = "done";
-      onGraph(graph, label);
+      onGraph(graph, label, validation);
     } catch (err) {
       const missing = (err.errors || []).slice(0, 6).map((e) => e.message);
       const more = (err.errors || []).length > 6 ? ` (and ${err.errors.length - 6} more)` : "";

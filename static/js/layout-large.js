@@ -8,9 +8,12 @@
 
 export const LARGE_GRAPH_NODES = 150;
 
+/** The node an input reads: an id, or `{node, port}` for one output of a Split/Chunk. */
+export const refNode = (ref) => (typeof ref === "string" ? ref : ref?.node);
+
 export function layeredPositions(graph, { nodeW, nodeH, gapX = 36, gapY = 40, margin = 20 }) {
   const ids = new Set(graph.nodes.map((n) => n.id));
-  const inputs = new Map(graph.nodes.map((n) => [n.id, n.inputs.filter((s) => ids.has(s))]));
+  const inputs = new Map(graph.nodes.map((n) => [n.id, n.inputs.map(refNode).filter((s) => ids.has(s))]));
   const rank = new Map();
   const rankOf = (id, seen = new Set()) => {
     if (rank.has(id)) return rank.get(id);

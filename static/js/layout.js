@@ -7,7 +7,7 @@
  */
 
 import dagre from "@dagrejs/dagre";
-import { LARGE_GRAPH_NODES, layeredPositions } from "./layout-large.js";
+import { LARGE_GRAPH_NODES, layeredPositions, refNode } from "./layout-large.js";
 
 const COLUMN_GAP = 90; // between wrapped columns: wider than dagre's 36 between branches
 const MARGIN = 20;
@@ -39,7 +39,7 @@ function largeBoxes(graph, { nodeW, nodeH }) {
     boxes[id] = { x: p.x, y: p.y, w: nodeW, h: nodeH };
   }
   const ids = new Set(graph.nodes.map((n) => n.id));
-  const edges = graph.nodes.flatMap((n) => n.inputs.filter((s) => ids.has(s)).map((s) => [s, n.id]));
+  const edges = graph.nodes.flatMap((n) => n.inputs.map(refNode).filter((s) => ids.has(s)).map((s) => [s, n.id]));
   return { boxes, edges };
 }
 
@@ -48,7 +48,7 @@ function dagreBoxes(graph, { nodeW, nodeH, blockW, blockH, output }) {
   g.setGraph({ rankdir: "TB", nodesep: 36, ranksep: 40, marginx: MARGIN, marginy: MARGIN });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of graph.nodes) g.setNode(n.id, { width: nodeW, height: nodeH });
-  for (const n of graph.nodes) for (const src of n.inputs) if (g.hasNode(src)) g.setEdge(src, n.id);
+  for (const n of graph.nodes) for (const src of n.inputs.map(refNode)) if (g.hasNode(src)) g.setEdge(src, n.id);
   if (graph.loss && output && g.hasNode(output)) {
     g.setNode("loss", { width: blockW, height: blockH });
     g.setEdge(output, "loss");
