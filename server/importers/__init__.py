@@ -125,7 +125,7 @@ def _count_cached(name: str, args_json: str) -> int:
 
     args = json.loads(args_json)
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _without_init():
             model = models.get_model(name, weights=None, **args)
     except (TypeError, ValueError) as exc:
         raise ImportFailed(f"torchvision:{name}(**{json.dumps(args)}) failed: {exc}") from None
