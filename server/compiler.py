@@ -13,8 +13,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from server.blocks import BlockSpec
 from server.graph import Graph
-from server.naming import node_names
+from server.nesting import attr_names, construction_order, layer_at, module_tree
 from server.ports import ref
 from server.validation import Analysis, InvalidGraph, Limits, require_valid
 
@@ -26,7 +27,7 @@ class GraphModule(nn.Module):
 
     def __init__(self, analysis: Analysis):
         super().__init__()
-        names = node_names(analysis.order)
+        names = attr_names(analysis.graph, analysis.order)
         self.node_attrs: dict[str, str] = {}
         # (node id, attr or None, function or None, input (id, port) keys, params, ports)
         self._steps: list[tuple[str, str | None, Any, list, dict[str, Any], int]] = []
@@ -37,28 +38,48 @@ class GraphModule(nn.Module):
         self.output_tuple = analysis.output_tuple
         self.input_shape = analysis.shapes[analysis.input_id]
         self.output_shape = analysis.shapes[analysis.output_id]
+        layers = {node.id: (node, spec, params) for node, spec, params in analysis.layers()}
+        owners = {nid for nid, (node, spec, _) in layers.items() if node.shares is None
+                  and (node.type == "Parameter" or spec.module is not None
+                       or spec.builder is not None)}
+        # Built containers-first, as the exported __init__ builds them: same seed, same weights.
+        built = set()
+        for nid in construction_order(module_tree(analysis.order, names, owners)):
+            node, spec, params = layers[nid]
+            if node.type == "Parameter":
+                self.register_parameter(names[nid], nn.Parameter(_initial(params)))
+                built.add(nid)
+                continue
+            module = (GraphModule(analysis.sub[nid]) if isinstance(spec, BlockSpec)
+                      else spec.build(params))
+            if module is not None:
+                self._place(names[nid], module)
+                built.add(nid)
         for node, spec, params in analysis.layers():
             nid = node.id
+            ports = len(analysis.out_shapes[nid]) if nid in analysis.multi else 0
+            inputs = [ref(i) for i in node.inputs]
             if node.shares is not None:  # the same module, called again: no new weights
                 attr = names[node.shares]
                 self.node_attrs[nid] = attr
-                self._steps.append((nid, attr, None, [ref(i) for i in node.inputs], params, 0))
+                self._steps.append((nid, attr, None, inputs, params, ports))
                 continue
-            if node.type == "Parameter":
-                attr = names[nid]
-                self.register_parameter(attr, nn.Parameter(_initial(params)))
+            attr = names[nid] if nid in built else None
+            if attr is not None:
                 self.node_attrs[nid] = attr
-                self._steps.append((nid, attr, _PARAMETER, [], params, 0))
-                continue
-            module = spec.build(params)
-            attr = None
-            if module is not None:
-                attr = names[nid]
-                self.add_module(attr, module)
-                self.node_attrs[nid] = attr
-            ports = len(analysis.out_shapes[nid]) if nid in analysis.multi else 0
-            self._steps.append((nid, attr, spec.function, [ref(i) for i in node.inputs],
-                                params, ports))
+            function = _PARAMETER if node.type == "Parameter" else spec.function
+            self._steps.append((nid, attr, function, inputs if function is not _PARAMETER
+                                else [], params, ports))
+
+    def _place(self, path: str, module: nn.Module) -> None:
+        """Register `module` at a dotted path, making nn.Sequential containers on the way."""
+        *containers, last = path.split(".")
+        parent: nn.Module = self
+        for name in containers:
+            if name not in parent._modules:
+                parent.add_module(name, nn.Sequential())
+            parent = parent._modules[name]
+        parent.add_module(last, module)
 
     def forward(self, *xs: torch.Tensor) -> Any:
         values = self._run(xs)
@@ -79,10 +100,10 @@ class GraphModule(nn.Module):
         for nid, attr, function, inputs, params, ports in self._steps:
             args = [values[i] for i in inputs]
             if function is _PARAMETER:  # the learned tensor, expanded over the batch
-                tensor = getattr(self, attr)
+                tensor = layer_at(self, attr)
                 out = tensor.expand(xs[0].size(0), *[-1] * (tensor.dim() - 1))
             elif attr is not None:
-                out = getattr(self, attr)(*args)
+                out = layer_at(self, attr)(*args)
             else:
                 out = function(args, params)
             if ports:  # several outputs: one value per port

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from server.catalog import LAYERS
+from server.nesting import layer_parameters
 from server.validation import analyze_graph
 
 LR_START, LR_END, LR_STEPS = 1e-6, 10.0, 100
@@ -247,7 +248,7 @@ def _gradient_flow(model: Any, types: dict[str, str], report: Report) -> None:
     """Weight-gradient norms per layer, first against last: vanishing or exploding."""
     norms = []
     for nid, attr in model.node_attrs.items():
-        grads = [p.grad for p in getattr(model, attr).parameters() if p.grad is not None]
+        grads = [p.grad for p in layer_parameters(model, attr) if p.grad is not None]
         if grads:
             norms.append((nid, float(torch.sqrt(sum((g ** 2).sum() for g in grads)))))
     if len(norms) < 3:

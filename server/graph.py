@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 NodeId = str
 ID_PATTERN_DOC = "1-64 characters, chosen by the user"
 MAX_INPUTS = 64  # inputs of one node (Add, Concat); more is a mistake, not a network
+# A node's attribute path: identifiers or numbers joined by dots (`layer1.0.conv1`).
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z0-9_]{1,64}){0,15}$"
+BLOCK_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+BLOCK_PREFIX = "block:"  # a node of type `block:<name>` instantiates graph.blocks[name]
 
 
 class _Model(BaseModel):
@@ -49,6 +53,11 @@ class Node(_Model):
         "(weight sharing); same type, params may be omitted")
     frozen: bool = Field(default=False, description="Keep this layer's weights as they start "
                          "(requires_grad off): transfer learning")
+    name: str | None = Field(
+        default=None, max_length=256, pattern=NAME_PATTERN,
+        description="The layer's attribute path in the module, e.g. `fc` or, dotted, "
+        "`layer1.0.conv1` (nested in nn.Sequential containers) so state_dict keys can equal "
+        "another model's; default: derived from the id")
     ui: dict[str, Any] | None = Field(default=None, description="Editor data, kept unchanged")
 
 
@@ -97,6 +106,33 @@ class InitConfig(_Model):
                          "shape; the rest keep fresh weights")
 
 
+class BlockParam(_Model):
+    """A param a block exposes: its inner nodes read it as the string `"$name"`."""
+
+    default: Any = Field(default=None, description="Value when an instance does not set it "
+                         "(null: the instance must set it)")
+    description: str | None = Field(default=None, max_length=500)
+
+
+class Block(_Model):
+    """A named sub-graph used as a layer: each `block:<name>` node is one instance with its
+    own weights, exported as one nn.Module class used by the main class."""
+
+    nodes: list[Node] = Field(default_factory=list, description="The block's nodes, with one "
+                              "Input node per block input (its shape comes from the instance)")
+    inputs: list[NodeId] | None = Field(
+        default=None, description="Input node ids in the order the instance's edges feed them "
+        "(default: the order of the Input nodes in `nodes`)")
+    output: NodeId | list[Ref] | None = Field(
+        default=None, description="What the block returns, as the graph's `output`: a list "
+        "gives the instance one output port per item")
+    params: dict[str, BlockParam] = Field(
+        default_factory=dict, description="Exposed params: inner node params written "
+        "`\"$name\"` take the instance's value")
+    description: str | None = Field(default=None, max_length=2000)
+    ui: dict[str, Any] | None = None
+
+
 class Graph(_Model):
     """A whole network with, optionally, what it takes to train it."""
 
@@ -115,6 +151,9 @@ class Graph(_Model):
     data: DataConfig | None = None
     training: TrainingConfig | None = None
     init: InitConfig | None = None
+    blocks: dict[str, Block] | None = Field(
+        default=None, description="Reusable sub-graphs by name (identifier-like); nodes of "
+        "type `block:<name>` instantiate them")
     ui: dict[str, Any] | None = None
 
 

@@ -43,6 +43,18 @@ def activation_values(shapes: dict[str, tuple[int, ...]]) -> dict[str, int]:
     return {nid: math.prod(shape) for nid, shape in shapes.items()}
 
 
+def total_activation_values(analysis: Any) -> int:
+    """Values all outputs hold for one sample, those inside block instances too (a block's
+    own Inputs are the edges feeding it, already counted outside)."""
+    total = sum(activation_values(analysis.shapes).values())
+    for nid, sub in getattr(analysis, "sub", {}).items():
+        inner = total_activation_values(sub) - sum(
+            math.prod(sub.shapes[i]) for i in sub.input_ids if i in sub.shapes)
+        # The instance's own output is the block's output, counted once already.
+        total += inner - math.prod(analysis.shapes[nid])
+    return total
+
+
 def optimizer_state_tensors(optimizer: Any) -> int:
     """How many tensors of state the optimizer keeps per weight (0 for plain SGD)."""
     from server.catalog import OPTIMIZERS
@@ -63,7 +75,7 @@ def estimate_training_memory(analysis: Any, batch_size: int | None = None) -> Me
         batch_size = graph.data.batch_size if graph is not None and graph.data else 64
     params = analysis.validation.total_params
     state = optimizer_state_tensors(graph.optimizer if graph is not None else None)
-    values = sum(activation_values(analysis.shapes).values())
+    values = total_activation_values(analysis)
     return MemoryEstimate(
         batch_size=batch_size,
         weights=params * BYTES_PER_VALUE,

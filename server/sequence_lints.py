@@ -142,7 +142,8 @@ def _causal_language_model(analysis: Any, nodes: dict[str, Any], seq: set[str],
     if out not in seq or shape is None or len(shape) != 2:
         return
     vocab = {analysis.resolved[nid].get("num_embeddings") for nid in analysis.order
-             if nid in analysis.resolved and LAYERS[nodes[nid].type].index_input}
+             if nid in analysis.resolved
+             and getattr(LAYERS.get(nodes[nid].type), "index_input", False)}
     if shape[-1] not in vocab:
         return
     why = (f"this looks like a language model (token ids in, a score for each of the "

@@ -25,6 +25,16 @@ from typing import Any
 import torch
 from pydantic import BaseModel, Field
 
+from server.blocks import (
+    MAX_DEPTH,
+    MAX_EXPANDED,
+    BlockError,
+    BlockSpec,
+    count_nodes,
+    exposed_values,
+    instance_graph,
+    layer_table,
+)
 from server.catalog import (
     LAYERS,
     LOSSES,
@@ -39,7 +49,8 @@ from server.catalog import (
 )
 from server.catalog.hints import suggest
 from server.dtypes import result_dtype
-from server.graph import Graph, GraphFormatError, parse_graph
+from server.graph import BLOCK_NAME_PATTERN, BLOCK_PREFIX, Graph, GraphFormatError, parse_graph
+from server.nesting import name_problems
 from server.ports import Key, output_refs, ref, show, source
 from server.recipe import DEFAULT_LOSS
 from server.sequence_lints import sequence_lints, sequence_nodes
@@ -151,6 +162,9 @@ class Analysis:
     multi: set[str] = field(default_factory=set)  # nodes with several output ports
     dtypes: dict[str, str] = field(default_factory=dict)  # "float" or "long", per node
     dataset: Any = None  # server.datasets.DatasetInfo when graph.data names one
+    specs: Mapping[str, LayerSpec] = field(default_factory=lambda: LAYERS)  # + the blocks
+    sub: dict[str, Analysis] = field(default_factory=dict)  # a block instance's analysis
+    exposed: dict[str, Any] = field(default_factory=dict)  # a block's: its instance's params
 
     def shape_of(self, item: Any) -> Shape | None:
         """The shape flowing along an edge (a node id or a port reference)."""
@@ -168,7 +182,7 @@ class Analysis:
         for nid in self.order:
             node = nodes[nid]
             if node.type != "Input":
-                yield node, LAYERS[node.type], self.resolved[nid]
+                yield node, self.specs[node.type], self.resolved[nid]
 
 
 def validate_graph(graph: Graph | dict, limits: Limits | None = None) -> Validation:
@@ -187,9 +201,10 @@ def require_valid(graph: Graph | dict, limits: Limits | None = None) -> Analysis
 def analyze_graph(graph: Graph | dict, limits: Limits | None = None) -> Analysis:
     limits = limits or Limits.from_env()
     nodes = graph.get("nodes") if isinstance(graph, dict) else getattr(graph, "nodes", None)
-    if isinstance(nodes, list) and len(nodes) > limits.max_nodes:
+    count = count_nodes(graph) if isinstance(graph, dict | Graph) else 0
+    if isinstance(nodes, list) and count > limits.max_nodes:
         # Refuse before pydantic parses every node: 10**5 nodes would take a second.
-        report = Validation(valid=False, errors=[Issue(message=_too_many(len(nodes), limits))])
+        report = Validation(valid=False, errors=[Issue(message=_too_many(count, limits))])
         return Analysis(graph=None, validation=report)
     try:
         g = parse_graph(graph)
@@ -199,14 +214,32 @@ def analyze_graph(graph: Graph | dict, limits: Limits | None = None) -> Analysis
     return _Analyzer(g, limits).run()
 
 
+class _Expansion:
+    """What the analyses of one graph and all its block instances share: instances with
+    the same block, input shapes and params analysed once, and a bound on the total."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple, Analysis] = {}
+        self.nodes = 0
+
+
+# Block instances are analysed under no size limits of their own: the whole graph's
+# parameters are checked once, at the top, and the node limit counts definitions.
+_UNLIMITED = Limits(max_nodes=10**9, max_params=10**18)
+
+
 class _Analyzer:
-    def __init__(self, graph: Graph, limits: Limits):
+    def __init__(self, graph: Graph, limits: Limits, expansion: _Expansion | None = None,
+                 stack: tuple[str, ...] = ()):
         self.g = graph
         self.limits = limits
         self.report = Validation(valid=False)
-        self.a = Analysis(graph=graph, validation=self.report)
+        self.specs = layer_table(graph)
+        self.a = Analysis(graph=graph, validation=self.report, specs=self.specs)
         self.nodes = {}  # id -> Node (first of duplicates)
         self.params: dict[str, dict[str, Any]] = {}
+        self.expansion = expansion or _Expansion()
+        self.stack = stack  # the blocks being expanded, outermost first
 
     # errors and warnings: on the node's report when the node exists, else the graph's
     def error(self, message: str, node: str | None = None, param: str | None = None,
@@ -229,6 +262,7 @@ class _Analyzer:
                 continue
             self.nodes[n.id] = n
             self.report.nodes[n.id] = NodeReport()
+        self._check_names()
         self._load_dataset()
         self._check_types_and_inputs()
         self._order()
@@ -274,6 +308,15 @@ class _Analyzer:
                    f"{big!r} alone outputs {fmt(self.a.shapes[big])}, "
                    f"{human_bytes(per_batch)} for the batch", node=big)
 
+    def _check_names(self) -> None:
+        if not self.stack:
+            for name in self.g.blocks or {}:
+                if not re.fullmatch(BLOCK_NAME_PATTERN, name):
+                    self.error(f"block name {name[:64]!r} must be an identifier (letters, "
+                               "digits and _, not starting with a digit)")
+        for nid, message in name_problems(self.g):
+            self.error(message, node=nid, param="name")
+
     def _load_dataset(self) -> None:
         if self.g.data is None:
             return
@@ -287,9 +330,9 @@ class _Analyzer:
     def _check_types_and_inputs(self) -> None:
         inputs = []
         for n in self.nodes.values():
-            spec = LAYERS.get(n.type)
+            spec = self.specs.get(n.type)
             if spec is None:
-                self.error(_unknown("layer type", n.type, LAYERS), node=n.id)
+                self.error(_unknown_type(n.type, self.g), node=n.id)
                 continue
             if n.type == "Input":
                 inputs.append(n.id)
@@ -391,7 +434,8 @@ class _Analyzer:
         # A cut link leaves a whole chain behind; point at its end (where the link is
         # missing), not at every layer of it, and name the layer that lost its input.
         starved = [nid for nid in seen if not self.nodes[nid].inputs
-                   and LAYERS.get(self.nodes[nid].type) and LAYERS[self.nodes[nid].type].arity[0]]
+                   and self.specs.get(self.nodes[nid].type)
+                   and self.specs[self.nodes[nid].type].arity[0]]
         hint = f" ({', '.join(starved)} has no input)" if starved else ""
         for nid in self.nodes:
             if nid not in seen and not self.a.consumers.get(nid):
@@ -400,8 +444,14 @@ class _Analyzer:
 
     def _check_params(self) -> None:
         for nid, n in self.nodes.items():
-            spec = LAYERS.get(n.type)
+            spec = self.specs.get(n.type)
             if spec is None:
+                continue
+            if isinstance(spec, BlockSpec):
+                values, problems = exposed_values(spec, n.params)
+                for problem in problems:
+                    self.error(problem, node=nid, param="params")
+                self.params[nid] = values
                 continue
             checked = check_params(spec.params, n.params)
             if n.shares is not None and not n.params:
@@ -422,7 +472,7 @@ class _Analyzer:
         elif target.shares is not None or target.id == n.id:
             self.error(f"shares {n.shares!r}, which itself shares a layer; name the original",
                        node=n.id, param="shares")
-        elif target.type != n.type or LAYERS[n.type].module is None:
+        elif target.type != n.type or self.specs[n.type].module is None:
             self.error(f"shares {n.shares!r}, a {target.type}: only a layer of the same type "
                        f"with weights can be shared", node=n.id, param="shares")
         elif n.params and self.params.get(n.id) != self.params.get(target.id):
@@ -435,12 +485,15 @@ class _Analyzer:
         report = self.report
         for nid in self.a.order:
             n = self.nodes[nid]
-            spec = LAYERS.get(n.type)
+            spec = self.specs.get(n.type)
             if spec is None or report.nodes[nid].errors:
                 continue
             ins = self._input_shapes(n)
             if ins is None:
                 continue  # an upstream problem is already reported there
+            if isinstance(spec, BlockSpec):
+                self._instance(n, spec, ins)
+                continue
             p = dict(self.params[nid])
             if n.type == "Input":
                 p["shape"] = self._input_shape(nid, p.get("shape"))
@@ -483,11 +536,65 @@ class _Analyzer:
             report.nodes[nid].params = count
             report.total_params += count
 
+    def _instance(self, n: Any, spec: BlockSpec, ins: list[Shape]) -> None:
+        """Shapes and weights of one block instance, from the block's own analysis."""
+        nid, report = n.id, self.report.nodes[n.id]
+        if spec.name in self.stack:
+            self.error(f"block {spec.name} uses itself (through "
+                       f"{' > '.join(self.stack)}): a block cannot contain itself", node=nid)
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            self.error(f"blocks are nested more than {MAX_DEPTH} deep here", node=nid)
+            return
+        p = self.params[nid]
+        sources = [source(s) for s in n.inputs]
+        dtypes = [self.a.dtypes.get(s, "float") for s in sources]
+        vocabs = [self._vocab(s) for s in sources]
+        key = (spec.name, tuple(map(tuple, ins)), _freeze(p), tuple(dtypes), tuple(vocabs))
+        sub = self.expansion.cache.get(key)
+        if sub is None:
+            self.expansion.nodes += len(spec.block.nodes)
+            if self.expansion.nodes > MAX_EXPANDED:
+                self.error(f"with its blocks expanded the network has more than "
+                           f"{MAX_EXPANDED:,} nodes", node=nid)
+                return
+            try:
+                g = instance_graph(spec, self.g, ins, dtypes, vocabs, p)
+            except BlockError as exc:
+                self.error(f"in block {spec.name}: {exc}", node=nid)
+                return
+            sub = _Analyzer(g, _UNLIMITED, self.expansion, (*self.stack, spec.name)).run()
+            sub.exposed = dict(p)
+            self.expansion.cache[key] = sub
+        for issue in sub.validation.all_errors():
+            where = issue.node or issue.component
+            self.error(f"in block {spec.name}" + (f", {where}: " if where else ": ")
+                       + issue.message, node=nid)
+        if not sub.valid:
+            return
+        ports = [sub.shape_of(o) for o in sub.outputs]
+        self.a.sub[nid] = sub
+        self.a.out_shapes[nid] = ports
+        self.a.shapes[nid] = ports[0]
+        self.a.resolved[nid] = p
+        report.output_shape = list(ports[0])
+        if spec.outputs is not None:
+            self.a.multi.add(nid)
+            report.output_shapes = [list(s) for s in ports]
+        self.a.dtypes[nid] = sub.dtypes.get(sub.outputs[0][0], "float")
+        count = 0 if n.shares is not None else sub.validation.total_params
+        report.params = count
+        self.report.total_params += count
+
     def _check_shared_sizes(self) -> None:
         """A shared layer must see inputs of the sizes its original was built for."""
         for nid, n in self.nodes.items():
             mine, theirs = self.a.resolved.get(nid), self.a.resolved.get(n.shares or "")
-            if n.shares is not None and mine is not None and theirs is not None \
+            if nid in self.a.sub and self.a.sub[nid] is not self.a.sub.get(n.shares or ""):
+                if n.shares in self.a.sub:
+                    self.error(f"shares {n.shares!r}, but its inputs have other shapes",
+                               node=nid, param="shares")
+            elif n.shares is not None and mine is not None and theirs is not None \
                     and mine != theirs:
                 self.error(f"shares {n.shares!r}, but its input gives other sizes "
                            f"({_show_diff(theirs, mine)})", node=nid, param="shares")
@@ -584,7 +691,7 @@ class _Analyzer:
                 self.warn(f"{n.type} has no weights, so freezing it changes nothing", node=nid,
                           param="frozen")
             ins = [a.shape_of(s) for s in n.inputs]
-            spec = LAYERS.get(n.type)
+            spec = self.specs.get(n.type)
             # A per-token Linear on a (N, T, F) sequence is meant: no Flatten wanted there.
             if spec and spec.flat_input and ins and ins[0] is not None and len(ins[0]) > 1 \
                     and n.inputs[0] not in seq:
@@ -596,7 +703,7 @@ class _Analyzer:
         pick = g.loss.output if g.loss is not None and g.loss.output is not None else 0
         if pick < len(a.outputs):
             out = a.outputs[pick][0]  # lint the output the loss reads
-        out_spec = LAYERS.get(self.nodes[out].type) if out in self.nodes else None
+        out_spec = self.specs.get(self.nodes[out].type) if out in self.nodes else None
         if out_spec is None:
             return  # no output, or one of unknown type: already an error
         out_type = out_spec.type
@@ -611,7 +718,7 @@ class _Analyzer:
             self._lint_loss(loss, out, out_type)
 
     def _lint_loss(self, loss: Any, out: str, out_type: str) -> None:
-        produced = LAYERS[out_type].produces
+        produced = self.specs[out_type].produces
         if loss.expects == "logits" and produced is not None:
             self.warn(f"{loss.type} applies {loss.applies} itself and expects raw scores "
                       f"(logits); remove this {out_type}", node=out)
@@ -648,6 +755,13 @@ def _unknown(what: str, name: str, table: dict) -> str:
     close = difflib.get_close_matches(name, table, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     return f"unknown {what} {name!r}{hint}"
+
+
+def _unknown_type(name: str, graph: Graph) -> str:
+    if name.startswith(BLOCK_PREFIX):
+        have = ", ".join(graph.blocks or {}) or "none"
+        return f"unknown block {name[len(BLOCK_PREFIX):]!r}: this graph's blocks are {have}"
+    return _unknown("layer type", name, LAYERS)
 
 
 def _too_many(count: int, limits: Limits) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from server.nesting import layer_at
+
 
 class WeightsError(ValueError):
     """A start-weights file that cannot be used; the message is for the user."""
@@ -92,7 +94,7 @@ def apply_start_weights(model: nn.Module, graph: Any, base: Path | None = None,
     attrs = node_attrs if node_attrs is not None else getattr(model, "node_attrs", {})
     for node in graph.nodes:
         if getattr(node, "frozen", False) and node.id in attrs:
-            getattr(model, attrs[node.id]).requires_grad_(False)
+            layer_at(model, attrs[node.id]).requires_grad_(False)
             report.frozen.append(node.id)
     return report
 

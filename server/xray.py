@@ -29,6 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from server.catalog import LAYERS
 from server.memory import estimate_training_memory, human_bytes
+from server.nesting import layer_at, layer_parameters
 from server.validation import require_valid
 
 MAX_CHANNELS = 16  # thumbnails per image tensor
@@ -159,7 +160,7 @@ def _gradients(model: Any, x: torch.Tensor, target: torch.Tensor, run: Any) -> d
             entry["grad_norm"] = float(v.grad.norm())
         attr = model.node_attrs.get(nid)
         if attr is not None:
-            params = [p for p in getattr(model, attr).parameters() if p.grad is not None]
+            params = [p for p in layer_parameters(model, attr) if p.grad is not None]
             if params:
                 g = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params))
                 w = torch.sqrt(sum((p.detach() ** 2).sum() for p in params))
@@ -204,7 +205,7 @@ def layer_times(model: Any, x: torch.Tensor, repeats: int = 3) -> dict[str, floa
     hooks = []
     by_attr = {attr: nid for nid, attr in model.node_attrs.items()}
     for attr, nid in by_attr.items():
-        module = getattr(model, attr)
+        module = layer_at(model, attr)
         hooks.append(module.register_forward_pre_hook(
             lambda m, a, nid=nid: starts.__setitem__(nid, time.perf_counter())))
         hooks.append(module.register_forward_hook(

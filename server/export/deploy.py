@@ -28,7 +28,7 @@ import torch
 
 from server.compiler import compile_analysis
 from server.graph import Graph
-from server.naming import node_names
+from server.nesting import attr_names
 from server.validation import Analysis, Limits, require_valid
 
 DeployFormat = Literal["onnx", "torchscript", "exported-program"]
@@ -74,18 +74,18 @@ def io_names(analysis: Analysis) -> tuple[str, str]:
 
 def input_names(analysis: Analysis) -> list[str]:
     """What a runtime calls the inputs: the Input nodes' names in exported code."""
-    names = node_names(analysis.order)
-    return [names[nid] for nid in analysis.input_ids]
+    names = attr_names(analysis.graph, analysis.order)
+    return [names[nid].replace(".", "_") for nid in analysis.input_ids]
 
 
 def output_names(analysis: Analysis) -> list[str]:
     """One name per returned value: the node's name, `_1`... for a port past the first,
     never an input's name and never twice (ONNX values are named once)."""
-    names = node_names(analysis.order)
+    names = attr_names(analysis.graph, analysis.order)
     taken = set(input_names(analysis))
     out = []
     for nid, port in analysis.outputs:
-        base = names[nid] + (f"_{port}" if port else "")
+        base = names[nid].replace(".", "_") + (f"_{port}" if port else "")
         name, n = base, 1
         while name in taken:
             name, n = f"{base}_out" if n == 1 else f"{base}_out{n}", n + 1

@@ -265,11 +265,16 @@ def _train_loader(shuffle: bool) -> list[str]:
 
 
 def _frozen_attrs(analysis: Analysis) -> list[str]:
-    """The attribute names of the frozen nodes that own weights, in forward order."""
-    from server.naming import node_names
+    """How to reach the frozen nodes that own weights (`fc`, `layer1[0].conv1`), in
+    forward order."""
+    from server.nesting import attr_names, containers, module_tree, path_expression
 
-    names = node_names(analysis.order)
-    return [names[n.id] for n, spec, _ in analysis.layers() if n.frozen and spec.module]
+    names = attr_names(analysis.graph, analysis.order)
+    owners = {n.id for n, spec, _ in analysis.layers()
+              if n.shares is None and (n.type == "Parameter" or spec.module)}
+    members = containers(module_tree(analysis.order, names, owners))
+    return [path_expression(names[n.id], members).removeprefix("self.")
+            for n, spec, _ in analysis.layers() if n.frozen and spec.module]
 
 
 def _start_weights() -> list[str]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from server.nesting import layer_parameters
+
 from .events import clean
 
 STEP_INTERVAL = 0.05  # seconds: at most ~20 step events a second leave the worker
@@ -156,10 +158,11 @@ def layer_norms(module: nn.Module, node_attrs: dict[str, str],
     """
     ids, norms = [], []
     for node_id, attr in node_attrs.items():
-        sub = getattr(module, attr, None)
-        if sub is None:
+        try:
+            weights = layer_parameters(module, attr)
+        except AttributeError:
             continue
-        tensors = [p.grad if grads else p for p in sub.parameters()]
+        tensors = [p.grad if grads else p for p in weights]
         tensors = [t.detach().float() for t in tensors if t is not None]
         if not tensors:
             continue

@@ -31,13 +31,13 @@ def chain(shape: list[int], *layers: tuple[str, dict[str, Any]], **extra: Any) -
 
 
 def exported_class(source: str) -> type[nn.Module]:
-    """The one nn.Module subclass a `module` export defines."""
+    """The model class a `module` export defines: the last one (block classes come first)."""
     namespace: dict[str, Any] = {"__name__": "torchcanvas_export"}
     exec(compile(source, "<export>", "exec"), namespace)
     classes = [v for v in namespace.values() if isinstance(v, type)
                and issubclass(v, nn.Module) and v.__module__ == "torchcanvas_export"]
-    assert len(classes) == 1, classes
-    return classes[0]
+    assert classes, "the export defines no nn.Module"
+    return classes[-1]
 
 
 def export_class(g: dict[str, Any]) -> type[nn.Module]:

@@ -20,15 +20,17 @@ from .golden.make_golden import HERE, graph_files, key
 OLD = Limits()
 
 REPORTS = json.loads((HERE / "reports.json").read_text(encoding="utf-8"))
-FILES = graph_files()
+ALL_FILES = graph_files()
 # Documented improvements: these reports may differ, but the graph must stay invalid.
 CHANGED = {"tests/core/graphs/invalid/input_with_inputs.json":
            "a second Input node is no longer an error (several inputs are supported)"}
 # Graphs that were invalid only because they had two Input nodes: valid now, moved.
 MOVED = {"tests/core/graphs/valid/two_inputs.json": "tests/core/graphs/invalid/two_inputs.json"}
+# Graph files added since (new templates, graphs using new features) have no golden copy.
+FILES = [p for p in ALL_FILES if MOVED.get(key(p), key(p)) in REPORTS]
 
 
-def test_every_graph_file_has_a_golden_report():
+def test_every_old_graph_file_is_still_there():
     assert sorted(REPORTS) == sorted(MOVED.get(key(p), key(p)) for p in FILES)
 
 
