@@ -21,6 +21,8 @@ import torch.fx as fx
 from torch import nn
 
 from server.catalog import LAYERS
+from server.naming import RESERVED
+from server.nesting import SEQUENTIAL_ATTRS
 
 from .functions import ROWS, bind
 from .modules import compact, params_of, spec_for
@@ -151,6 +153,10 @@ class _Builder:
             node_id = f"{n.target}_{uses}"
         node_id = self._append(n, node_id, spec.type, params, ins)
         self.module_ids[node_id] = n.target
+        if not uses and _nestable(n.target):
+            # The module's own path: nested containers, so the state_dict keys are the
+            # original's (`layer1.0.conv1.weight`) and its checkpoint loads as it is.
+            self.nodes[-1]["name"] = n.target
 
     def _function(self, n: fx.Node) -> None:
         target = n.target
@@ -316,6 +322,13 @@ class _Builder:
             state[names[node_id]] = model.get_parameter(path).detach().clone()
             keys[names[node_id]] = path
         return state, keys
+
+
+def _nestable(path: str) -> bool:
+    """Whether a dotted module path can be a node `name` (see server.nesting)."""
+    first, *rest = path.split(".")
+    return bool(rest) and first not in RESERVED and all(
+        (seg.isdigit() or seg.isidentifier()) and seg not in SEQUENTIAL_ATTRS for seg in rest)
 
 
 def _source_line(n: fx.Node) -> str:

@@ -54,7 +54,7 @@ def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
     Raises ImportFailed when something did not map (unless `partial`) or when the
     mapped graph is not valid; `what` names the operations ("ONNX operation(s)").
     """
-    from server.naming import node_names
+    from server.nesting import attr_names
     from server.validation import analyze_graph
 
     if unmapped and not partial:
@@ -72,4 +72,5 @@ def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
         errors = analysis.validation.all_errors()
         raise ImportFailed(f"the imported graph is not valid{hint}:\n"
                            + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
-    return graph, node_names(analysis.order), analysis.validation  # names as the compiler's
+    # each node's attribute path, as the compiler names it (a node `name` may nest it)
+    return graph, attr_names(analysis.graph, analysis.order), analysis.validation
