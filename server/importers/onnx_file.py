@@ -169,6 +169,11 @@ class _Builder:
 
     # one method per ONNX op: return "" when mapped, else why not
     def _op_Identity(self, node: Any, attrs: dict, data: list[str]) -> str:
+        if not data and node.input and node.input[0] in self.init:
+            # The exporter stores equal tensors once (BatchNorm's running_var of ones in
+            # every block) and names the copies with Identity: another name, same weights.
+            self.init[node.output[0]] = self.init[node.input[0]]
+            return ""
         self.values[node.output[0]] = self.values[data[0]]
         self.ranks[node.output[0]] = self._rank(data[0])
         return ""
