@@ -5,7 +5,8 @@
     torchcanvas export GRAPH.json [--format module|script] [-o FILE]
     torchcanvas export GRAPH.json --format onnx|torchscript|exported-program
                        [--weights CHECKPOINT.pt] -o FILE
-    torchcanvas import SOURCE [--args JSON] [--input-shape 1,28,28] [--partial] -o GRAPH.json
+    torchcanvas import SOURCE [--args JSON] [--input-shape 1,28,28] [--partial] [--weights ORIG.pt]
+                       -o GRAPH.json
                        SOURCE: FILE.py:ClassName, torchvision:NAME or FILE.onnx
     torchcanvas schema                     the JSON Schema of graph format v1
     torchcanvas train GRAPH.json [--epochs N] [--device D] [--out DIR]
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-shape", help="one sample's shape without the batch, e.g. 1,28,28")
     p.add_argument("--partial", action="store_true",
                    help="keep what maps and list the rest in the graph's ui.import")
+    p.add_argument("--weights", help="a state_dict of the original model (.pt, read with "
+                   "weights_only), e.g. torchvision's pretrained weights saved with torch.save")
     p.add_argument("-o", "--output", required=True, help="the graph file to write; the "
                    "weights go beside it as the same name with .pt")
     p.set_defaults(func=cmd_import)
@@ -294,7 +297,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UserError(f"--input-shape {args.input_shape!r}: give sizes like 1,28,28") \
                 from None
     try:
-        result = import_source(args.source, args=kwargs, input_shape=shape, partial=args.partial)
+        result = import_source(args.source, args=kwargs, input_shape=shape, partial=args.partial,
+                               weights=args.weights)
     except ImportFailed as exc:
         raise UserError(str(exc)) from None
     out = Path(args.output)

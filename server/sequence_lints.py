@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.catalog import LAYERS, fmt
-from server.ports import source
+from server.ports import ref, source
 
 Warn = Callable[..., None]
 # Dataset kinds whose targets are one label per sample (not one per position).
@@ -62,6 +62,14 @@ def sequence_nodes(analysis: Any, nodes: dict[str, Any], seeded: Any = ()) -> se
         if spec.sequence_out or spec.swaps_layout and from_seq or spec.per_position and from_seq:
             seq.add(nid)
     return seq
+
+
+def _shape(analysis: Any, item: Any) -> tuple:
+    """The shape an edge carries (one port of a Split or Chunk, or a node's output)."""
+    nid, port = ref(item)
+    if nid in analysis.multi:
+        return analysis.out_shapes[nid][port]
+    return analysis.shapes[nid]
 
 
 def sequence_lints(analysis: Any, nodes: dict[str, Any], seq: set[str], warn: Warn) -> None:

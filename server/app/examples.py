@@ -1,7 +1,8 @@
 """Read the example graphs listed in `examples/templates.toml`.
 
-Only names from the index are read, and only as `<examples dir>/<name>.json`,
-so no request can make the server read another file.
+Only files the index names are read (`<examples dir>/<name>.json`, or the
+entry's `file` under the examples dir), so no request can make the server read
+another file.
 """
 
 from __future__ import annotations
@@ -27,5 +28,6 @@ def load_examples(folder: Path) -> list[dict[str, Any]]:
 @lru_cache(maxsize=4)
 def _load(folder: Path, stamp: int) -> list[dict[str, Any]]:
     entries = tomllib.loads((folder / INDEX).read_text(encoding="utf-8"))["template"]
-    return [{**entry, "graph": json.loads((folder / f"{entry['name']}.json").read_text(
-        encoding="utf-8"))} for entry in entries]
+    return [{**{k: v for k, v in entry.items() if k != "file"},
+             "graph": json.loads((folder / entry.get("file", f"{entry['name']}.json"))
+                                 .read_text(encoding="utf-8"))} for entry in entries]

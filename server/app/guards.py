@@ -35,7 +35,7 @@ from .settings import Settings
 COOKIE = "torchcanvas_token"
 RAW_SEND = "torchcanvas.raw_send"
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-UPLOAD_PATHS = {"/api/datasets", "/api/import/onnx"}
+UPLOAD_PATHS = {"/api/datasets", "/api/import/onnx", "/api/weights"}
 OPEN_PATHS = {"/healthz"}  # liveness probes need no token and reveal nothing
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -35,6 +35,7 @@ from .routes import (
     projects,
     runs,
     stream,
+    weights,
     xray,
 )
 from .runs import RunManager, factory_for, storage_problem
@@ -86,7 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
         return SafeJSONResponse({"detail": storage_problem(exc), "errors": []},
                                 status_code=503, headers={"Retry-After": "30"})
 
-    for module in (graphs, runs, stream, projects, datasets, examples, imports, xray, health):
+    for module in (graphs, runs, stream, projects, datasets, examples, imports, weights, xray,
+                   health):
         app.include_router(module.router)
     app.include_router(page_router)
     app.mount("/static", OwnStatic(directory=settings.static_dir, check_dir=False),

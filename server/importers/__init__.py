@@ -10,6 +10,7 @@ naming every operation that has no catalogue node.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import inspect
@@ -17,6 +18,10 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import torch
+
+from server.validation import Limits
 
 from .result import ImportFailed, ImportResult, Unmapped
 
@@ -26,15 +31,23 @@ DEFAULT_IMAGE_SHAPE = [3, 224, 224]
 
 
 def import_source(source: str, args: dict[str, Any] | None = None,
-                  input_shape: list[int] | None = None, partial: bool = False) -> ImportResult:
-    """Dispatch on the source's form: `torchvision:NAME`, `FILE.onnx` or `FILE.py:Class`."""
+                  input_shape: list[int] | None = None, partial: bool = False,
+                  weights: str | Path | None = None) -> ImportResult:
+    """Dispatch on the source's form: `torchvision:NAME`, `FILE.onnx` or `FILE.py:Class`.
+
+    `weights` names a state_dict of the original model (torchvision's pretrained
+    weights saved with `torch.save`, say), loaded strictly before the import copies
+    the weights under the graph's own names."""
     if source.startswith("torchvision:"):
         model = _torchvision_model(source.split(":", 1)[1], args or {})
+        _load_original(model, weights)
         from .fx_trace import import_module
 
         return import_module(model, input_shape or DEFAULT_IMAGE_SHAPE,
                              name=source.split(":", 1)[1], partial=partial)
     if source.endswith(".onnx"):
+        if weights is not None:
+            raise ImportFailed("an ONNX file carries its own weights: drop --weights")
         from .onnx_file import import_onnx
 
         return import_onnx(Path(source), partial=partial)
@@ -45,6 +58,7 @@ def import_source(source: str, args: dict[str, Any] | None = None,
     if input_shape is None:
         raise ImportFailed("importing a Python class needs --input-shape (e.g. 1,28,28)")
     model = _python_model(Path(path), cls, args or {})
+    _load_original(model, weights)
     from .fx_trace import import_module
 
     return import_module(model, input_shape, name=cls, partial=partial)
@@ -67,7 +81,74 @@ def _torchvision_model(name: str, args: dict[str, Any]) -> Any:
     if args.get("weights") not in (None,):
         raise ImportFailed("pretrained weights cannot be downloaded here: import the "
                            "architecture, then export with --weights FILE.pt")
-    return models.get_model(name, weights=None, **args)
+    count = _count_parameters(name, args)
+    limit = Limits.from_env().max_params
+    if count > limit:
+        raise ImportFailed(f"torchvision:{name} has {count:,} parameters, over the limit of "
+                           f"{limit:,} (TORCHCANVAS_MAX_PARAMS)")
+    try:
+        return models.get_model(name, weights=None, **args)
+    except (TypeError, ValueError) as exc:
+        raise ImportFailed(f"torchvision:{name}(**{json.dumps(args)}) failed: {exc}") from None
+
+
+def _load_original(model: Any, weights: str | Path | None) -> None:
+    """The original model's own state_dict (weights_only), every key and shape matching."""
+    if weights is None:
+        return
+    from server.weights import WeightsError, read_state_dict
+
+    try:
+        state = read_state_dict(weights)
+    except WeightsError as exc:
+        raise ImportFailed(str(exc)) from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise ImportFailed(f"{Path(weights).name} does not fit {type(model).__name__}: "
+                           f"{' '.join(line.strip() for line in first[:3])[:400]}") from None
+
+
+def _count_parameters(name: str, args: dict[str, Any]) -> int:
+    return _count_cached(name, json.dumps(args, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _count_cached(name: str, args_json: str) -> int:
+    """Parameters of a torchvision model, counted without initialising any weight.
+
+    On the meta device building costs nothing, so a model over the limit (vit_h_14:
+    632 M parameters) is refused before gigabytes are allocated and filled; a builder
+    that computes with tensors (RegNet's widths) is built on the CPU without init."""
+    from torchvision import models
+
+    args = json.loads(args_json)
+    try:
+        with torch.device("meta"), _without_init():
+            model = models.get_model(name, weights=None, **args)
+    except (TypeError, ValueError) as exc:
+        raise ImportFailed(f"torchvision:{name}(**{json.dumps(args)}) failed: {exc}") from None
+    except Exception:
+        with _without_init():
+            model = models.get_model(name, weights=None, **args)
+    return sum(p.numel() for p in model.parameters())
+
+
+@contextlib.contextmanager
+def _without_init():
+    """torch.nn.init's fill functions do nothing inside (the weights stay uninitialised)."""
+    from torch.nn import init
+
+    names = [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]
+    saved = {n: getattr(init, n) for n in names}
+    try:
+        for n in names:
+            setattr(init, n, lambda tensor, *a, **k: tensor)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(init, n, f)
 
 
 def _python_model(path: Path, cls: str, args: dict[str, Any]) -> Any:

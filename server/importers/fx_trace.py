@@ -14,7 +14,6 @@ import then fails and names them all, unless `partial` asks to keep what maps.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import torch
@@ -22,10 +21,14 @@ import torch.fx as fx
 from torch import nn
 
 from server.catalog import LAYERS
+from server.naming import RESERVED
+from server.nesting import SEQUENTIAL_ATTRS
 
-from .functions import ROWS, bind, describe
+from .functions import ROWS, bind
 from .modules import compact, params_of, spec_for
 from .result import ImportFailed, ImportResult, Unmapped, assemble
+from .tensor_calls import HANDLERS, NUMERIC, NotConstant, label, reads_shape
+from .values import BATCHES, Values, evaluate
 
 
 class _CatalogueTracer(fx.Tracer):
@@ -54,61 +57,88 @@ def import_module(model: nn.Module, input_shape: list[int], name: str | None = N
     """The graph (with weights) for `model` fed samples of `input_shape` (no batch)."""
     model = model.eval()
     gm = trace(model)
-    builder = _Builder(gm)
-    builder.run(input_shape)
-    graph, names = assemble(name or type(model).__name__, builder.nodes, builder.output,
+    builder = _Builder(gm, input_shape)
+    builder.run()
+    graph, names, validation = assemble(name or type(model).__name__, builder.nodes, builder.output,
                             builder.unmapped, partial,
                             f"operation(s) of {type(model).__name__}",
                             hint=" (is --input-shape right?)")
     if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
-    return ImportResult(graph=graph, state_dict=builder.weights(model, names))
+    state, keys = builder.weights(model, names)
+    return ImportResult(graph=graph, state_dict=state, original_keys=keys, validation=validation)
 
 
 class _Builder:
-    def __init__(self, gm: fx.GraphModule):
+    """Walks the fx graph once, adding a graph node per mapped step (the handlers in
+    `tensor_calls` use `add`, `alias`, `miss`, `constant` and friends)."""
+
+    def __init__(self, gm: fx.GraphModule, input_shape: list[int]):
         self.gm = gm
+        self.input_shape = input_shape
         self.modules = dict(gm.named_modules())
         self.nodes: list[dict[str, Any]] = []
-        self.ids: dict[fx.Node, str] = {}  # fx node -> graph node id of its value
+        self.types: dict[str, str] = {}  # graph node id -> type
+        self.ids: dict[fx.Node, Any] = {}  # fx node -> graph ref of its value
+        self.ports: dict[fx.Node, str] = {}  # fx node of a tuple -> its multi-output node
+        self.first_only: dict[fx.Node, str] = {}  # (output, weights) calls -> class name
+        self.consts: set[fx.Node] = set()  # plain numbers computed from shapes
         self.module_ids: dict[str, str] = {}  # graph node id -> module path (for weights)
+        self.param_ids: dict[str, str] = {}  # Parameter node id -> parameter path
         self.module_uses: dict[str, int] = {}
         self.unmapped: list[Unmapped] = []
-        self.output: str | None = None
+        self.output: Any = None
         self.inputs_seen = 0
+        self._values: Values | None | bool = False  # False: not evaluated yet
 
-    def run(self, input_shape: list[int]) -> None:
+    def run(self) -> None:
         for n in self.gm.graph.nodes:
             if n.op == "placeholder":
-                self._input(n, input_shape)
+                self._input(n)
             elif n.op == "call_module":
                 self._module(n)
             elif n.op in ("call_function", "call_method"):
-                self._function(n)
+                try:
+                    self._function(n)
+                except NotConstant as exc:
+                    self.miss(n, str(exc))
             elif n.op == "get_attr":
-                self._miss(n, f"get_attr {n.target}", "a tensor used directly in forward")
+                self._attribute(n)
             elif n.op == "output":
                 self._output(n)
 
     # -- node kinds --------------------------------------------------------------
-    def _input(self, n: fx.Node, shape: list[int]) -> None:
+    def _input(self, n: fx.Node) -> None:
         self.inputs_seen += 1
         if self.inputs_seen > 1:
-            self._miss(n, "a second forward() argument", "one input is supported")
+            self.miss(n, "one input is supported", "a second forward() argument")
             return
-        self._add(n, n.name, "Input", {"shape": list(shape)}, [])
+        self._append(n, n.name, "Input", {"shape": list(self.input_shape)}, [])
 
     def _module(self, n: fx.Node) -> None:
         module = self.modules[n.target]
         spec = spec_for(module)
+        what = f"call_module {type(module).__name__}"
         if spec is None:
-            self._miss(n, f"call_module {type(module).__name__}", "no catalogue layer")
+            self.miss(n, "no catalogue layer", what)
             return
         params, why = params_of(module, spec)
         if params is None:
-            self._miss(n, f"call_module {type(module).__name__}", why)
+            self.miss(n, why, what)
             return
-        ins = self._tensor_inputs(n, list(n.args))
+        args = list(n.args)
+        if isinstance(module, nn.MultiheadAttention):
+            # The catalogue's node is self-attention: attn(x, x, x, need_weights=False)[0].
+            if len(args) != 3 or len(set(args)) != 1 or \
+                    any(k != "need_weights" for k in n.kwargs):
+                self.miss(n, "only self-attention attn(x, x, x) without masks maps", what)
+                return
+            args = args[:1]
+            self.first_only[n] = "MultiheadAttention"
+        elif n.kwargs:
+            self.miss(n, f"keyword arguments {sorted(n.kwargs)}", what)
+            return
+        ins = self._tensor_inputs(n, args)
         if ins is None:
             return
         node_id = n.target
@@ -116,52 +146,133 @@ class _Builder:
         self.module_uses[n.target] = uses + 1
         if uses:
             if any(True for _ in module.parameters()) or any(True for _ in module.buffers()):
-                self._miss(n, f"call_module {type(module).__name__}",
-                           f"{n.target} is called {uses + 1} times with the same weights")
+                self.miss(n, f"{n.target} is called {uses + 1} times with the same weights",
+                          what)
                 return
             # A weightless layer used twice (ResNet's one `relu`) is two nodes.
             node_id = f"{n.target}_{uses}"
-        node_id = self._add(n, node_id, spec.type, params, ins)
+        node_id = self._append(n, node_id, spec.type, params, ins)
         self.module_ids[node_id] = n.target
+        if not uses and _nestable(n.target):
+            # The module's own path: nested containers, so the state_dict keys are the
+            # original's (`layer1.0.conv1.weight`) and its checkpoint loads as it is.
+            self.nodes[-1]["name"] = n.target
 
     def _function(self, n: fx.Node) -> None:
         target = n.target
-        if n.op == "call_method" and target == "size":
-            return  # only ever an argument of view/reshape, handled there
-        if n.op == "call_method" and target in ("view", "reshape") and self._is_flatten(n):
-            ins = self._tensor_inputs(n, [n.args[0]])
-            if ins is not None:
-                self._add(n, n.name, "Flatten", {}, ins)
+        if reads_shape(n) or (target in NUMERIC and self._numeric_args(n)):
+            self.consts.add(n)  # a number; the calls that use it read its value
             return
-        if target is operator.getitem or target == "contiguous":
-            self._miss(n, f"{n.op} {describe(target)}", "no catalogue node")
+        if n.op == "call_method" and target in ("view", "reshape") and self._is_flatten(n):
+            self.add(n, "Flatten", {}, [n.args[0]])
+            return
+        handler = HANDLERS.get(target)
+        if handler is not None:
+            if any(isinstance(a, fx.Node) and a not in self.ids and a not in self.consts
+                   for a in n.all_input_nodes):
+                return  # an upstream step was not mapped: reported there
+            handler(self, n)
             return
         row = ROWS.get(target)
         if row is None:
-            self._miss(n, f"{n.op} {describe(target)}", "no catalogue node")
+            self.miss(n, "no catalogue node")
             return
-        tensors, params, why = bind(row, tuple(n.args), dict(n.kwargs),
-                                    lambda v: isinstance(v, fx.Node))
+        tensors, params, why = bind(row, tuple(n.args), dict(n.kwargs), self.is_tensor)
         if params is None:
-            self._miss(n, f"{n.op} {describe(target)}", why)
+            self.miss(n, why)
             return
         flat = [t for item in tensors for t in (item if isinstance(item, list | tuple)
                                                  else [item])]
-        ins = self._tensor_inputs(n, flat)
-        if ins is not None and row.type == "Concat" and len(ins) == 1:
-            self.ids[n] = ins[0]  # torch.cat([x]) is x (DenseNet's first layer of a block)
+        if row.type == "Concat" and len(flat) == 1 and flat[0] in self.ids:
+            self.alias(n, self.ids[flat[0]])  # torch.cat([x]) is x (DenseNet)
             return
-        if ins is not None:
-            self._add(n, n.name, row.type, compact(params, LAYERS[row.type]), ins)
+        self.add(n, row.type, params, flat)
+
+    def _attribute(self, n: fx.Node) -> None:
+        """A learned tensor read in forward: a Parameter node when it is (1, ...)."""
+        try:
+            value = self.gm.get_parameter(n.target)
+        except AttributeError:
+            self.miss(n, "a tensor used directly in forward that is not a learned "
+                      "parameter", f"get_attr {n.target}")
+            return
+        shape = list(value.shape)
+        if not shape or shape[0] != 1:
+            self.miss(n, f"a learned tensor of shape {tuple(shape)} used directly in forward;"
+                      f" a Parameter node holds (1, ...) tensors, one per sample",
+                      f"get_attr {n.target}")
+            return
+        node_id = self._append(n, n.target, "Parameter", {"shape": shape[1:]}, [])
+        self.param_ids[node_id] = n.target
 
     def _output(self, n: fx.Node) -> None:
         value = n.args[0]
-        if not isinstance(value, fx.Node):
-            self._miss(n, "return of several values", "one output is supported")
+        if isinstance(value, tuple | list):
+            if all(v in self.ids for v in value):
+                self.output = [self.ids[v] for v in value]
             return
-        self.output = self.ids.get(value)
+        if isinstance(value, fx.Node):
+            self.output = self.ids.get(value)
+            return
+        self.miss(n, f"a return value of type {type(value).__name__}", "return")
+
+    # -- what the handlers use ---------------------------------------------------
+    def add(self, n: fx.Node, type_: str, params: dict[str, Any], inputs: list[Any],
+            ports: bool = False) -> None:
+        """A catalogue node for `n` fed by the graph values of the fx nodes `inputs`."""
+        ins = self._tensor_inputs(n, inputs)
+        if ins is None:
+            return
+        node_id = self._append(n, n.name, type_, compact(params, LAYERS[type_]), ins)
+        if ports:
+            self.ports[n] = node_id
+
+    def alias(self, n: fx.Node, graph_ref: Any) -> None:
+        self.ids[n] = graph_ref
+
+    def miss(self, n: fx.Node, reason: str, op: str | None = None) -> None:
+        self.unmapped.append(Unmapped(op=op or label(n), node=n.name, where=_source_line(n),
+                                      reason=reason))
+
+    def is_tensor(self, a: Any) -> bool:
+        return isinstance(a, fx.Node) and a not in self.consts
+
+    def node_type(self, a: Any) -> str | None:
+        ref = self.ids.get(a)
+        return self.types.get(ref) if isinstance(ref, str) else None
+
+    def constant(self, a: Any) -> Any:
+        """The Python value of an argument (numbers read from shapes included)."""
+        if isinstance(a, list | tuple):
+            return type(a)(self.constant(v) for v in a)
+        if not isinstance(a, fx.Node):
+            return a
+        if a not in self.consts:
+            raise NotConstant(f"{a.name} is a tensor where a number is expected")
+        values = self.values()
+        if values is None:
+            raise NotConstant(f"the value of {a.name} (read from a shape) cannot be found")
+        return values.of(a)
+
+    def batchy(self, a: Any) -> bool:
+        """Whether a number read from a shape is (or depends on) the batch size."""
+        values = self.values() if isinstance(a, fx.Node) and a in self.consts else None
+        return values is not None and values.batch_dependent(a)
+
+    def batch_first(self, a: Any) -> bool:
+        """`x.size(0)` (or `n` of `n, c, h, w = x.shape`): the batch size itself."""
+        return self.batchy(a) and self.values().of(a) == BATCHES[0]
+
+    def values(self) -> Values | None:
+        if self._values is False:
+            self._values = evaluate(self.gm, self.input_shape)
+        return self._values
 
     # -- helpers -----------------------------------------------------------------
+    def _numeric_args(self, n: fx.Node) -> bool:
+        nodes = n.all_input_nodes
+        return bool(nodes) and all(a in self.consts for a in nodes)
+
     def _is_flatten(self, n: fx.Node) -> bool:
         """`x.view(x.size(0), -1)`: the classic flatten of a tutorial's forward."""
         args = n.args[1:]
@@ -174,38 +285,50 @@ class _Builder:
                 and size.target == "size" and size.args[0] is n.args[0]
                 and (size.args[1:] == (0,) or size.kwargs.get("dim") == 0))
 
-    def _tensor_inputs(self, n: fx.Node, args: list[Any]) -> list[str] | None:
+    def _tensor_inputs(self, n: fx.Node, args: list[Any]) -> list[Any] | None:
         ids = []
         for a in args:
-            if not isinstance(a, fx.Node):
-                self._miss(n, f"{n.op} {describe(n.target)}", f"a constant input {a!r}")
+            if not isinstance(a, fx.Node) or a in self.consts:
+                shown = a if not isinstance(a, fx.Node) else f"{a.name} (a number)"
+                self.miss(n, f"a constant input {shown!r}")
                 return None
             if a not in self.ids:
                 return None  # an upstream step was not mapped: reported there
             ids.append(self.ids[a])
         return ids
 
-    def _add(self, n: fx.Node, node_id: str, type_: str, params: dict[str, Any],
-             inputs: list[str]) -> str:
+    def _append(self, n: fx.Node, node_id: str, type_: str, params: dict[str, Any],
+                inputs: list[Any]) -> str:
         node: dict[str, Any] = {"id": node_id, "type": type_, "params": params}
         if inputs:
             node["inputs"] = inputs
         self.nodes.append(node)
+        self.types[node_id] = type_
         self.ids[n] = node_id
         return node_id
 
-    def _miss(self, n: fx.Node, op: str, reason: str) -> None:
-        self.unmapped.append(Unmapped(op=op, node=n.name, where=_source_line(n),
-                                      reason=reason))
-
-    def weights(self, model: nn.Module, names: dict[str, str]) -> dict[str, torch.Tensor]:
-        """The original weights under the graph's own keys (its nodes' attribute names)."""
+    def weights(self, model: nn.Module, names: dict[str, str]
+                ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+        """The original weights under the graph's own keys (its nodes' attribute names),
+        and each graph key's original key."""
         state: dict[str, torch.Tensor] = {}
+        keys: dict[str, str] = {}
         modules = dict(model.named_modules())
         for node_id, path in self.module_ids.items():
             for key, value in modules[path].state_dict().items():
                 state[f"{names[node_id]}.{key}"] = value.detach().clone()
-        return state
+                keys[f"{names[node_id]}.{key}"] = f"{path}.{key}" if path else key
+        for node_id, path in self.param_ids.items():
+            state[names[node_id]] = model.get_parameter(path).detach().clone()
+            keys[names[node_id]] = path
+        return state, keys
+
+
+def _nestable(path: str) -> bool:
+    """Whether a dotted module path can be a node `name` (see server.nesting)."""
+    first, *rest = path.split(".")
+    return bool(rest) and first not in RESERVED and all(
+        (seg.isdigit() or seg.isidentifier()) and seg not in SEQUENTIAL_ATTRS for seg in rest)
 
 
 def _source_line(n: fx.Node) -> str:

@@ -11,6 +11,7 @@ imported as something subtly different.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import torch
@@ -18,16 +19,26 @@ from torch import nn
 
 from server.catalog import LAYERS, REQUIRED, LayerSpec
 
-# nn class -> catalogue spec, for the classes the catalogue builds itself.
-_BY_CLASS: dict[type, LayerSpec] = {
-    getattr(nn, spec.module): spec for spec in LAYERS.values()
-    if spec.module is not None and hasattr(nn, spec.module)
-}
+
+@functools.cache
+def _by_class() -> dict[type, LayerSpec]:
+    """Class -> catalogue spec, for the classes the catalogue builds itself (torch.nn's
+    and those it imports from elsewhere, such as torchvision.ops.StochasticDepth)."""
+    out: dict[type, LayerSpec] = {}
+    for spec in LAYERS.values():
+        if spec.module is None:
+            continue
+        try:
+            cls = spec.torch_class()
+        except (ImportError, AttributeError):
+            continue
+        out.setdefault(cls, spec)  # PositionalEmbedding is an Embedding too: keep the first
+    return out
 
 
 def spec_for(module: nn.Module) -> LayerSpec | None:
     """The catalogue entry whose class is exactly this module's class, if any."""
-    return _BY_CLASS.get(type(module))
+    return _by_class().get(type(module))
 
 
 def params_of(module: nn.Module, spec: LayerSpec) -> tuple[dict[str, Any] | None, str]:
@@ -35,7 +46,9 @@ def params_of(module: nn.Module, spec: LayerSpec) -> tuple[dict[str, Any] | None
     params: dict[str, Any] = {}
     for p in spec.params:
         if p.name == "bias" and p.kind == "bool":
-            params["bias"] = getattr(module, "bias", None) is not None
+            # nn.MultiheadAttention keeps its bias as in_proj_bias
+            bias = getattr(module, "bias", getattr(module, "in_proj_bias", None))
+            params["bias"] = bias is not None
         elif hasattr(module, p.name):
             params[p.name] = getattr(module, p.name)
     # Params that only a node has (which output an LSTM node returns, a causal mask)
@@ -47,7 +60,11 @@ def params_of(module: nn.Module, spec: LayerSpec) -> tuple[dict[str, Any] | None
             rebuilt = spec.build(full)  # the module's own values: (1, 1) stays a tuple
     except (TypeError, ValueError, RuntimeError, KeyError) as exc:
         return None, f"the catalogue cannot build it: {exc}"
-    if repr(rebuilt) != repr(_without_inplace(module, spec)):
+    shown = repr(rebuilt)
+    if type(rebuilt) is not type(module) and isinstance(rebuilt, type(module)):
+        # the catalogue's builder subclass (self-attention) prints under its own name
+        shown = shown.replace(type(rebuilt).__name__, type(module).__name__, 1)
+    if shown != repr(_without_inplace(module, spec)):
         return None, f"options the catalogue's {spec.type} does not have ({module!r})"
     want = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in rebuilt.state_dict().items()}

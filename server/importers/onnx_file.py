@@ -39,13 +39,13 @@ def import_onnx(path: Path, partial: bool = False) -> ImportResult:
     model = _load_safely(path)
     builder = _Builder(model.graph)
     builder.run()
-    graph, names = assemble(_graph_name(path, model), builder.nodes, builder.output,
+    graph, names, validation = assemble(_graph_name(path, model), builder.nodes, builder.output,
                             builder.unmapped, partial, "ONNX operation(s)")
     if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
     state = {f"{names[nid]}.{key}": value for nid, weights in builder.weights.items()
              for key, value in weights.items()}
-    return ImportResult(graph=graph, state_dict=state)
+    return ImportResult(graph=graph, state_dict=state, validation=validation)
 
 
 # -- reading the file -------------------------------------------------------------
@@ -169,6 +169,11 @@ class _Builder:
 
     # one method per ONNX op: return "" when mapped, else why not
     def _op_Identity(self, node: Any, attrs: dict, data: list[str]) -> str:
+        if not data and node.input and node.input[0] in self.init:
+            # The exporter stores equal tensors once (BatchNorm's running_var of ones in
+            # every block) and names the copies with Identity: another name, same weights.
+            self.init[node.output[0]] = self.init[node.input[0]]
+            return ""
         self.values[node.output[0]] = self.values[data[0]]
         self.ranks[node.output[0]] = self._rank(data[0])
         return ""

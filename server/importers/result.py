@@ -28,6 +28,12 @@ class ImportResult:
     graph: dict[str, Any]
     state_dict: dict[str, Any] = field(default_factory=dict)
     unmapped: list[Unmapped] = field(default_factory=list)
+    # graph state_dict key -> the source model's key ("layer1_0_conv1.weight" ->
+    # "layer1.0.conv1.weight"), so any checkpoint of the original can be renamed.
+    original_keys: dict[str, str] = field(default_factory=dict)
+    # The validator's report on `graph` (made while checking it), so a caller that
+    # shows the graph need not validate it again.
+    validation: Any = None
 
 
 class ImportFailed(ValueError):
@@ -41,13 +47,14 @@ class ImportFailed(ValueError):
 
 def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
              unmapped: list[Unmapped], partial: bool, what: str,
-             hint: str = "") -> tuple[dict[str, Any], dict[str, str] | None]:
-    """The graph of mapped nodes and each node's attribute name (None for a partial graph).
+             hint: str = "") -> tuple[dict[str, Any], dict[str, str] | None, Any]:
+    """The graph of mapped nodes, each node's attribute name (None for a partial graph)
+    and the validator's report on it (None for a partial graph).
 
     Raises ImportFailed when something did not map (unless `partial`) or when the
     mapped graph is not valid; `what` names the operations ("ONNX operation(s)").
     """
-    from server.naming import node_names
+    from server.nesting import attr_names
     from server.validation import analyze_graph
 
     if unmapped and not partial:
@@ -59,10 +66,11 @@ def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
     if unmapped:
         # Kept for the user to finish on the canvas: `ui` is the format's free-form place.
         graph["ui"] = {"import": {"unmapped": [str(u) for u in unmapped]}}
-        return graph, None
+        return graph, None, None
     analysis = analyze_graph(graph)
     if not analysis.valid:
         errors = analysis.validation.all_errors()
         raise ImportFailed(f"the imported graph is not valid{hint}:\n"
                            + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
-    return graph, node_names(analysis.order)  # as the compiler names them
+    # each node's attribute path, as the compiler names it (a node `name` may nest it)
+    return graph, attr_names(analysis.graph, analysis.order), analysis.validation

@@ -106,6 +106,16 @@ export async function importOnnx(file) {
   return res.json();
 }
 
+/** A `.pt` state_dict for the graph's init.weights: `{path, file, tensors, parameters, fit}`. */
+export async function uploadWeights(file, graph) {
+  const body = new FormData();
+  body.append("file", file, file.name);
+  if (graph) body.append("graph", JSON.stringify(graph));
+  const res = await fetch("/api/weights", { method: "POST", body });
+  if (!res.ok) throw await apiError(res);
+  return res.json();
+}
+
 /** The template graphs (static files, copies of examples/): `[{name, title, description, graph}]`. */
 export async function getTemplates() {
   return request("GET", "/api/examples");

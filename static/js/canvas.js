@@ -21,7 +21,7 @@ import { fmtShape } from "./catalog.js";
 import { BLOCK_KINDS } from "./graph-state.js";
 import { outputList, refNode, refPort } from "./refs.js";
 
-const { Graph, Shape, Selection, MiniMap, Snapline } = window.X6;
+const { Graph, Shape, Selection, MiniMap, Snapline, NodeView } = window.X6;
 
 export const NODE_W = 200;
 export const NODE_H = 76;
@@ -64,6 +64,9 @@ export function createCanvas({ container, minimap, on }) {
     autoResize: true,
     // The inside of an expanded block is read-only: open the block to edit it.
     interacting: (view) => (view.cell.getData()?.kind === "inner" ? false : INTERACTING),
+    // Only cells in (or near) the viewport get DOM: an imported DenseNet's 428 nodes and
+    // 600 labelled edges were all laid out and painted before the page answered.
+    virtual: true,
     grid: { visible: true, size: 10, type: "dot", args: { color: "#8888aa55", thickness: 1 } },
     panning: { enabled: true, eventTypes: ["leftMouseDown"] },
     mousewheel: { enabled: true, factor: 1.1, minScale: 0.2, maxScale: 2.5 },
@@ -170,7 +173,12 @@ export function createCanvas({ container, minimap, on }) {
  * training view left its viewport box computed from the old size).
  */
 function useMinimap(container, box) {
-  const plugin = new MiniMap({ container: box, width: 150, height: 100, padding: 8 });
+  // The minimap draws each layer as a plain box and no edges: rendering the full HTML
+  // nodes and labelled edges a second time cost as much as the canvas itself.
+  const plugin = new MiniMap({
+    container: box, width: 150, height: 100, padding: 8,
+    graphOptions: { createCellView: (cell) => (cell.isEdge() ? null : NodeView) },
+  });
   graph.use(plugin);
   const refit = () => requestAnimationFrame(() => {
     plugin.targetGraph?.zoomToFit?.();

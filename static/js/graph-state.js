@@ -215,6 +215,12 @@ export const edits = {
     else delete node.frozen;
   },
 
+  /** Start from uploaded weights (graph format: `init.weights`), or from fresh ones. */
+  setStartWeights(g, { path }) {
+    if (path) g.init = { ...(g.init || {}), weights: path };
+    else delete g.init;
+  },
+
   setBlock(g, { kind, type, params = {}, position }) {
     const old = g[kind];
     const ui = position ? { ...position } : old?.ui;

@@ -583,9 +583,18 @@ async function start() {
     onnxInput: byTestId("onnx-file"),
     onnxButton: byTestId("onnx-import"),
     status: byTestId("import-status"),
-    onGraph: (graph, label) => {
+    weightsInput: byTestId("weights-file"),
+    weightsButton: byTestId("weights-upload"),
+    weightsStatus: byTestId("weights-status"),
+    currentGraph: () => serializeGraph(store.get()),
+    onWeights: (path) => store.apply("setStartWeights", { path }),
+    onGraph: (graph, label, report) => {
       $("#templates-dialog").close();
+      // The import's own report: the first render already shows every shape, and the
+      // 200 ms debounce plus a second validation of hundreds of nodes is skipped.
+      if (report) validation = report;
       openGraph(graph, { undoable: true });
+      if (report) validator.accept(report);
       toast(`Imported ${label}: ${graph.nodes.length} nodes`);
     },
   });

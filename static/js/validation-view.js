@@ -80,6 +80,14 @@ export function createValidator({ summary, list, onResult, onPick }) {
       timer = setTimeout(() => run(graph), DEBOUNCE_MS);
     },
     now: run,
+    /** A report the server already made for exactly this graph (an import's answer). */
+    accept(v) {
+      clearTimeout(timer);
+      ++seq;
+      controller?.abort();
+      show(v);
+      onResult(v);
+    },
   };
 }
 

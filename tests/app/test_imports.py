@@ -17,7 +17,7 @@ def test_the_zoo_lists_torchvision_and_imports_an_architecture(client):
 
 
 def test_the_zoo_names_what_it_cannot_map(client):
-    r = client.post("/api/import/zoo/vit_b_16")
+    r = client.post("/api/import/zoo/swin_t")
     assert r.status_code == 422
     body = r.json()
     assert "have no torchcanvas node" in body["detail"]

@@ -52,9 +52,9 @@ def test_import_an_onnx_file_and_a_zoo_model(page: Page, tmp_path) -> None:
 
     # What the zoo cannot map is named in the dialog, and the canvas is left alone.
     page.get_by_test_id("templates-button").click()
-    page.get_by_test_id("zoo-model").select_option("vit_b_16")
+    page.get_by_test_id("zoo-model").select_option("swin_t")
     page.get_by_test_id("zoo-import").click()
-    expect(page.get_by_test_id("import-status")).to_contain_text("Cannot import vit_b_16",
+    expect(page.get_by_test_id("import-status")).to_contain_text("Cannot import swin_t",
                                                                   timeout=60_000)
     assert graph_json(page)["name"] == "squeezenet1_1"
 
@@ -73,3 +73,25 @@ def test_freeze_a_layer_in_the_inspector(page: Page) -> None:
     page.get_by_test_id("undo").click()
     expect(node(page, first)).not_to_contain_text("frozen")
     assert "frozen" not in next(n for n in graph_json(page)["nodes"] if n["id"] == first)
+
+
+def test_upload_start_weights_for_the_open_network(page: Page, tmp_path) -> None:
+    import torch
+
+    from server.compiler import compile_graph
+
+    from .editor import load_template
+
+    open_editor(page)
+    load_template(page, "seed_cnn")
+    expect_valid(page)
+    weights = tmp_path / "seed_cnn.pt"
+    torch.save(compile_graph(graph_json(page), seed=4).state_dict(), weights)
+    page.get_by_test_id("templates-button").click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("weights-upload").click()
+    chooser.value.set_files(str(weights))
+    expect(page.get_by_test_id("weights-status")).to_contain_text("4 of 4 tensors fit",
+                                                                   timeout=60_000)
+    assert graph_json(page)["init"]["weights"].endswith("weights.pt")
+    expect_valid(page)

@@ -2,11 +2,15 @@
 
 Only formats that run no code are imported here. A `.py` model runs the user's
 code, so that is `torchcanvas import` on the user's own machine, never the server.
-The page gets the graph to open; weights stay with the CLI's import for now.
+The page gets the graph to open and the validator's report on it (made while
+importing), so it shows every shape without a second round trip; start weights
+come through `/api/weights`. Zoo answers are kept (a few): the page gets no
+weights, and the same architecture always gives the same graph.
 """
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -35,6 +39,11 @@ def import_zoo(name: ModelName) -> dict[str, Any]:
     """The architecture as a graph; 422 names every operation with no catalogue node."""
     if name not in torchvision_models():
         raise ApiError(404, f"torchvision has no classification model {name!r}")
+    return _zoo_answer(name)
+
+
+@functools.lru_cache(maxsize=8)
+def _zoo_answer(name: str) -> dict[str, Any]:
     return _answer(lambda: import_source(f"torchvision:{name}"))
 
 
@@ -62,4 +71,7 @@ def _answer(run: Any) -> dict[str, Any]:
     except ImportFailed as exc:
         raise ApiError(422, str(exc).splitlines()[0],
                        [{"message": str(u)} for u in exc.unmapped]) from None
-    return {"graph": result.graph}
+    answer: dict[str, Any] = {"graph": result.graph}
+    if result.validation is not None:
+        answer["validation"] = result.validation.model_dump(mode="json")
+    return answer
