@@ -377,3 +377,77 @@ def gpt_graph(vocab: int = 65, block_size: int = 32, n_layer: int = 2, n_head: i
     return {"version": 1, "name": "GPT", "nodes": nodes,
             "blocks": {"CausalSelfAttention": gpt_attention(n_head), "MLP": gpt_mlp(),
                        "Block": gpt_block()}}
+
+
+# -- torchvision googlenet (torchvision/models/googlenet.py): Inception blocks -------------
+
+
+def basic_conv2d() -> dict[str, Any]:
+    """googlenet.py's BasicConv2d: conv (no bias), BatchNorm (eps 0.001), relu."""
+    return {"nodes": [
+        n("x", "Input"),
+        n("conv", "Conv2d", ["x"], out_channels="$out", kernel_size="$k", stride="$stride",
+          padding="$padding", bias=False),
+        n("bn", "BatchNorm2d", ["conv"], eps=0.001),
+        n("relu", "ReLU", ["bn"])],
+        "output": "relu",
+        "params": {"out": {}, "k": {"default": 1}, "stride": {"default": 1},
+                   "padding": {"default": 0}}}
+
+
+def inception_block() -> dict[str, Any]:
+    """googlenet.py's Inception: four branches side by side, concatenated (branch3's
+    "5x5" is a 3x3, as torchvision keeps it)."""
+    def conv(id_: str, src: str, name: str, out: str, k: int = 1, pad: int = 0):
+        return n(id_, "block:BasicConv2d", [src], name, out=out, k=k, padding=pad)
+
+    return {"nodes": [
+        n("x", "Input"),
+        conv("b1", "x", "branch1", "$ch1x1"),
+        conv("b2a", "x", "branch2.0", "$ch3x3red"),
+        conv("b2b", "b2a", "branch2.1", "$ch3x3", 3, 1),
+        conv("b3a", "x", "branch3.0", "$ch5x5red"),
+        conv("b3b", "b3a", "branch3.1", "$ch5x5", 3, 1),
+        n("pool", "MaxPool2d", ["x"], "branch4.0", kernel_size=3, stride=1, padding=1,
+          ceil_mode=True),
+        conv("b4", "pool", "branch4.1", "$pool_proj"),
+        n("cat", "Concat", ["b1", "b2b", "b3b", "b4"])],
+        "output": "cat",
+        "params": {k: {} for k in ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5",
+                                   "pool_proj")}}
+
+
+def googlenet_graph(size: int = 64, num_classes: int = 1000) -> dict[str, Any]:
+    """GoogLeNet without its auxiliary classifiers (they run only in training)."""
+    keys = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+    nodes = [n("image", "Input", shape=[3, size, size]),
+             n("conv1", "block:BasicConv2d", ["image"], out=64, k=7, stride=2, padding=3),
+             n("maxpool1", "MaxPool2d", ["conv1"], kernel_size=3, stride=2, ceil_mode=True),
+             n("conv2", "block:BasicConv2d", ["maxpool1"], out=64),
+             n("conv3", "block:BasicConv2d", ["conv2"], out=192, k=3, padding=1),
+             n("maxpool2", "MaxPool2d", ["conv3"], kernel_size=3, stride=2, ceil_mode=True)]
+    last = "maxpool2"
+    for name, sizes in [("inception3a", (64, 96, 128, 16, 32, 32)),
+                        ("inception3b", (128, 128, 192, 32, 96, 64)),
+                        ("maxpool3", (3, 2)),
+                        ("inception4a", (192, 96, 208, 16, 48, 64)),
+                        ("inception4b", (160, 112, 224, 24, 64, 64)),
+                        ("inception4c", (128, 128, 256, 24, 64, 64)),
+                        ("inception4d", (112, 144, 288, 32, 64, 64)),
+                        ("inception4e", (256, 160, 320, 32, 128, 128)),
+                        ("maxpool4", (2, 2)),
+                        ("inception5a", (256, 160, 320, 32, 128, 128)),
+                        ("inception5b", (384, 192, 384, 48, 128, 128))]:
+        if name.startswith("maxpool"):
+            nodes.append(n(name, "MaxPool2d", [last], kernel_size=sizes[0], stride=sizes[1],
+                           ceil_mode=True))
+        else:
+            nodes.append(n(name, "block:Inception", [last], **dict(zip(keys, sizes,
+                                                                        strict=True))))
+        last = name
+    nodes += [n("avgpool", "AdaptiveAvgPool2d", [last], output_size=[1, 1]),
+              n("flatten", "Flatten", ["avgpool"]),
+              n("dropout", "Dropout", ["flatten"], p=0.2),
+              n("fc", "Linear", ["dropout"], out_features=num_classes)]
+    return {"version": 1, "name": "GoogLeNet", "nodes": nodes,
+            "blocks": {"BasicConv2d": basic_conv2d(), "Inception": inception_block()}}

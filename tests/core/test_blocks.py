@@ -2,7 +2,7 @@
 
 The oracles are torchvision's own classes (pytorch/vision, the installed 0.29:
 `torchvision/models/resnet.py`, `mobilenetv2.py`, `densenet.py`, `squeezenet.py`,
-`vgg.py`): each one's
+`vgg.py`, `googlenet.py`: Inception blocks of BasicConv2d blocks): each one's
 `state_dict` loads with `strict=True` into both the compiled graph and the
 exported classes, without any key mapping, and both give its outputs.
 """
@@ -23,6 +23,7 @@ from server.validation import Limits, validate_graph
 
 from .block_graphs import (
     densenet_graph,
+    googlenet_graph,
     mobilenet_v2_graph,
     n,
     resnet_graph,
@@ -76,7 +77,8 @@ def test_resnet18_loads_torchvision_weights_strictly(resnet18):
     (densenet_graph, torchvision.models.densenet121),
     (squeezenet1_1_graph, torchvision.models.squeezenet1_1),
     (vgg11_graph, torchvision.models.vgg11),
-], ids=["mobilenet_v2", "densenet121", "squeezenet1_1", "vgg11"])
+    (googlenet_graph, lambda: torchvision.models.googlenet(aux_logits=False, init_weights=True)),
+], ids=["mobilenet_v2", "densenet121", "squeezenet1_1", "vgg11", "googlenet"])
 def test_torchvision_networks_built_from_blocks(build, oracle):
     torch.manual_seed(0)
     original = oracle().eval()
