@@ -165,7 +165,13 @@ def test_a_viewer_that_never_reads_costs_bounded_memory_and_nobody_else(tmp_path
         assert seen[-1]["type"] == "status" and seen[-1]["status"] == "stopped", seen[-1]
         for event in seen:
             event.pop("_text")
-        stored = server.get(f"/api/runs/{run_id}/events", params={"after": -1}).json()
+        stored: list[dict] = []
+        while True:  # the events endpoint answers in pages bounded in bytes
+            page = server.get(f"/api/runs/{run_id}/events",
+                              params={"after": stored[-1]["seq"] if stored else -1}).json()
+            if not page:
+                break
+            stored += page
         assert seen == stored, "the reading viewer missed or reordered events"
         assert server.get("/healthz").json()["active_runs"] == 0
     finally:

@@ -23,6 +23,10 @@ from server.graph import load_graph_file
 from server.importers import ImportFailed, import_source
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.json"))
+# Examples whose ONNX ops have no mapping yet: the import must fail naming them (issue 10's
+# open part), never produce a wrong graph.
+UNMAPPED = {"conv_autoencoder": "ONNX ConvTranspose", "dcgan_generator": "ONNX ConvTranspose",
+            "lstm_classifier": "ONNX Gather", "tiny_gpt": "ONNX Gather"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -32,6 +36,10 @@ def test_examples_round_trip_through_onnx(path, tmp_path):
     graph = load_graph_file(path)
     file = tmp_path / f"{path.stem}.onnx"
     file.write_bytes(export_deployable(graph, "onnx"))
+    if path.stem in UNMAPPED:
+        with pytest.raises(ImportFailed, match=UNMAPPED[path.stem]):
+            import_source(str(file))
+        return
     result = import_source(str(file))
     imported = compile_graph(result.graph).eval()
     imported.load_state_dict(result.state_dict, strict=True)

