@@ -80,6 +80,16 @@ def rows(spec_class: type) -> tuple:
                    "docstrings", choices=("zen", "stdlib_docs")), _SEED),
             source="char_windows"),
         spec_class(
+            "charnext", "sequence", "classification", "sequence",
+            "Next character from a fixed context, the task of makemore's MLP: a few characters "
+            "(token ids) and the one that follows. The same texts as charlm, no download; "
+            "'stdlib_docs' (about 17k characters) by default. Try it gives the next "
+            "character's probabilities.",
+            (_count(4000), _length(3, 1, 64, "Characters of context"),
+             Param("corpus", "choice", "stdlib_docs", "The text: The Zen of Python, or "
+                   "standard-library docstrings", choices=("zen", "stdlib_docs")), _SEED),
+            source="char_context"),
+        spec_class(
             "anagrams", "sequence", "classification", "sequence",
             "Two inputs: pairs of letter strings (token ids), anagram or not: the second is a "
             "shuffle of the first, or a shuffle with one letter changed. Each string feeds its "
@@ -138,6 +148,14 @@ def describe(spec: Any, values: dict[str, Any]) -> DatasetInfo:
                            class_names=list(vocab), output_width=len(vocab), input_dtype="long",
                            vocab_size=len(vocab), target_shape=(t,), tokens="char",
                            token_names=vocab, language_model=True, **common)
+    if spec.source == "char_context":
+        vocab = _vocab(values["corpus"])
+        if t + 1 >= char_count(values["corpus"]):
+            raise DatasetError(f"{spec.name}: the corpus has only {char_count(values['corpus'])} "
+                               f"characters; choose a shorter length", param="length")
+        return DatasetInfo(task="classification", input_shape=(t,), num_classes=len(vocab),
+                           class_names=list(vocab), output_width=len(vocab), input_dtype="long",
+                           vocab_size=len(vocab), tokens="char", token_names=vocab, **common)
     raise AssertionError(spec.source)
 
 

@@ -124,6 +124,16 @@ def char_windows(n_samples, length, corpus, seed):
     return ids[window], ids[window + 1]
 
 
+def char_context(n_samples, length, corpus, seed):
+    """Windows of `length` characters and the one character that follows each: makemore's
+    task, the next character from a fixed context.
+
+    x: int64 ids (N, length); y: int64 ids (N,).
+    """
+    x, y = char_windows(n_samples, length, corpus, seed)
+    return x, y[:, -1]
+
+
 def anagrams(n_samples, length, vocab, seed):
     """Pairs of letter strings, labelled 1 when the second is a shuffle of the first.
 

@@ -37,6 +37,7 @@ EXPECTED = {
     "brackets": ("classification", (12,), 2, 2),
     "reverse": ("classification", (8,), 8, 8),
     "charlm": ("classification", (32,), 45, 45),  # The Zen of Python's distinct characters
+    "charnext": ("classification", (3,), 89, 89),  # the docstrings' distinct characters
     "anagrams": ("classification", (6,), 2, 2),  # two inputs of (6,) each
 }
 

@@ -35,6 +35,7 @@ IN_MEMORY = [
     ("brackets", {"n_samples": 40, "length": 10}),
     ("reverse", {"n_samples": 40, "mode": "copy"}),
     ("charlm", {"n_samples": 40, "corpus": "stdlib_docs"}),
+    ("charnext", {"n_samples": 40}),
     ("anagrams", {"n_samples": 40, "vocab": 3}),
 ]
 

@@ -19,6 +19,7 @@ SETS = {  # name: (params, x dtype, x shape, y shape)
     "brackets": ({"n_samples": 50, "length": 8}, torch.int64, (8,), ()),
     "reverse": ({"n_samples": 50, "length": 5, "vocab": 4}, torch.int64, (5,), (5,)),
     "charlm": ({"n_samples": 50, "length": 12}, torch.int64, (12,), (12,)),
+    "charnext": ({"n_samples": 50, "length": 4}, torch.int64, (4,), ()),
     "anagrams": ({"n_samples": 50, "length": 5}, torch.int64, (2, 5), ()),  # two inputs
 }
 
@@ -131,3 +132,11 @@ def test_bad_params_are_refused_by_name():
     with pytest.raises(DatasetError) as exc:
         describe_dataset("reverse", {"vocab": 27})
     assert exc.value.param == "vocab"
+
+
+def test_charnext_targets_are_the_character_after_the_window():
+    from server.datasets.sequences import char_context, char_windows
+
+    x, y = char_context(20, 5, "zen", 3)
+    wx, wy = char_windows(20, 5, "zen", 3)
+    assert (x == wx).all() and (y == wy[:, -1]).all()  # the last position's next character

@@ -52,7 +52,9 @@ def canonical(graph: dict) -> dict:
 
 # Exported lines the fx import does not map yet: it must fail naming them (issue 10's open
 # part), never produce a wrong graph.
-UNMAPPED = {"lstm_classifier": "operator.getitem", "tiny_gpt": "torch.arange"}
+UNMAPPED = {"lstm_classifier": "operator.getitem", "tiny_gpt": "torch.arange",
+            # `import` traces with float inputs: a model of token ids is refused, saying so
+            "makemore_mlp": "Embedding reads token ids"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
