@@ -28,6 +28,11 @@ def _length(default: int, lo: int, hi: int, what: str = "Time steps per sequence
     return Param("length", "int", default, what, min=lo, max=hi)
 
 
+def _corpus(default: str) -> Param:
+    return Param("corpus", "choice", default, "The text: The Zen of Python, or standard-library "
+                 "docstrings", choices=("zen", "stdlib_docs"))
+
+
 def rows(spec_class: type) -> tuple:
     """The DatasetSpec rows, built with registry's class (passed in: no import cycle)."""
     return (
@@ -76,8 +81,7 @@ def rows(spec_class: type) -> tuple:
             "overlap and validation measures memorising; the docstrings (about 17k) test more. "
             "Reports perplexity; Try it samples text.",
             (_count(2000), _length(32, 2, 256, "Characters per window"),
-             Param("corpus", "choice", "zen", "The text: The Zen of Python, or standard-library "
-                   "docstrings", choices=("zen", "stdlib_docs")), _SEED),
+             _corpus("zen"), _SEED),
             source="char_windows"),
         spec_class(
             "charnext", "sequence", "classification", "sequence",
@@ -86,8 +90,7 @@ def rows(spec_class: type) -> tuple:
             "'stdlib_docs' (about 17k characters) by default. Try it gives the next "
             "character's probabilities.",
             (_count(4000), _length(3, 1, 64, "Characters of context"),
-             Param("corpus", "choice", "stdlib_docs", "The text: The Zen of Python, or "
-                   "standard-library docstrings", choices=("zen", "stdlib_docs")), _SEED),
+             _corpus("stdlib_docs"), _SEED),
             source="char_context"),
         spec_class(
             "anagrams", "sequence", "classification", "sequence",
@@ -139,23 +142,18 @@ def describe(spec: Any, values: dict[str, Any]) -> DatasetInfo:
                            class_names=list(spec.class_names), output_width=2,
                            input_dtype="long", vocab_size=len(letters), tokens="char",
                            token_names=letters, input_count=2, **common)
-    if spec.source == "char_windows":
+    if spec.source in ("char_windows", "char_context"):
+        # The same windows of text: the next character at every position (a language model),
+        # or only the one after the window (makemore's task).
         vocab = _vocab(values["corpus"])
         if t + 1 >= char_count(values["corpus"]):
             raise DatasetError(f"{spec.name}: the corpus has only {char_count(values['corpus'])} "
                                f"characters; choose a shorter length", param="length")
+        every = spec.source == "char_windows"
         return DatasetInfo(task="classification", input_shape=(t,), num_classes=len(vocab),
                            class_names=list(vocab), output_width=len(vocab), input_dtype="long",
-                           vocab_size=len(vocab), target_shape=(t,), tokens="char",
-                           token_names=vocab, language_model=True, **common)
-    if spec.source == "char_context":
-        vocab = _vocab(values["corpus"])
-        if t + 1 >= char_count(values["corpus"]):
-            raise DatasetError(f"{spec.name}: the corpus has only {char_count(values['corpus'])} "
-                               f"characters; choose a shorter length", param="length")
-        return DatasetInfo(task="classification", input_shape=(t,), num_classes=len(vocab),
-                           class_names=list(vocab), output_width=len(vocab), input_dtype="long",
-                           vocab_size=len(vocab), tokens="char", token_names=vocab, **common)
+                           vocab_size=len(vocab), target_shape=(t,) if every else (),
+                           tokens="char", token_names=vocab, language_model=every, **common)
     raise AssertionError(spec.source)
 
 
