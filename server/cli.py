@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-shape", help="one sample's shape without the batch, e.g. 1,28,28")
     p.add_argument("--partial", action="store_true",
                    help="keep what maps and list the rest in the graph's ui.import")
+    p.add_argument("--flat", action="store_true",
+                   help="no blocks: every layer a node of the graph, named by its module path "
+                        "(default: one block per submodule class)")
     p.add_argument("--weights", help="a state_dict of the original model (.pt, read with "
                    "weights_only), e.g. torchvision's pretrained weights saved with torch.save")
     p.add_argument("-o", "--output", required=True, help="the graph file to write; the "
@@ -298,12 +301,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                 from None
     try:
         result = import_source(args.source, args=kwargs, input_shape=shape, partial=args.partial,
-                               weights=args.weights)
+                               weights=args.weights, blocks=not args.flat)
     except ImportFailed as exc:
         raise UserError(str(exc)) from None
     out = Path(args.output)
     out.write_text(json.dumps(result.graph, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out} ({len(result.graph['nodes'])} nodes)", file=sys.stderr)
+    blocks = result.graph.get("blocks") or {}
+    shown = f", {len(blocks)} blocks: {', '.join(blocks)}" if blocks else ""
+    print(f"wrote {out} ({len(result.graph['nodes'])} nodes{shown})", file=sys.stderr)
     if result.state_dict:
         import torch
 

@@ -32,19 +32,20 @@ DEFAULT_IMAGE_SHAPE = [3, 224, 224]
 
 def import_source(source: str, args: dict[str, Any] | None = None,
                   input_shape: list[int] | None = None, partial: bool = False,
-                  weights: str | Path | None = None) -> ImportResult:
+                  weights: str | Path | None = None, blocks: bool = True) -> ImportResult:
     """Dispatch on the source's form: `torchvision:NAME`, `FILE.onnx` or `FILE.py:Class`.
 
     `weights` names a state_dict of the original model (torchvision's pretrained
     weights saved with `torch.save`, say), loaded strictly before the import copies
-    the weights under the graph's own names."""
+    the weights under the graph's own names. `blocks` folds each submodule class of a
+    PyTorch model into a block (see `folding`); ONNX graphs import flat."""
     if source.startswith("torchvision:"):
         model = _torchvision_model(source.split(":", 1)[1], args or {})
         _load_original(model, weights)
         from .fx_trace import import_module
 
         return import_module(model, input_shape or DEFAULT_IMAGE_SHAPE,
-                             name=source.split(":", 1)[1], partial=partial)
+                             name=source.split(":", 1)[1], partial=partial, blocks=blocks)
     if source.endswith(".onnx"):
         if weights is not None:
             raise ImportFailed("an ONNX file carries its own weights: drop --weights")
@@ -61,7 +62,7 @@ def import_source(source: str, args: dict[str, Any] | None = None,
     _load_original(model, weights)
     from .fx_trace import import_module
 
-    return import_module(model, input_shape, name=cls, partial=partial)
+    return import_module(model, input_shape, name=cls, partial=partial, blocks=blocks)
 
 
 @functools.cache

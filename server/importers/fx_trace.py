@@ -14,6 +14,7 @@ import then fails and names them all, unless `partial` asks to keep what maps.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -21,11 +22,13 @@ import torch.fx as fx
 from torch import nn
 
 from server.catalog import LAYERS
+from server.compiler import compile_analysis
 from server.naming import RESERVED
 from server.nesting import SEQUENTIAL_ATTRS
 
+from .folding import Item, fold, is_foldable
 from .functions import ROWS, bind
-from .modules import compact, params_of, spec_for
+from .modules import compact, is_catalogue, params_of, spec_for
 from .result import ImportFailed, ImportResult, Unmapped, assemble
 from .tensor_calls import HANDLERS, NUMERIC, NotConstant, label, reads_shape
 from .values import BATCHES, Values, evaluate
@@ -53,20 +56,60 @@ def trace(model: nn.Module) -> fx.GraphModule:
 
 
 def import_module(model: nn.Module, input_shape: list[int], name: str | None = None,
-                  partial: bool = False) -> ImportResult:
-    """The graph (with weights) for `model` fed samples of `input_shape` (no batch)."""
+                  partial: bool = False, blocks: bool = True) -> ImportResult:
+    """The graph (with weights) for `model` fed samples of `input_shape` (no batch).
+
+    With `blocks` (the default) each submodule class becomes a block (see
+    `folding`); without, or when the folded graph would not keep the original's
+    `state_dict` keys, the graph is flat: every layer named by its module path."""
     model = model.eval()
     gm = trace(model)
     builder = _Builder(gm, input_shape)
     builder.run()
-    graph, names, validation = assemble(name or type(model).__name__, builder.nodes, builder.output,
-                            builder.unmapped, partial,
-                            f"operation(s) of {type(model).__name__}",
-                            hint=" (is --input-shape right?)")
+    title = name or type(model).__name__
+    what = f"operation(s) of {type(model).__name__}"
+    if blocks and not builder.unmapped:
+        folded = _folded(builder, model, title, what)
+        if folded is not None:
+            return folded
+    graph, names, analysis = assemble(title, builder.nodes, builder.output,
+                                      builder.unmapped, partial, what,
+                                      hint=" (is --input-shape right?)")
     if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
     state, keys = builder.weights(model, names)
-    return ImportResult(graph=graph, state_dict=state, original_keys=keys, validation=validation)
+    return ImportResult(graph=graph, state_dict=state, original_keys=keys,
+                        validation=analysis.validation)
+
+
+def _folded(builder: _Builder, model: nn.Module, title: str, what: str) -> ImportResult | None:
+    """The import with blocks, or None when it has none or would rename a weight."""
+    classes = builder.foldable()
+    if not classes:
+        return None
+    items = [Item(node=copy.deepcopy(node),
+                  scope=tuple(p for p in builder.scopes.get(node["id"], ()) if p in classes),
+                  path=builder.module_ids.get(node["id"]) or builder.param_ids.get(node["id"]),
+                  weighted=builder.weighted(node["id"]))
+             for node in builder.nodes]
+    folded = fold(items, copy.deepcopy(builder.output), classes)
+    if not folded.blocks:
+        return None
+    try:
+        graph, _, analysis = assemble(title, folded.nodes, folded.output, [], False, what,
+                                      blocks=folded.blocks)
+    except ImportFailed:
+        return None  # the flat graph says what is wrong, if anything is
+    own = model.state_dict()
+    with torch.device("meta"):  # the keys and shapes, without making any weight
+        keys = compile_analysis(analysis).state_dict()
+    # Every weight under its original key (a module forward never runs, such as an
+    # auxiliary classifier used only in training, has no node, as in the flat import).
+    if any(k not in own or keys[k].shape != own[k].shape for k in keys):
+        return None
+    state = {k: own[k].detach().clone() for k in keys}
+    return ImportResult(graph=graph, state_dict=state, original_keys={k: k for k in keys},
+                        validation=analysis.validation)
 
 
 class _Builder:
@@ -86,6 +129,7 @@ class _Builder:
         self.module_ids: dict[str, str] = {}  # graph node id -> module path (for weights)
         self.param_ids: dict[str, str] = {}  # Parameter node id -> parameter path
         self.module_uses: dict[str, int] = {}
+        self.scopes: dict[str, tuple[str, ...]] = {}  # graph node id -> enclosing modules
         self.unmapped: list[Unmapped] = []
         self.output: Any = None
         self.inputs_seen = 0
@@ -305,7 +349,36 @@ class _Builder:
         self.nodes.append(node)
         self.types[node_id] = type_
         self.ids[n] = node_id
+        self.scopes[node_id] = self._scope(n)
         return node_id
+
+    def _scope(self, n: fx.Node) -> tuple[str, ...]:
+        """The submodules whose forward ran `n` (fx's module stack), outermost first; a
+        layer's own call is not part of its scope."""
+        stack = n.meta.get("nn_module_stack") or {}
+        paths = [path for key, (path, _) in stack.items() if "@" not in key]
+        if n.op == "call_module" and paths and paths[-1] == n.target:
+            paths = paths[:-1]
+        return tuple(paths)
+
+    def foldable(self) -> dict[str, type]:
+        """Module path -> class of every submodule that may become a block instance: it
+        has a forward of its own and ran once (a second call would mix two uses)."""
+        called_twice, classes = set(), {}
+        for n in self.gm.graph.nodes:
+            for key, (path, cls) in (n.meta.get("nn_module_stack") or {}).items():
+                (called_twice.add(path) if "@" in key else classes.setdefault(path, cls))
+        return {path: cls for path, cls in classes.items()
+                if path not in called_twice and is_foldable(cls) and not is_catalogue(cls)}
+
+    def weighted(self, node_id: str) -> bool:
+        if node_id in self.param_ids:
+            return True
+        path = self.module_ids.get(node_id)
+        if path is None:
+            return False
+        module = self.modules[path]
+        return any(True for _ in module.parameters()) or any(True for _ in module.buffers())
 
     def weights(self, model: nn.Module, names: dict[str, str]
                 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

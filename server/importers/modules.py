@@ -41,6 +41,11 @@ def spec_for(module: nn.Module) -> LayerSpec | None:
     return _by_class().get(type(module))
 
 
+def is_catalogue(cls: type) -> bool:
+    """Whether the catalogue builds this class itself (a layer, never a block)."""
+    return cls in _by_class()
+
+
 def params_of(module: nn.Module, spec: LayerSpec) -> tuple[dict[str, Any] | None, str]:
     """(params, "") when the catalogue rebuilds this module exactly, else (None, why)."""
     params: dict[str, Any] = {}

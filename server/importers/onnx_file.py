@@ -39,13 +39,13 @@ def import_onnx(path: Path, partial: bool = False) -> ImportResult:
     model = _load_safely(path)
     builder = _Builder(model.graph)
     builder.run()
-    graph, names, validation = assemble(_graph_name(path, model), builder.nodes, builder.output,
+    graph, names, analysis = assemble(_graph_name(path, model), builder.nodes, builder.output,
                             builder.unmapped, partial, "ONNX operation(s)")
     if names is None:
         return ImportResult(graph=graph, unmapped=builder.unmapped)
     state = {f"{names[nid]}.{key}": value for nid, weights in builder.weights.items()
              for key, value in weights.items()}
-    return ImportResult(graph=graph, state_dict=state, validation=validation)
+    return ImportResult(graph=graph, state_dict=state, validation=analysis.validation)
 
 
 # -- reading the file -------------------------------------------------------------

@@ -47,9 +47,11 @@ class ImportFailed(ValueError):
 
 def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
              unmapped: list[Unmapped], partial: bool, what: str,
-             hint: str = "") -> tuple[dict[str, Any], dict[str, str] | None, Any]:
+             hint: str = "", blocks: dict[str, Any] | None = None
+             ) -> tuple[dict[str, Any], dict[str, str] | None, Any]:
     """The graph of mapped nodes, each node's attribute name (None for a partial graph)
-    and the validator's report on it (None for a partial graph).
+    and the validator's analysis of it (None for a partial graph; its `validation` is
+    the report a page shows).
 
     Raises ImportFailed when something did not map (unless `partial`) or when the
     mapped graph is not valid; `what` names the operations ("ONNX operation(s)").
@@ -61,6 +63,8 @@ def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
         raise ImportFailed(f"{len(unmapped)} {what} have no torchcanvas node "
                            f"(use --partial to keep what maps)", unmapped)
     graph: dict[str, Any] = {"version": 1, "name": name, "nodes": nodes}
+    if blocks:
+        graph["blocks"] = blocks
     if output is not None:
         graph["output"] = output
     if unmapped:
@@ -73,4 +77,4 @@ def assemble(name: str, nodes: list[dict[str, Any]], output: str | None,
         raise ImportFailed(f"the imported graph is not valid{hint}:\n"
                            + "\n".join(f"  {e.node or 'graph'}: {e.message}" for e in errors))
     # each node's attribute path, as the compiler names it (a node `name` may nest it)
-    return graph, attr_names(analysis.graph, analysis.order), analysis.validation
+    return graph, attr_names(analysis.graph, analysis.order), analysis
