@@ -71,8 +71,11 @@ def _import(page, name: str, cdp) -> tuple[float, float, float]:
     busy = _busy(cdp)
     t = time.perf_counter()
     page.get_by_test_id("zoo-import").click()
+    # Every edge drawn carries its shape label (the canvas draws the cells in view).
     ready = ("() => document.querySelector('[data-testid=validation]').dataset.state"
-             " === 'valid' && document.querySelectorAll('.x6-edge-label').length > 20"
+             " === 'valid' && document.querySelectorAll('.x6-edge').length > 5"
+             " && document.querySelectorAll('.x6-edge-label').length >="
+             " document.querySelectorAll('.x6-edge').length"
              f" && document.querySelector('[data-testid=graph-name]')?.value === {name!r}")
     while not page.evaluate(ready):
         if time.perf_counter() - t > 180:

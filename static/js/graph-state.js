@@ -97,12 +97,19 @@ export function parseGraph(data) {
   }
   const graph = { ...clone(data), version: 1 };
   graph.name = graph.name || "Net";
-  graph.nodes = (graph.nodes || []).map((n, i) => {
+  const nodesOf = (nodes, where) => (nodes || []).map((n, i) => {
     if (!n || typeof n.id !== "string" || typeof n.type !== "string") {
-      throw new Error(`node ${i + 1} needs a string id and type`);
+      throw new Error(`${where}node ${i + 1} needs a string id and type`);
     }
     return { ...n, params: n.params || {}, inputs: n.inputs || [] };
   });
+  graph.nodes = nodesOf(graph.nodes, "");
+  // A block's nodes may omit `params` and `inputs` too (an imported model's do).
+  for (const [name, def] of Object.entries(graph.blocks || {})) {
+    if (def && typeof def === "object" && Array.isArray(def.nodes)) {
+      def.nodes = nodesOf(def.nodes, `block ${name}: `);
+    }
+  }
   if (graph.output === undefined) graph.output = null;
   return graph;
 }

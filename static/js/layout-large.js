@@ -9,6 +9,18 @@
 import { refNode } from "./refs.js";
 
 export const LARGE_GRAPH_NODES = 150;
+// A DenseNet block of 12 layers has only 25 nodes but ~90 skip edges, and dagre's
+// crossing minimisation takes a quarter of a second on it: a graph with many more
+// edges than nodes is large too.
+export const DENSE_EDGES_PER_NODE = 1.5;
+
+/** Whether `graph` is laid out by layers (fast) rather than by dagre. */
+export function isLarge(graph) {
+  if (graph.nodes.length > LARGE_GRAPH_NODES) return true;
+  let edges = 0;
+  for (const n of graph.nodes) edges += n.inputs?.length ?? 0;
+  return edges > 8 && edges > DENSE_EDGES_PER_NODE * graph.nodes.length;
+}
 
 export function layeredPositions(graph, { nodeW, nodeH, gapX = 36, gapY = 40, margin = 20 }) {
   const ids = new Set(graph.nodes.map((n) => n.id));

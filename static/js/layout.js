@@ -7,7 +7,7 @@
  */
 
 import dagre from "@dagrejs/dagre";
-import { LARGE_GRAPH_NODES, layeredPositions } from "./layout-large.js";
+import { isLarge, layeredPositions } from "./layout-large.js";
 import { refNode } from "./refs.js";
 
 const COLUMN_GAP = 90; // between wrapped columns: wider than dagre's 36 between branches
@@ -16,7 +16,7 @@ const PAD = 32; // what the canvas keeps around a fitted network (canvas.js fit 
 
 /** `sizes`: id -> {w, h} for nodes drawn larger than nodeW x nodeH (an expanded block). */
 export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output, view = null, sizes = {} }) {
-  const { boxes, edges } = graph.nodes.length > LARGE_GRAPH_NODES
+  const { boxes, edges } = isLarge(graph)
     ? largeBoxes(graph, { nodeW, nodeH })
     : dagreBoxes(graph, { nodeW, nodeH, blockW, blockH, output, sizes });
   // The optimizer and scheduler sit under the loss (or the output), one per row: a
@@ -34,7 +34,7 @@ export function layoutPositions(graph, { nodeW, nodeH, blockW, blockH, output, v
   return positions;
 }
 
-/** Over LARGE_GRAPH_NODES (an imported DenseNet) dagre takes seconds: layer by depth. */
+/** On large graphs (an imported DenseNet) dagre takes seconds: layer by depth. */
 function largeBoxes(graph, { nodeW, nodeH }) {
   const boxes = {};
   for (const [id, p] of Object.entries(layeredPositions(graph, { nodeW, nodeH }))) {

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from server.export.deploy import export_deployable
 from server.graph import load_graph_file
 
-from .editor import canvas, expect_valid, graph_json, open_editor
+from .editor import canvas, expect_valid, graph_json, node, open_editor
 
 
 def wait_for_graph(page: Page, name: str) -> dict:
@@ -48,7 +48,28 @@ def test_import_an_onnx_file_and_a_zoo_model(page: Page, tmp_path) -> None:
     page.get_by_test_id("zoo-model").select_option("squeezenet1_1")
     page.get_by_test_id("zoo-import").click()
     graph = wait_for_graph(page, "squeezenet1_1")
-    assert sum(n["type"] == "Conv2d" for n in graph["nodes"]) == 26
+    # torchvision's Fire modules come as one block, its 8 instances drawn collapsed: the
+    # canvas shows the network's top level, each edge with its shape.
+    assert list(graph["blocks"]) == ["Fire"]
+    fires = [n["id"] for n in graph["nodes"] if n["type"] == "block:Fire"]
+    assert len(fires) == 8 and len(graph["nodes"]) < 25
+    assert sum(n["type"] == "Conv2d" for n in graph["blocks"]["Fire"]["nodes"]) == 3
+    for fire in fires:
+        expect(node(page, fire)).to_have_class(re.compile(r"\bis-block\b"))
+        expect(node(page, fire)).not_to_have_class(re.compile(r"\bis-expanded\b"))
+    drawn = canvas(page).locator(".x6-node").count()
+    assert drawn <= len(graph["nodes"])  # nothing inside a block is drawn
+    edges = canvas(page).locator(".x6-edge").count()
+    assert edges >= min(drawn - 1, 10)
+    expect(canvas(page).locator(".x6-edge-label", has_text=re.compile(r"^\(N"))).to_have_count(
+        edges)
+    # Opened, a Fire shows its layers with the shapes its first use sees.
+    node(page, fires[0]).dblclick()
+    expect(page.get_by_test_id("breadcrumb")).to_contain_text("Fire")
+    # its squeeze convolution's 16 channels, on the 55x55 map a 224x224 image gives there
+    expect(canvas(page).locator(".x6-edge-label", has_text="(N, 16, 55, 55)").first
+           ).to_be_visible()
+    page.keyboard.press("Escape")
 
     # What the zoo cannot map is named in the dialog, and the canvas is left alone.
     page.get_by_test_id("templates-button").click()
@@ -60,7 +81,7 @@ def test_import_an_onnx_file_and_a_zoo_model(page: Page, tmp_path) -> None:
 
 
 def test_freeze_a_layer_in_the_inspector(page: Page) -> None:
-    from .editor import load_template, node, select
+    from .editor import load_template, select
 
     open_editor(page)
     load_template(page, "seed_cnn")
