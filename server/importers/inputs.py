@@ -48,6 +48,8 @@ def input_specs(shapes: Any, dtypes: list[str] | None = None,
         return shapes
     if not shapes or all(isinstance(s, int) for s in shapes):
         shapes = [shapes]
+    if not all(isinstance(s, list | tuple) for s in shapes):
+        raise ImportFailed(f"input shape {shapes!r}: give one list of sizes per input")
     count = len(shapes)
     dtypes = _each(dtypes, count, "--input-dtype")
     vocabs = _each(vocabs, count, "--vocab")
