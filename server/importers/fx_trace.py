@@ -5,7 +5,10 @@ a leaf, so the traced graph holds exactly one `call_module` per layer, named by
 its attribute path (`conv1`, `layer1.0.conv1`), plus the functional calls of
 `forward` (`F.relu`, `torch.flatten`, `+`). Each becomes one graph node whose id
 is that name, so the graph's module names are the original's. Weights are
-copied under the compiled graph's `state_dict` keys.
+copied under the compiled graph's `state_dict` keys. A few lines that together
+are one node (`x, _ = self.lstm(x)` then `x[:, -1, :]`; a positional embedding;
+attention cut into heads) are found first (`idioms.py`) and made at once; each
+forward() argument is an Input (`inputs.py`: its shape, and whether it holds ids).
 
 Anything without a catalogue node (a custom op, a tensor used as a constant, a
 method such as `x.roll`) is collected as `Unmapped` with its source line; the
