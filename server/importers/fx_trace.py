@@ -176,6 +176,9 @@ class _Builder:
             self.miss(n, "no catalogue layer", what)
             return
         if idiom is None and isinstance(module, RECURRENT):
+            if len(n.args) != 1 or n.kwargs:
+                self.miss(n, "an initial state: the catalogue's layer starts from zeros", what)
+                return
             self.miss(n, f"a node passes on one value of {type(module).__name__}: the output "
                       f"(x, _ = rnn(x)), its last step (x[:, -1, :]) or the last layer's "
                       f"final hidden state (h_n[-1]); this forward uses another or several",

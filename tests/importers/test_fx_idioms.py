@@ -88,6 +88,7 @@ def test_a_recurrent_layer_passes_on_the_value_forward_reads(tmp_path, cls, read
      "this forward uses another or several"),
     ("        _, (_, c_n) = self.rnn(x)\n        x = c_n[-1]", "uses another or several"),
     ("        _, (h_n, _) = self.rnn(x)\n        x = h_n[0]", "h_n[-1]"),
+    ("        x, _ = self.rnn(x, (x[:, :1, :5].transpose(0, 1),) * 2)", "an initial state"),
 ])
 def test_values_of_a_recurrent_layer_no_node_passes_on_are_refused(tmp_path, lines, said):
     with pytest.raises(ImportFailed, match=r"(?s)call_module LSTM.*" + said.replace("[", r"\[")
