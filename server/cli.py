@@ -5,8 +5,8 @@
     torchcanvas export GRAPH.json [--format module|script] [-o FILE]
     torchcanvas export GRAPH.json --format onnx|torchscript|exported-program
                        [--weights CHECKPOINT.pt] -o FILE
-    torchcanvas import SOURCE [--args JSON] [--input-shape 1,28,28] [--partial] [--weights ORIG.pt]
-                       -o GRAPH.json
+    torchcanvas import SOURCE [--args JSON] [--input-shape 1,28,28]... [--input-dtype long]
+                       [--vocab N] [--partial] [--weights ORIG.pt] -o GRAPH.json
                        SOURCE: FILE.py:ClassName, torchvision:NAME or FILE.onnx
     torchcanvas schema                     the JSON Schema of graph format v1
     torchcanvas train GRAPH.json [--epochs N] [--device D] [--out DIR]
@@ -73,7 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="FILE.py:ClassName (runs that file), torchvision:NAME, "
                                   "or FILE.onnx")
     p.add_argument("--args", default="{}", help="constructor keyword arguments as JSON")
-    p.add_argument("--input-shape", help="one sample's shape without the batch, e.g. 1,28,28")
+    p.add_argument("--input-shape", action="append", help="one sample's shape without the "
+                   "batch, e.g. 1,28,28; once per forward() argument, in order")
+    p.add_argument("--input-dtype", action="append", choices=("float", "long"),
+                   help="float values or long token ids, once for every input or once per "
+                   "--input-shape (default: ids where an Embedding reads the input)")
+    p.add_argument("--vocab", action="append", type=int, help="token ids run below this "
+                   "(implies --input-dtype long); once, or once per --input-shape")
     p.add_argument("--partial", action="store_true",
                    help="keep what maps and list the rest in the graph's ui.import")
     p.add_argument("--flat", action="store_true",
@@ -292,16 +298,19 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UserError(f"--args is not JSON: {exc}") from None
     if not isinstance(kwargs, dict):
         raise UserError("--args must be a JSON object of keyword arguments")
-    shape = None
+    shapes = None
     if args.input_shape:
-        try:
-            shape = [int(v) for v in args.input_shape.replace("x", ",").split(",") if v.strip()]
-        except ValueError:
-            raise UserError(f"--input-shape {args.input_shape!r}: give sizes like 1,28,28") \
-                from None
+        shapes = []
+        for text in args.input_shape:
+            try:
+                shapes.append([int(v) for v in text.replace("x", ",").split(",") if v.strip()])
+            except ValueError:
+                raise UserError(f"--input-shape {text!r}: give sizes like 1,28,28") from None
+    shape = shapes[0] if shapes and len(shapes) == 1 else shapes
     try:
         result = import_source(args.source, args=kwargs, input_shape=shape, partial=args.partial,
-                               weights=args.weights, blocks=not args.flat)
+                               weights=args.weights, input_dtype=args.input_dtype,
+                               vocab=args.vocab, blocks=not args.flat)
     except ImportFailed as exc:
         raise UserError(str(exc)) from None
     out = Path(args.output)

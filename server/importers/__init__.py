@@ -23,28 +23,36 @@ import torch
 
 from server.validation import Limits
 
+from .inputs import InputSpec, input_specs
 from .result import ImportFailed, ImportResult, Unmapped
 
-__all__ = ["ImportFailed", "ImportResult", "Unmapped", "import_source", "torchvision_models"]
+__all__ = ["ImportFailed", "ImportResult", "InputSpec", "Unmapped", "import_source",
+           "torchvision_models"]
 
 DEFAULT_IMAGE_SHAPE = [3, 224, 224]
 
 
 def import_source(source: str, args: dict[str, Any] | None = None,
-                  input_shape: list[int] | None = None, partial: bool = False,
-                  weights: str | Path | None = None, blocks: bool = True) -> ImportResult:
+                  input_shape: list[int] | list[list[int]] | None = None, partial: bool = False,
+                  weights: str | Path | None = None, input_dtype: list[str] | None = None,
+                  vocab: list[int] | None = None, blocks: bool = True) -> ImportResult:
     """Dispatch on the source's form: `torchvision:NAME`, `FILE.onnx` or `FILE.py:Class`.
 
-    `weights` names a state_dict of the original model (torchvision's pretrained
-    weights saved with `torch.save`, say), loaded strictly before the import copies
-    the weights under the graph's own names. `blocks` folds each submodule class of a
-    PyTorch model into a block (see `folding`); ONNX graphs import flat."""
+    `input_shape` is one sample's shape, or a list of them, one per forward()
+    argument; `input_dtype` ("float" or "long" token ids) and `vocab` (the ids'
+    bound) hold one value for every input or one each (see inputs.py: without
+    them an input read by an Embedding is ids). `weights` names a state_dict of the
+    original model (torchvision's pretrained weights saved with `torch.save`, say),
+    loaded strictly before the import copies the weights under the graph's own names.
+    `blocks` folds each submodule class of a PyTorch model into a block (see
+    `folding`); ONNX graphs import flat."""
     if source.startswith("torchvision:"):
         model = _torchvision_model(source.split(":", 1)[1], args or {})
         _load_original(model, weights)
         from .fx_trace import import_module
 
-        return import_module(model, input_shape or DEFAULT_IMAGE_SHAPE,
+        return import_module(model, input_specs(input_shape or DEFAULT_IMAGE_SHAPE,
+                                                input_dtype, vocab),
                              name=source.split(":", 1)[1], partial=partial, blocks=blocks)
     if source.endswith(".onnx"):
         if weights is not None:
@@ -58,11 +66,12 @@ def import_source(source: str, args: dict[str, Any] | None = None,
                            f"torchvision:NAME or FILE.onnx")
     if input_shape is None:
         raise ImportFailed("importing a Python class needs --input-shape (e.g. 1,28,28)")
+    inputs = input_specs(input_shape, input_dtype, vocab)  # checked before the file runs
     model = _python_model(Path(path), cls, args or {})
     _load_original(model, weights)
     from .fx_trace import import_module
 
-    return import_module(model, input_shape, name=cls, partial=partial, blocks=blocks)
+    return import_module(model, inputs, name=cls, partial=partial, blocks=blocks)
 
 
 @functools.cache

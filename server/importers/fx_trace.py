@@ -5,7 +5,10 @@ a leaf, so the traced graph holds exactly one `call_module` per layer, named by
 its attribute path (`conv1`, `layer1.0.conv1`), plus the functional calls of
 `forward` (`F.relu`, `torch.flatten`, `+`). Each becomes one graph node whose id
 is that name, so the graph's module names are the original's. Weights are
-copied under the compiled graph's `state_dict` keys.
+copied under the compiled graph's `state_dict` keys. A few lines that together
+are one node (`x, _ = self.lstm(x)` then `x[:, -1, :]`; a positional embedding;
+attention cut into heads) are found first (`idioms.py`) and made at once; each
+forward() argument is an Input (`inputs.py`: its shape, and whether it holds ids).
 
 Anything without a catalogue node (a custom op, a tensor used as a constant, a
 method such as `x.roll`) is collected as `Unmapped` with its source line; the
@@ -28,6 +31,8 @@ from server.nesting import SEQUENTIAL_ATTRS
 
 from .folding import Item, fold, is_foldable
 from .functions import ROWS, bind
+from .idioms import RECURRENT, find_idioms
+from .inputs import InputSpec, input_specs
 from .modules import compact, is_catalogue, params_of, spec_for
 from .result import ImportFailed, ImportResult, Unmapped, assemble
 from .tensor_calls import HANDLERS, NUMERIC, NotConstant, label, reads_shape
@@ -55,7 +60,8 @@ def trace(model: nn.Module) -> fx.GraphModule:
     return fx.GraphModule(model, graph)
 
 
-def import_module(model: nn.Module, input_shape: list[int], name: str | None = None,
+def import_module(model: nn.Module, input_shape: list[int] | list[InputSpec],
+                  name: str | None = None,
                   partial: bool = False, blocks: bool = True) -> ImportResult:
     """The graph (with weights) for `model` fed samples of `input_shape` (no batch).
 
@@ -116,9 +122,12 @@ class _Builder:
     """Walks the fx graph once, adding a graph node per mapped step (the handlers in
     `tensor_calls` use `add`, `alias`, `miss`, `constant` and friends)."""
 
-    def __init__(self, gm: fx.GraphModule, input_shape: list[int]):
+    def __init__(self, gm: fx.GraphModule, input_shape: list[int] | list[InputSpec]):
         self.gm = gm
         self.input_shape = input_shape
+        self.inputs = input_specs(input_shape)  # one per forward argument
+        self.idioms = find_idioms(gm)  # lines that together are one node, by anchor
+        self.folded = {f for i in self.idioms.values() for f in i.folded}
         self.modules = dict(gm.named_modules())
         self.nodes: list[dict[str, Any]] = []
         self.types: dict[str, str] = {}  # graph node id -> type
@@ -137,7 +146,11 @@ class _Builder:
 
     def run(self) -> None:
         for n in self.gm.graph.nodes:
-            if n.op == "placeholder":
+            if n in self.idioms:
+                self._idiom(n)
+            elif n in self.folded:
+                continue  # part of an idiom: its anchor made the node
+            elif n.op == "placeholder":
                 self._input(n)
             elif n.op == "call_module":
                 self._module(n)
@@ -150,28 +163,81 @@ class _Builder:
                 self._attribute(n)
             elif n.op == "output":
                 self._output(n)
+        if self.inputs_seen < len(self.inputs):
+            raise ImportFailed(f"{len(self.inputs)} input shapes given but forward() takes "
+                               f"{self.inputs_seen} argument(s): give one --input-shape each")
 
     # -- node kinds --------------------------------------------------------------
     def _input(self, n: fx.Node) -> None:
+        """The next forward() argument: an Input with its shape, and dtype when it is ids."""
+        index = self.inputs_seen
         self.inputs_seen += 1
-        if self.inputs_seen > 1:
-            self.miss(n, "one input is supported", "a second forward() argument")
+        if index >= len(self.inputs):
+            self.miss(n, f"forward() takes more arguments than the {len(self.inputs)} input "
+                      f"shape(s) given: give one --input-shape per argument",
+                      f"forward() argument {n.name}")
             return
-        self._append(n, n.name, "Input", {"shape": list(self.input_shape)}, [])
+        spec = self.inputs[index]
+        params: dict[str, Any] = {"shape": list(spec.shape)}
+        dtype, vocab = spec.dtype, spec.vocab
+        if dtype is None:
+            dtype, vocab = self._reads_ids(n)
+        if dtype == "long":
+            params["dtype"] = "long"
+            if vocab is not None:
+                params["vocab"] = vocab
+        self._append(n, n.name, "Input", params, [])
+
+    def _reads_ids(self, n: fx.Node) -> tuple[str, int | None]:
+        """("long", smallest table) when every use of the argument reads token ids (an
+        Embedding called on it), else ("float", None): floats cannot index a table."""
+        tables = []
+        for user in n.users:
+            module = self.modules.get(user.target) if user.op == "call_module" else None
+            spec = spec_for(module) if module is not None else None
+            if spec is None or not getattr(spec, "index_input", False) \
+                    or user.args[:1] != (n,):
+                return "float", None
+            tables.append(module.num_embeddings)
+        return ("long", min(tables)) if tables else ("float", None)
+
+    def _idiom(self, n: fx.Node) -> None:
+        """The one node several lines make (see idioms.py), its results aliased to it."""
+        idiom = self.idioms[n]
+        if n.op == "call_module":
+            self._module(n)
+        else:
+            self.add(n, idiom.type, idiom.params, idiom.inputs)
+        if n in self.ids:
+            for result in idiom.results:
+                self.alias(result, self.ids[n])
 
     def _module(self, n: fx.Node) -> None:
         module = self.modules[n.target]
-        spec = spec_for(module)
+        idiom = self.idioms.get(n)
+        spec = LAYERS[idiom.type] if idiom else spec_for(module)
         what = f"call_module {type(module).__name__}"
         if spec is None:
             self.miss(n, "no catalogue layer", what)
+            return
+        if idiom is None and isinstance(module, RECURRENT):
+            if len(n.args) != 1 or n.kwargs:
+                self.miss(n, "an initial state: the catalogue's layer starts from zeros", what)
+                return
+            self.miss(n, f"a node passes on one value of {type(module).__name__}: the output "
+                      f"(x, _ = rnn(x)), its last step (x[:, -1, :]) or the last layer's "
+                      f"final hidden state (h_n[-1]); this forward uses another or several",
+                      what)
             return
         params, why = params_of(module, spec)
         if params is None:
             self.miss(n, why, what)
             return
         args = list(n.args)
-        if isinstance(module, nn.MultiheadAttention):
+        if idiom is not None:
+            params |= idiom.params
+            args = list(idiom.inputs)
+        elif isinstance(module, nn.MultiheadAttention):
             # The catalogue's node is self-attention: attn(x, x, x, need_weights=False)[0].
             if len(args) != 3 or len(set(args)) != 1 or \
                     any(k != "need_weights" for k in n.kwargs):
@@ -309,7 +375,7 @@ class _Builder:
 
     def values(self) -> Values | None:
         if self._values is False:
-            self._values = evaluate(self.gm, self.input_shape)
+            self._values = evaluate(self.gm, self.inputs)
         return self._values
 
     # -- helpers -----------------------------------------------------------------

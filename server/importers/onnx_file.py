@@ -7,7 +7,8 @@ data is never loaded, every initializer must carry its own bytes, and the total
 is bounded.
 
 Each ONNX op becomes the catalogue node a PyTorch exporter made it from (Conv ->
-Conv2d, Gemm -> Linear, GlobalAveragePool -> AdaptiveAvgPool2d(1), ...). Node ids
+Conv2d, ConvTranspose -> ConvTranspose2d, Gemm -> Linear, Gather of a table by the
+input's ids -> Embedding, GlobalAveragePool -> AdaptiveAvgPool2d(1), ...). Node ids
 come from the ONNX node names (`/layer1/conv1/Conv` -> `conv1`), so a file that
 torchcanvas or torch.onnx exported comes back with its module names. Exporters
 fold BatchNorm into the convolution before it in eval mode: such a file imports
@@ -17,6 +18,7 @@ as the folded network, which computes the same outputs.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ MAX_FILE_BYTES = 2 << 30  # protobuf itself cannot hold more
 MAX_WEIGHT_BYTES = 1 << 30
 # ONNX ops that are one parameterless catalogue layer each.
 ELEMENTWISE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Gelu": "GELU"}
+_ID_TYPES = (6, 7)  # TensorProto.INT32, INT64: an input of ids
 
 
 def import_onnx(path: Path, partial: bool = False) -> ImportResult:
@@ -120,6 +123,7 @@ class _Builder:
         self.unmapped: list[Unmapped] = []
         self.output: str | None = None
         self.taken: set[str] = set()
+        self.missing: dict[str, list[int]] = {}  # op type -> [its entry in unmapped, count]
 
     def run(self) -> None:
         inputs = [i for i in self.g.input if i.name not in self.init]
@@ -129,12 +133,20 @@ class _Builder:
                 self.unmapped.append(Unmapped("graph input", i.name, reason="its shape "
                                               "beyond the batch must be fixed"))
                 return
-            self._add(i.name, "Input", {"shape": dims}, [], [i.name], rank=len(dims) + 1)
+            params: dict[str, Any] = {"shape": dims}
+            if i.type.tensor_type.elem_type in _ID_TYPES:
+                params["dtype"] = "long"  # token ids; their vocab is the table they index
+            self._add(i.name, "Input", params, [], [i.name], rank=len(dims) + 1)
         for extra in inputs[1:]:
             self.unmapped.append(Unmapped("graph input", extra.name,
                                           reason="one input is supported"))
         for node in self.g.node:
             self._node(node)
+        self._vocab()
+        for at, count in self.missing.values():
+            if count > 1:
+                self.unmapped[at] = replace(self.unmapped[at], reason=f"no catalogue node "
+                                            f"({count} in the file, the first named)")
         outs = list(self.g.output)
         if len(outs) == 1 and outs[0].name in self.values:
             self.output = self.values[outs[0].name]
@@ -143,16 +155,20 @@ class _Builder:
         op = node.op_type
         attrs = {a.name: _attr(a) for a in node.attribute}
         data = [i for i in node.input if i and i not in self.init]
+        handler = getattr(self, f"_op_{op}", None)
+        if handler is None and op in ELEMENTWISE:
+            handler = self._simple(ELEMENTWISE[op])
+        if handler is None:  # every op type without a node is named, each once
+            seen = self.missing.setdefault(op, [len(self.unmapped), 0])
+            seen[1] += 1
+            if seen[1] == 1:
+                self.unmapped.append(Unmapped(f"ONNX {op}", node.name,
+                                              reason="no catalogue node"))
+            return
         if any(d not in self.values for d in data):
             if not self.unmapped:
                 self.unmapped.append(Unmapped(f"ONNX {op}", node.name, reason="an input "
                                               "comes from nothing torchcanvas maps"))
-            return
-        handler = getattr(self, f"_op_{op}", None)
-        if handler is None and op in ELEMENTWISE:
-            handler = self._simple(ELEMENTWISE[op])
-        if handler is None:
-            self.unmapped.append(Unmapped(f"ONNX {op}", node.name, reason="no catalogue node"))
             return
         why = handler(node, attrs, data)
         if why:
@@ -180,6 +196,16 @@ class _Builder:
 
     _op_Dropout = _op_Identity  # an inference graph: dropout passes values through
 
+    def _op_Constant(self, node: Any, attrs: dict, data: list[str]) -> str:
+        """A constant tensor: known like a weight, for the ops that read it."""
+        value = attrs.get("value")
+        if value is None:
+            return "only a tensor constant (value=...)"
+        from onnx import numpy_helper
+
+        self.init[node.output[0]] = numpy_helper.to_array(value)
+        return ""
+
     def _op_Conv(self, node: Any, attrs: dict, data: list[str]) -> str:
         w = self.init.get(node.input[1])
         if w is None:
@@ -199,6 +225,44 @@ class _Builder:
         if params["bias"]:
             weights["bias"] = self.init[node.input[2]]
         self._node_for(node, f"Conv{dims}d", params, data, dims + 2, weights)
+        return ""
+
+    def _op_ConvTranspose(self, node: Any, attrs: dict, data: list[str]) -> str:
+        w = self.init.get(node.input[1])
+        if w is None:
+            return "the weight is not a constant"
+        if w.ndim != 4 or attrs.get("auto_pad", "NOTSET") != "NOTSET" or "output_shape" in attrs:
+            return "only 2-D transposed convolution with explicit pads"
+        pads = attrs.get("pads", [0] * 4)
+        if pads[:2] != pads[2:]:
+            return "asymmetric padding"
+        # The weight is (in, out / groups, kH, kW) in ONNX as in PyTorch: kept as it is.
+        groups = attrs.get("group", 1)
+        params = {"in_channels": w.shape[0], "out_channels": w.shape[1] * groups,
+                  "kernel_size": _one(w.shape[2:]), "stride": _one(attrs.get("strides", [1])),
+                  "padding": _one(pads[:2]),
+                  "output_padding": _one(attrs.get("output_padding", [0])),
+                  "dilation": _one(attrs.get("dilations", [1])), "groups": groups,
+                  "bias": len(node.input) > 2 and bool(node.input[2])}
+        weights = {"weight": w}
+        if params["bias"]:
+            if self.init.get(node.input[2]) is None:
+                return "the bias is not a constant"
+            weights["bias"] = self.init[node.input[2]]
+        self._node_for(node, "ConvTranspose2d", params, data, 4, weights)
+        return ""
+
+    def _op_Gather(self, node: Any, attrs: dict, data: list[str]) -> str:
+        """`table[ids]`: an Embedding when the table is a 2-D weight and the ids a value."""
+        table = self.init.get(node.input[0])
+        if table is None or table.ndim != 2 or attrs.get("axis", 0) != 0 \
+                or data != [node.input[1]]:
+            return "only a lookup of a constant (rows, features) table by ids is an Embedding"
+        if not np.issubdtype(table.dtype, np.floating):
+            return "the table holds no float vectors"
+        self._node_for(node, "Embedding", {"num_embeddings": table.shape[0],
+                                           "embedding_dim": table.shape[1]},
+                       data, self._rank(data[0]) + 1, {"weight": table})
         return ""
 
     def _op_Gemm(self, node: Any, attrs: dict, data: list[str]) -> str:
@@ -298,6 +362,17 @@ class _Builder:
         return ""
 
     # -- building ---------------------------------------------------------------
+    def _vocab(self) -> None:
+        """A long Input's vocab: the smallest table its ids index directly (the file
+        says only int64, and ids at or past a table's size would fail there)."""
+        for entry in self.nodes:
+            if entry["type"] != "Input" or entry["params"].get("dtype") != "long":
+                continue
+            tables = [n["params"]["num_embeddings"] for n in self.nodes
+                      if n["type"] == "Embedding" and n.get("inputs") == [entry["id"]]]
+            if tables:
+                entry["params"]["vocab"] = min(tables)
+
     def _node_for(self, node: Any, type_: str, params: dict[str, Any], data: list[str],
                   rank: int, weights: dict[str, Any] | None = None) -> None:
         node_id = self._add(_readable_id(node), type_, compact(params, LAYERS[type_]),

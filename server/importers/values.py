@@ -17,7 +17,10 @@ from typing import Any
 import torch
 import torch.fx as fx
 
+from .inputs import InputSpec
+
 BATCHES = (2, 3)
+_DTYPES = {"float": torch.float32, "long": torch.long}
 
 
 @dataclass(frozen=True)
@@ -44,17 +47,21 @@ class Values:
         return isinstance(self.first.get(n.name), TensorValue)
 
 
-def evaluate(gm: fx.GraphModule, input_shape: list[int]) -> Values | None:
-    """The values of every node, or None when fake tensors cannot run this model."""
+def evaluate(gm: fx.GraphModule, inputs: list[list[int]] | list[InputSpec]) -> Values | None:
+    """The values of every node, or None when fake tensors cannot run this model.
+
+    `inputs`: one shape or spec per forward argument (token ids for a long one)."""
     from torch._subclasses.fake_tensor import FakeTensorMode
 
+    specs = [s if isinstance(s, InputSpec) else InputSpec(tuple(s)) for s in inputs]
     runs = []
     for batch in BATCHES:
         seen: dict[str, Any] = {}
         recorder = _Recorder(gm, seen, batch)
         try:
             with FakeTensorMode(allow_non_fake_inputs=True):
-                recorder.run(torch.empty(batch, *input_shape))
+                recorder.run(*(torch.zeros(batch, *s.shape, dtype=_DTYPES[s.dtype or "float"])
+                               for s in specs))
         except Exception:  # data-dependent code; the importer then reports what it needs
             return None
         runs.append(seen)

@@ -118,3 +118,24 @@ def test_limit_flags_are_on_validate_export_train_and_serve():
     for argv in (["validate", "g.json"], ["export", "g.json"], ["train", "g.json"], ["serve"]):
         args = parser.parse_args([*argv, "--max-params", "129_000_000", "--max-nodes", "3000"])
         assert (args.max_params, args.max_nodes) == (129_000_000, 3000)
+
+
+@pytest.mark.parametrize("extra, said", [
+    (["--input-shape", "1,a"], "--input-shape '1,a': give sizes like 1,28,28"),
+    (["--input-shape", "1,28,28", "--input-shape", "10"],
+     "2 input shapes given but forward() takes 1 argument(s)"),
+    (["--input-shape", "1,28,28", "--vocab", "10", "--input-dtype", "float"],
+     "a vocab bounds token ids: it needs --input-dtype long"),
+])
+def test_import_input_options_are_checked(capsys, tmp_path, extra, said):
+    source = f"{ROOT / 'tests' / 'importers' / 'mnist_net.py'}:Net"
+    code, _, err = run(capsys, "import", source, *extra, "-o", str(tmp_path / "g.json"))
+    assert code == 1 and said in err and "Traceback" not in err
+
+
+def test_import_help_names_the_input_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    out = capsys.readouterr().out
+    assert "--input-dtype {float,long}" in out and "--vocab" in out and \
+        "once per forward() argument" in out

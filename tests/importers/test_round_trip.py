@@ -24,6 +24,7 @@ import torch
 from server.cli import main
 from server.compiler import compile_graph
 from server.export import export_code
+from server.export.deploy import example_input
 from server.ports import ref
 from server.validation import analyze_graph
 from tests.core.support import exported_class
@@ -69,13 +70,6 @@ def _square(params: dict) -> dict:
             for k, v in params.items()} if isinstance(params, dict) else params
 
 
-# Exported lines the fx import does not map yet: it must fail naming them (issue 10's open
-# part), never produce a wrong graph.
-UNMAPPED = {"lstm_classifier": "operator.getitem", "tiny_gpt": "torch.arange",
-            # `import` traces with float inputs: a model of token ids is refused, saying so
-            "makemore_mlp": "Embedding reads token ids"}
-
-
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_exported_code_imports_back_to_the_same_graph(path, tmp_path, capsys):
     graph = json.loads(path.read_text())
@@ -87,19 +81,21 @@ def test_exported_code_imports_back_to_the_same_graph(path, tmp_path, capsys):
     out = tmp_path / "back.json"
     code = main(["import", f"{source}:{cls.__name__}", "--input-shape",
                  ",".join(map(str, shape)), "-o", str(out)])
-    if path.stem in UNMAPPED:
-        assert code != 0 and UNMAPPED[path.stem] in capsys.readouterr().err
-        return
     assert code == 0, capsys.readouterr().err
     back = json.loads(out.read_text())
     assert canonical(back) == canonical(graph)
     assert sorted(back.get("blocks") or {}) == sorted(graph.get("blocks") or {})
+    # An Input of token ids comes back as one: its dtype, and the ids its tables take.
+    want = analyze_graph(graph)
+    got = analyze_graph(back)
+    assert [got.dtypes.get(i) for i in got.input_ids] == \
+        [want.dtypes.get(i) for i in want.input_ids]
     # The exported class's weights load into the imported graph as they are.
     torch.manual_seed(0)
     original = cls().eval()
     imported = compile_graph(back).eval()
     imported.load_state_dict(original.state_dict(), strict=True)
-    x = torch.randn(3, *shape)
+    x = example_input(analyze_graph(back))[:3]  # token ids where the Input reads them
     with torch.no_grad():
         torch.testing.assert_close(imported(x), original(x), atol=1e-6, rtol=1e-5)
     # ... and the weights the import wrote beside the graph are that class's own.
