@@ -64,9 +64,9 @@ def main() -> None:
           "| peak memory grown |")
     print("|---|---|---|---|---|---|---|---|")
     for name, build in BUILT.items():
-        for kind in ("imported, flat", "built from blocks"):
-            g = import_source(f"torchvision:{name}").graph if kind.startswith("imported") \
-                else build()
+        for kind in ("imported, flat", "imported, blocks", "built from blocks"):
+            g = (import_source(f"torchvision:{name}", blocks=kind.endswith("blocks")).graph
+                 if kind.startswith("imported") else build())
             before = peak_mb()
             m = measure(g)
             grown = peak_mb() - before
