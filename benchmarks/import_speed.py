@@ -103,7 +103,9 @@ def zoo_tally() -> None:
         try:
             result = import_source(f"torchvision:{name}")
             ok.append(name)
+            blocks = sorted(result.graph.get("blocks") or {})
             print(f"  imported {name}: {len(result.graph['nodes'])} nodes, "
+                  f"{len(blocks)} blocks ({', '.join(blocks[:4]) or 'flat'}), "
                   f"{time.perf_counter() - t:.1f} s", flush=True)
         except ImportFailed as exc:
             refused.append(name)
