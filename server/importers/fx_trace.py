@@ -26,6 +26,7 @@ from torch import nn
 
 from server.catalog import LAYERS
 from server.compiler import compile_analysis
+from server.graph import BLOCK_PREFIX
 from server.naming import RESERVED
 from server.nesting import SEQUENTIAL_ATTRS
 
@@ -102,20 +103,37 @@ def _folded(builder: _Builder, model: nn.Module, title: str, what: str) -> Impor
     if not folded.blocks:
         return None
     try:
-        graph, _, analysis = assemble(title, folded.nodes, folded.output, [], False, what,
-                                      blocks=folded.blocks)
+        graph, names, analysis = assemble(title, folded.nodes, folded.output, [], False, what,
+                                          blocks=folded.blocks)
     except ImportFailed:
         return None  # the flat graph says what is wrong, if anything is
+    # A top-level node whose path cannot be a node name (RegNet's `block1-0`) has an
+    # attribute made from its id: its keys are renamed, one to one, as the flat import's.
+    renamed = {}
+    for node in folded.nodes:
+        path = builder.module_ids.get(node["id"]) or builder.param_ids.get(node["id"]) or \
+            (node["id"] if node["type"].startswith(BLOCK_PREFIX) else None)
+        if path is not None and names[node["id"]] != path:
+            renamed[names[node["id"]]] = path
     own = model.state_dict()
     with torch.device("meta"):  # the keys and shapes, without making any weight
         keys = compile_analysis(analysis).state_dict()
+    original = {k: _original_key(k, renamed) for k in keys}
     # Every weight under its original key (a module forward never runs, such as an
     # auxiliary classifier used only in training, has no node, as in the flat import).
-    if any(k not in own or keys[k].shape != own[k].shape for k in keys):
+    if any(original[k] not in own or keys[k].shape != own[original[k]].shape for k in keys):
         return None
-    state = {k: own[k].detach().clone() for k in keys}
-    return ImportResult(graph=graph, state_dict=state, original_keys={k: k for k in keys},
+    state = {k: own[original[k]].detach().clone() for k in keys}
+    return ImportResult(graph=graph, state_dict=state, original_keys=original,
                         validation=analysis.validation)
+
+
+def _original_key(key: str, renamed: dict[str, str]) -> str:
+    """`trunk_output_block1_block1_0.f.a.0.weight` -> `trunk_output.block1.block1-0.f...`"""
+    if key in renamed:
+        return renamed[key]
+    head, _, rest = key.partition(".")
+    return f"{renamed[head]}.{rest}" if head in renamed and rest else key
 
 
 class _Builder:
