@@ -138,3 +138,21 @@ def test_flat_import_on_request():
     model = torchvision.models.get_model("resnet18", weights=None)
     flat = import_module(model, SHAPE, blocks=False).graph
     assert "blocks" not in flat and len(flat["nodes"]) > 60
+
+
+def test_an_instance_whose_path_is_no_name_is_renamed_one_to_one():
+    # torchvision/models/regnet.py names stage members `block1-0`: no attribute can be.
+    import torchvision
+
+    torch.manual_seed(0)
+    original = torchvision.models.get_model("regnet_x_400mf", weights=None).eval()
+    result = import_source("torchvision:regnet_x_400mf", input_shape=SHAPE)
+    assert "ResBottleneckBlock" in result.graph["blocks"]
+    own = original.state_dict()
+    assert sorted(result.original_keys.values()) == sorted(own)
+    assert "trunk_output.block1.block1-0.f.a.0.weight" in result.original_keys.values()
+    compiled = compile_graph(result.graph).eval()
+    compiled.load_state_dict({k: own[v] for k, v in result.original_keys.items()}, strict=True)
+    x = torch.randn(2, *SHAPE)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x), original(x), atol=1e-5, rtol=1e-4)
