@@ -23,6 +23,7 @@ import torch
 
 from server.validation import Limits
 
+from .folding import USER_MODULE_PREFIX
 from .inputs import InputSpec, input_specs
 from .result import ImportFailed, ImportResult, Unmapped
 
@@ -165,7 +166,7 @@ def _python_model(path: Path, cls: str, args: dict[str, Any]) -> Any:
     """Run the user's file (their own code, on their own machine) and build `cls(**args)`."""
     if not path.is_file():
         raise ImportFailed(f"no such file: {path}")
-    module_name = f"torchcanvas_import_{path.stem}"
+    module_name = f"{USER_MODULE_PREFIX}{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look themselves up here

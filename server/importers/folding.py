@@ -39,6 +39,8 @@ from server.naming import RESERVED
 from server.nesting import ATTRIBUTE_CLASH, SEQUENTIAL_ATTRS
 
 _SUFFIX = re.compile(r"_\d+$")
+# The module a user's `model.py` runs as (server.importers): shown as `model`.
+USER_MODULE_PREFIX = "torchcanvas_import_"
 
 
 @dataclass
@@ -436,6 +438,6 @@ def _define(group: list[_Shape], cls: type) -> tuple[dict[str, Any], list[dict[s
 
 def _description(cls: type) -> str:
     doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-    where = f"{cls.__module__}.{cls.__qualname__}"
+    where = f"{cls.__module__.removeprefix(USER_MODULE_PREFIX)}.{cls.__qualname__}"
     text = f"{where}: {doc}" if doc else f"Imported from {where}"
     return text[:2000]

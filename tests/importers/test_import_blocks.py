@@ -156,3 +156,30 @@ def test_an_instance_whose_path_is_no_name_is_renamed_one_to_one():
     x = torch.randn(2, *SHAPE)
     with torch.no_grad():
         torch.testing.assert_close(compiled(x), original(x), atol=1e-5, rtol=1e-4)
+
+
+# A user's own file: kuangliu/pytorch-cifar's ResNets (models/resnet.py, restated in
+# cifar_models.py) and blocks kept in an nn.ModuleList.
+USER_MODELS = {"ResNet18": ([3, 32, 32], {"BasicBlock", "BasicBlockShortcut"}),
+               "PreActResNet18": ([3, 32, 32], {"PreActBlock", "PreActBlockShortcut"}),
+               "ResNet50": ([3, 32, 32], {"Bottleneck", "Bottleneck2"}),
+               "Stack": ([4], {"Mlp"})}
+
+
+@pytest.mark.parametrize("cls", sorted(USER_MODELS))
+def test_a_users_file_imports_with_its_blocks(cls):
+    from . import cifar_models
+
+    shape, blocks = USER_MODELS[cls]
+    source = f"{cifar_models.__file__}:{cls}"
+    graph = import_source(source, input_shape=shape).graph
+    assert set(graph["blocks"]) == blocks
+    assert all(b["description"].startswith("Imported from cifar_models.")
+               for b in graph["blocks"].values())
+    torch.manual_seed(0)
+    original = getattr(cifar_models, cls)().eval()
+    exported = exported_class(export_code(graph))().eval()
+    exported.load_state_dict(original.state_dict(), strict=True)
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), original(x), atol=1e-5, rtol=1e-4)
