@@ -257,6 +257,13 @@ class TrainingRun(Stamped):
             self._process.start()
         except Exception as exc:  # no process (out of pids, memory, an unpicklable graph)
             self._stamp(_status("failed", f"could not start the training worker: {exc}"))
+            return
+        # The worker has its own copy of the pipe's write end now; ours must go, or a
+        # worker killed halfway through writing an event (kill() after an ignored
+        # cancel, the OOM killer) leaves a partial message that `get` waits on forever
+        # (only EOF ends that wait, and our open write end kept it from ever coming):
+        # the run never finished and its viewers hung open. Nothing here writes to it.
+        self._queue._writer.close()
 
     @property
     def pid(self) -> int | None:

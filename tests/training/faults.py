@@ -64,3 +64,20 @@ def floods(graph, out_dir, emit, should_stop) -> None:
         time.sleep(0.001)
     emit({"type": "status", "seq": step + 1, "status": "stopped", "error": None,
           "time": time.time()})
+
+
+def dies_mid_event(graph, out_dir, emit, should_stop) -> None:
+    """Ignores stop; when terminated, starts one event far bigger than a pipe holds and
+    hangs, so the kill that follows (SIGKILL) leaves half of it in the pipe."""
+    import signal
+
+    def on_term(signum, frame) -> None:
+        emit({"type": "step", "seq": 1, "epoch": 1, "step": 1, "loss": 1.0,
+              "padding": "x" * (4 << 20)})
+        while True:
+            time.sleep(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    _running(emit)
+    while True:
+        time.sleep(0.05)
