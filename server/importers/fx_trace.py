@@ -90,7 +90,8 @@ def import_module(model: nn.Module, input_shape: list[int] | list[InputSpec],
 
 
 def _folded(builder: _Builder, model: nn.Module, title: str, what: str) -> ImportResult | None:
-    """The import with blocks, or None when it has none or would rename a weight."""
+    """The import with blocks, or None when it has none or a weight would not map one to
+    one onto an original key."""
     classes = builder.foldable()
     if not classes:
         return None
