@@ -41,6 +41,12 @@ PRELOAD = ["torch", "torchvision", "sklearn.datasets", "server.training.loop",
 # Settings a worker reads from the environment: the forkserver's environment is
 # the one it was started with, so each worker gets the caller's current values.
 ENV_PREFIX = "TORCHCANVAS_"
+# A batch of events read at once: the caller holds it whole (and encodes it) before it
+# reads on. A worker that outpaces its caller has a backlog, so a batch is bounded in
+# numbers carried as well as in events: a boundary grid is ~2,600 numbers, 0.4 MB
+# unpickled, and a batch of 10,000 of them would be gigabytes.
+BATCH_EVENTS = 10_000
+BATCH_NUMBERS = 50_000
 
 
 def _context() -> Any:
@@ -347,10 +353,12 @@ class TrainingRun(Stamped):
         return out
 
 
-    def _drain(self, wait: float, most: int = 10_000) -> bool:
-        """Move queued events to `_pending` (up to `most`); True if any arrived."""
+    def _drain(self, wait: float) -> bool:
+        """Move queued events to `_pending`, up to a batch's bounds; True if any arrived."""
         got = False
-        while self._final is None and len(self._pending) < most:
+        numbers = sum(map(_numbers, self._pending))
+        while self._final is None and len(self._pending) < BATCH_EVENTS \
+                and numbers < BATCH_NUMBERS:
             try:
                 event = self._queue.get(timeout=wait) if wait > 0 and not got \
                     else self._queue.get_nowait()
@@ -359,6 +367,7 @@ class TrainingRun(Stamped):
             except (EOFError, OSError):  # a worker killed mid-write
                 break
             got = True
+            numbers += _numbers(event)
             self._stamp(event)
         return got
 
@@ -367,10 +376,19 @@ class TrainingRun(Stamped):
         if self._final is not None or p.pid is None or p.is_alive():
             return
         # The worker is gone: whatever it flushed is in the pipe; read it, and if no
-        # final status came, say why it died.
+        # final status came, say why it died. (A pipe holds 64 KB, far less than a batch.)
         for _ in range(3):
             if not self._drain(wait=0.05):
                 break
         if self._final is None:
             p.join(1.0)
             self._stamp(_status("failed", _exit_reason(p.exitcode)))
+
+
+def _numbers(event: dict[str, Any]) -> int:
+    """About how many numbers an event carries (lists and lists of lists), at least 1."""
+    n = 1
+    for value in event.values():
+        if isinstance(value, list) and value:
+            n += len(value) * (len(value[0]) if isinstance(value[0], list) else 1)
+    return n

@@ -153,11 +153,11 @@ def _follow(server: ServerProcess, run_id: str, seen: list[dict]) -> None:
 VIEWER_QUEUE_MB = Settings(data_dir=Path(".")).viewer_queue_bytes // 2**20
 STALL_TIMEOUT_S = 60
 RELEASE_S = 45
-# What else moves while the run pours out grids: the run thread's batches (a boundary
-# event is several times its 40 KB of text as a dict, and a busy machine makes the batches
-# longer), the other viewer, the allocator: up to about 15 MB measured on a quiet machine,
-# 29 MB in a fresh-clone CI run on two busy cores. An unbounded queue is still caught: it
-# holds the socket past RELEASE_S (the deadline below) and grows about 100 MB by then.
+# What else moves while the run pours out grids: the run thread's batch (a boundary event
+# is 0.4 MB as a dict; a batch is bounded in numbers, about 20 grids, since batches of
+# hundreds of grids made 60-116 MB spikes here), the other viewer, the allocator: 18-23 MB
+# measured, idle or under load. An unbounded queue is still caught: it holds the socket
+# past RELEASE_S (the deadline below) and grows about 100 MB by then.
 NOISE_MB = 45
 BOUND_MB = 2 * VIEWER_QUEUE_MB + NOISE_MB
 SETTLE_S = 3.0  # the run's and the follower's warm-up, kept out of the baseline

@@ -66,6 +66,21 @@ def floods(graph, out_dir, emit, should_stop) -> None:
           "time": time.time()})
 
 
+GRIDS = 300
+
+
+def grids_at_once(graph, out_dir, emit, should_stop) -> None:
+    """A backlog of boundary-sized events (2,600 numbers each), then completed."""
+    _running(emit)
+    cells = [[[0.25, 0.75] for _ in range(50)] for _ in range(50)]
+    axis = [i / 50 for i in range(50)]
+    for epoch in range(1, GRIDS + 1):
+        emit({"type": "boundary", "seq": epoch, "epoch": epoch, "x": axis, "y": axis,
+              "values": cells})
+    emit({"type": "status", "seq": GRIDS + 1, "status": "completed", "error": None,
+          "time": time.time()})
+
+
 def dies_mid_event(graph, out_dir, emit, should_stop) -> None:
     """Ignores stop; when terminated, starts one event far bigger than a pipe holds and
     hangs, so the kill that follows (SIGKILL) leaves half of it in the pipe."""

@@ -14,6 +14,7 @@ import pytest
 
 from server.training import TrainingRun
 from server.training.checkpoint import load_checkpoint
+from server.training.worker import BATCH_NUMBERS
 
 from . import faults
 from .conftest import check_events, of_type
@@ -108,6 +109,22 @@ def test_a_worker_that_returns_without_a_final_status(tmp_path):
     events = drain(run)
     check_events(events)
     assert events[-1]["status"] == "failed" and "final status" in events[-1]["error"]
+
+
+def test_a_backlog_of_grids_is_read_in_bounded_batches(tmp_path):
+    # The caller encodes and stores each batch before it reads on: a batch as long as
+    # the backlog held hundreds of 0.4 MB grids at once.
+    run = started(faults.grids_at_once, tmp_path)
+    time.sleep(1.0)  # the worker has queued them all by now
+    batches = []
+    deadline = time.monotonic() + 60
+    while not run.done and time.monotonic() < deadline:
+        batches.append(run.poll(1.0))
+    grids = [e for batch in batches for e in batch if e["type"] == "boundary"]
+    assert [e["epoch"] for e in grids] == list(range(1, faults.GRIDS + 1))
+    assert batches[-1][-1]["status"] == "completed"
+    per_batch = 2 * BATCH_NUMBERS // 2601 + 1  # poll drains twice; each stops past the bound
+    assert max(len(batch) for batch in batches) <= per_batch + 1, [len(b) for b in batches]
 
 
 def test_poll_before_start_and_start_twice_are_errors(tmp_path):
