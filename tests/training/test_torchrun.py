@@ -53,12 +53,17 @@ def test_torchrun_two_processes_match_one(tmp_path):
     script.write_text(export_code(graph, "script"), encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("PYTHONPATH", None)  # the script stands alone
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(script), "--epochs", str(EPOCHS), "--batch-size", str(BATCH), "--lr", str(LR),
-         "--seed", str(SEED), "--device", "cpu", "--save-model", "ddp.pt"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(script), "--epochs", str(EPOCHS), "--batch-size", str(BATCH), "--lr", str(LR),
+               "--seed", str(SEED), "--device", "cpu", "--save-model", "ddp.pt"]
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    if proc.returncode and _aborted_in_native_code(proc.stderr):
+        # Seen once, in a CI run on a loaded machine: a rank died in native code
+        # ("terminate called without an active exception", SIGABRT) with nothing from
+        # Python, and 26 tries here under load did not repeat it. Twice is a real failure.
+        proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=240)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-1500:]}\nstderr:\n{proc.stderr[-3000:]}"
     # rank 0 alone logs: one validation line per epoch, over the whole validation set
     validations = [line for line in proc.stdout.splitlines() if line.startswith("Validation")]
     assert len(validations) == EPOCHS and all("/359 " in line for line in validations)
@@ -69,3 +74,8 @@ def test_torchrun_two_processes_match_one(tmp_path):
     for name in ours:
         assert torch.allclose(ours[name], theirs[name], rtol=1e-4, atol=1e-5), name
 
+
+def _aborted_in_native_code(stderr: str) -> bool:
+    """A rank stopped by std::terminate in native code, not by an error of the script's."""
+    before = stderr.split("terminate called without an active exception", 1)
+    return len(before) == 2 and "Traceback" not in before[0]
