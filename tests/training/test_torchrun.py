@@ -53,10 +53,12 @@ def test_torchrun_two_processes_match_one(tmp_path):
     script.write_text(export_code(graph, "script"), encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("PYTHONPATH", None)  # the script stands alone
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               str(script), "--epochs", str(EPOCHS), "--batch-size", str(BATCH), "--lr", str(LR),
-               "--seed", str(SEED), "--device", "cpu", "--save-model", "ddp.pt"]
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", str(script), "--epochs", str(EPOCHS),
+               "--batch-size", str(BATCH), "--lr", str(LR), "--seed", str(SEED),
+               "--device", "cpu", "--save-model", "ddp.pt"]
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=240)
     if proc.returncode and _aborted_in_native_code(proc.stderr):
         # Seen once, in a CI run on a loaded machine: a rank died in native code
         # ("terminate called without an active exception", SIGABRT) with nothing from
