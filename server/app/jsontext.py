@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from server.training.events import clean  # the trainer's own NaN -> null rule
+from server.training.events import finite_json  # the trainer's own NaN -> null rule
 
 from .scrub import scrub_all, scrub_messages
 
@@ -31,16 +31,7 @@ class JSONRefused(ValueError):
 
 def dumps(value: Any) -> str:
     """Compact JSON, non-finite floats as `null`; `allow_nan=False` makes any slip loud."""
-    try:
-        # Nearly always every number is finite and `clean` would change nothing; walking
-        # a boundary grid's thousands of floats in Python cost ten times the C encoder.
-        return _compact(value)
-    except ValueError:  # a NaN or an infinity somewhere: replace, then encode
-        return _compact(clean(value))
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    return finite_json(value, ensure_ascii=False)
 
 
 def _no_constant(name: str) -> Any:
